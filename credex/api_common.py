@@ -1,0 +1,55 @@
+"""API plumbing: one error shape, cursor pagination."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from credex.errors import DomainError
+from credex.tenancy import NoActiveOrganization
+
+
+class CursorPagination(pagination.CursorPagination):
+    ordering = "-created_at"
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+_CODES = {
+    400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def exception_handler(exc, context):
+    """Every error as {"code", "message", "details"}."""
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "message": exc.message, "details": exc.details},
+                        status=exc.status)
+    if isinstance(exc, NoActiveOrganization):
+        exc = exceptions.NotFound("No organization selected.")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        message, details = "Some fields are not valid.", detail
+    elif isinstance(detail, dict) and "detail" in detail:
+        message, details = str(detail["detail"]), {}
+    else:
+        message, details = str(detail), {}
+    code = getattr(getattr(exc, "detail", None), "code", None)
+    if not isinstance(code, str) or isinstance(exc, exceptions.ValidationError):
+        code = _CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.Throttled) and exc.wait:
+        details = {"retry_after_seconds": int(exc.wait)}
+    response.data = {"code": code, "message": message, "details": details}
+    return response

@@ -1,0 +1,36 @@
+"""Role -> capabilities: the one place that says who may do what."""
+
+from __future__ import annotations
+
+from credex.models import Role
+
+VIEW_ORG = "org.view"
+CHANGE_SETTINGS = "org.settings.change"
+VIEW_MEMBERS = "members.view"
+MANAGE_MEMBERS = "members.manage"
+MANAGE_API_KEYS = "apikeys.manage"
+VIEW_AUDIT = "audit.view"
+EXPORT_AUDIT = "audit.export"
+VIEW_ROSTER = "roster.view"
+CHANGE_ROSTER = "roster.change"
+MANAGE_BILLING = "billing.manage"
+
+_READ = {VIEW_ORG, VIEW_MEMBERS, VIEW_ROSTER}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(
+        _READ | {CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, VIEW_AUDIT, EXPORT_AUDIT,
+                 CHANGE_ROSTER, MANAGE_BILLING}
+    ),
+    Role.ADMIN: frozenset(
+        _READ | {CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, VIEW_AUDIT, EXPORT_AUDIT,
+                 CHANGE_ROSTER}
+    ),
+    Role.COORDINATOR: frozenset(_READ | {CHANGE_ROSTER}),
+    # Auditors are read-only: they read the roster and the audit log and export it.
+    Role.AUDITOR: frozenset(_READ | {VIEW_AUDIT, EXPORT_AUDIT}),
+}
+
+
+def has_capability(role: str | None, capability: str) -> bool:
+    return bool(role) and capability in ROLE_CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,42 @@
+"""The Celery app. Tasks that touch tenant data subclass TenantTask and take `org_id`."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credex.settings")
+
+app = Celery("credex")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Scheduled jobs are defined here, in code (later issues add NPPES refresh, exclusion
+# screening, the expiry inbox). Each entry is a task that iterates organizations and
+# enqueues one TenantTask per organization.
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "credex.tasks.heartbeat", "schedule": 300.0},
+}
+
+
+class TenantTask(Task):
+    """Base task: takes `org_id`, enters that organization's scope for the whole run."""
+
+    abstract = True
+    acks_late = True
+    autoretry_for = (ConnectionError, TimeoutError)
+    retry_backoff = True
+    retry_backoff_max = 600
+    max_retries = 5
+
+    def __call__(self, *args, **kwargs):
+        from credex.models import Organization
+        from credex.tenancy import tenant_context
+
+        org_id = kwargs.get("org_id")
+        if not org_id:
+            raise ValueError(f"{self.name} is a tenant task: pass org_id=")
+        org = Organization.objects.get(pk=org_id)
+        with tenant_context(org):
+            return super().__call__(*args, **kwargs)

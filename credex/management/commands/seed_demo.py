@@ -1,0 +1,75 @@
+"""Demo organizations and logins (synthetic). Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from credex import services
+from credex.models import Organization, User
+from credex.tenancy import tenant_context
+
+PASSWORD = "credex-demo-2026"
+
+ORGS = [
+    ("Riverbend Health", "riverbend", [
+        ("owner@riverbend.example", "Rosa", "Martinez", "owner"),
+        ("admin@riverbend.example", "Adam", "Nguyen", "admin"),
+        ("coordinator@riverbend.example", "Carla", "Okafor", "coordinator"),
+        ("auditor@riverbend.example", "Aud", "Itor", "auditor"),
+        ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
+    ]),
+    ("Lakeside Medical Group", "lakeside", [
+        ("owner@lakeside.example", "Liam", "Baker", "owner"),
+        ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
+    ]),
+]
+
+
+def _user(email, first, last):
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=PASSWORD, first_name=first,
+                                        last_name=last)
+    EmailAddress.objects.get_or_create(user=user, email=email,
+                                       defaults={"verified": True, "primary": True})
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load the demo organizations and logins (synthetic data)."
+
+    def handle(self, *args, **options):
+        from django.conf import settings
+
+        # The demo invitations are accepted at once; their e-mails would only be noise.
+        backend, settings.EMAIL_BACKEND = (settings.EMAIL_BACKEND,
+                                           "django.core.mail.backends.locmem.EmailBackend")
+        try:
+            for name, slug, people in ORGS:
+                with transaction.atomic():
+                    self._org(name, slug, people)
+        finally:
+            settings.EMAIL_BACKEND = backend
+        self.stdout.write(f"Demo data ready (password: {PASSWORD}).")
+
+    def _org(self, name, slug, people):
+        org = Organization.objects.filter(slug=slug).first()
+        owner_email, *_ = people[0]
+        owner = _user(*people[0][:3])
+        if org is None:
+            org = services.organization_create(name=name, owner=owner, slug=slug)
+        with tenant_context(org, user_id=owner.pk):
+            from credex.models import Membership
+
+            owner_membership = Membership.objects.select_related("user").get(user=owner)
+            for email, first, last, role in people[1:]:
+                user = _user(email, first, last)
+                if Membership.objects.filter(user=user).exists():
+                    continue
+                # Members join the production way: an invitation, accepted.
+                invitation = services.membership_invite(org=org, actor=owner_membership,
+                                                        email=email, role=role)
+                token = services._invite_token(invitation)
+                services.invitation_accept(token=token, user=user)

@@ -1,0 +1,31 @@
+"""Reads used by views, API and tasks."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from credex.models import ApiKey, Invitation, Membership
+
+
+def memberships_for_user(user) -> list[Membership]:
+    """The user's memberships in every organization (for the switcher), org name order."""
+    return list(
+        Membership.objects.for_user(user).select_related("organization").order_by(
+            "organization__name")
+    )
+
+
+def member_list(*, org) -> QuerySet[Membership]:
+    """Members of the active organization with their users."""
+    return Membership.objects.filter(organization=org).select_related("user").order_by(
+        "user__email")
+
+
+def invitation_list(*, org) -> QuerySet[Invitation]:
+    """Invitations of the organization, newest first."""
+    return Invitation.objects.filter(organization=org).select_related("invited_by__user")
+
+
+def api_key_list(*, org) -> QuerySet[ApiKey]:
+    """API keys of the organization, newest first."""
+    return ApiKey.objects.filter(organization=org).select_related("created_by__user")

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from audit import views as audit_views
+from credex import api, views
+
+org_patterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("settings/", views.organization_settings, name="organization_settings"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/<uuid:member_id>/role/", views.member_role, name="member_role"),
+    path("settings/members/<uuid:member_id>/remove/", views.member_remove, name="member_remove"),
+    path("settings/invitations/<uuid:invitation_id>/revoke/", views.invitation_revoke,
+         name="invitation_revoke"),
+    path("settings/api-keys/", views.api_keys, name="api_keys"),
+    path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", audit_views.audit_export, name="audit_export"),
+]
+
+api_patterns = [
+    path("me", api.MeView.as_view(), name="api_me"),
+    path("organization", api.OrganizationView.as_view(), name="api_organization"),
+    path("members", api.MemberListView.as_view(), name="api_members"),
+    path("members/<uuid:member_id>", api.MemberDetailView.as_view(), name="api_member"),
+    path("invitations", api.InvitationListView.as_view(), name="api_invitations"),
+    path("invitations/<uuid:invitation_id>", api.InvitationDetailView.as_view(),
+         name="api_invitation"),
+    path("api-keys", api.ApiKeyListView.as_view(), name="api_keys_list"),
+    path("api-keys/<uuid:key_id>", api.ApiKeyDetailView.as_view(), name="api_key"),
+    path("audit/events", api.AuditEventListView.as_view(), name="api_audit_events"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("orgs/new/", views.organization_new, name="organization_new"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+    path("api/v1/", include(api_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]

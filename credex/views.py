@@ -1,0 +1,251 @@
+"""Browser pages for the core: home/org picker, dashboard shell, settings, members, API keys."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connections
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credex import capabilities as cap
+from credex import selectors, services
+from credex.capabilities import has_capability
+from credex.errors import DomainError
+from credex.models import Role
+
+
+def capability_required(capability: str):
+    """Org pages: the member must hold the capability (403 otherwise; outsiders got 404)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            membership = getattr(request, "membership", None)
+            if membership is None:
+                raise PermissionDenied
+            if not has_capability(membership.role, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@login_required
+def home(request):
+    memberships = selectors.memberships_for_user(request.user)
+    if len(memberships) == 1:
+        return redirect("dashboard", org_slug=memberships[0].organization.slug)
+    return render(request, "credex/home.html", {"memberships": memberships})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_new(request):
+    form = {"name": request.POST.get("name", "")}
+    errors = {}
+    if request.method == "POST":
+        try:
+            org = services.organization_create(name=form["name"], owner=request.user)
+        except DomainError as exc:
+            errors = {"name": exc.message}
+        else:
+            messages.success(request, f"{org.name} is ready. Invite your team next.")
+            return redirect("members", org_slug=org.slug)
+    return render(request, "credex/organization_new.html", {"form": form, "errors": errors},
+                  status=400 if errors else 200)
+
+
+@require_GET
+@capability_required(cap.VIEW_ORG)
+def dashboard(request, org_slug):
+    return render(request, "credex/dashboard.html", {})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.VIEW_ORG)
+def organization_settings(request, org_slug):
+    org = request.org
+    errors = {}
+    form = {"name": org.name, "recredentialing_cycle_months": org.recredentialing_cycle_months,
+            "require_mfa": org.require_mfa}
+    if request.method == "POST":
+        if not has_capability(request.membership.role, cap.CHANGE_SETTINGS):
+            raise PermissionDenied
+        form = {"name": request.POST.get("name", ""),
+                "recredentialing_cycle_months": request.POST.get("recredentialing_cycle_months", ""),
+                "require_mfa": request.POST.get("require_mfa") == "on"}
+        try:
+            months = int(form["recredentialing_cycle_months"])
+        except (TypeError, ValueError):
+            errors["recredentialing_cycle_months"] = "Enter a whole number of months from 6 to 36."
+        if not errors:
+            try:
+                services.organization_update_settings(
+                    org=org, actor=request.membership, name=form["name"].strip(),
+                    recredentialing_cycle_months=months, require_mfa=form["require_mfa"])
+            except DomainError as exc:
+                errors = exc.details or {"__all__": exc.message}
+            else:
+                messages.success(request, "Settings saved.")
+                return redirect("organization_settings", org_slug=org.slug)
+    can_change = has_capability(request.membership.role, cap.CHANGE_SETTINGS)
+    return render(request, "credex/organization_settings.html",
+                  {"form": form, "errors": errors, "can_change": can_change},
+                  status=400 if errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.VIEW_MEMBERS)
+def members(request, org_slug):
+    org = request.org
+    invite_form = {"email": "", "role": Role.COORDINATOR}
+    invite_errors = {}
+    if request.method == "POST":
+        if not has_capability(request.membership.role, cap.MANAGE_MEMBERS):
+            raise PermissionDenied
+        invite_form = {"email": request.POST.get("email", ""),
+                       "role": request.POST.get("role", "")}
+        try:
+            invitation = services.membership_invite(org=org, actor=request.membership,
+                                                    **invite_form)
+        except DomainError as exc:
+            invite_errors = {k: v for k, v in exc.details.items()} or {"__all__": exc.message}
+            invite_errors["__all__"] = exc.message
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("members", org_slug=org.slug)
+    context = {
+        "members": selectors.member_list(org=org),
+        "invitations": [i for i in selectors.invitation_list(org=org) if i.status == "pending"],
+        "roles": Role.choices,
+        "invite_form": invite_form,
+        "invite_errors": invite_errors,
+        "can_manage": has_capability(request.membership.role, cap.MANAGE_MEMBERS),
+    }
+    return render(request, "credex/members.html", context, status=400 if invite_errors else 200)
+
+
+def _member_action(request, member_id, action):
+    org = request.org
+    member = services.get_or_404(selectors.member_list(org=org), pk=member_id)
+    try:
+        action(member)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        messages.error(request, exc.message)
+    return redirect("members", org_slug=org.slug)
+
+
+@require_POST
+@capability_required(cap.MANAGE_MEMBERS)
+def member_role(request, org_slug, member_id):
+    def change(member):
+        services.membership_change_role(org=request.org, actor=request.membership,
+                                        membership=member, role=request.POST.get("role", ""))
+        messages.success(request, f"{member.user.email} is now {member.get_role_display()}.")
+
+    return _member_action(request, member_id, change)
+
+
+@require_POST
+@capability_required(cap.MANAGE_MEMBERS)
+def member_remove(request, org_slug, member_id):
+    def remove(member):
+        services.membership_remove(org=request.org, actor=request.membership, membership=member)
+        messages.success(request, f"{member.user.email} was removed.")
+
+    return _member_action(request, member_id, remove)
+
+
+@require_POST
+@capability_required(cap.MANAGE_MEMBERS)
+def invitation_revoke(request, org_slug, invitation_id):
+    invitation = services.get_or_404(selectors.invitation_list(org=request.org), pk=invitation_id)
+    try:
+        services.invitation_revoke(org=request.org, actor=request.membership,
+                                   invitation=invitation)
+        messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("members", org_slug=request.org.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    """Anyone with the link sees what it is; accepting needs the invited account."""
+    try:
+        org, _ = services.invitation_from_token(token)
+    except services.InvitationInvalid as exc:
+        return render(request, "credex/invitation.html", {"error": exc.message}, status=400)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)
+        except services.InvitationInvalid as exc:
+            return render(request, "credex/invitation.html",
+                          {"error": exc.message, "invited_org": org}, status=400)
+        messages.success(request, f"Welcome to {org.name}.")
+        return redirect("dashboard", org_slug=membership.organization.slug)
+    return render(request, "credex/invitation.html", {"invited_org": org, "token": token})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.MANAGE_API_KEYS)
+def api_keys(request, org_slug):
+    org = request.org
+    new_key, errors = None, {}
+    form = {"name": "", "role": Role.COORDINATOR}
+    if request.method == "POST":
+        form = {"name": request.POST.get("name", ""), "role": request.POST.get("role", "")}
+        try:
+            key, new_key = services.api_key_create(org=org, actor=request.membership, **form)
+        except DomainError as exc:
+            errors = dict(exc.details)
+            errors["__all__"] = exc.message
+        else:
+            form = {"name": "", "role": Role.COORDINATOR}
+    context = {"keys": selectors.api_key_list(org=org), "new_key": new_key, "errors": errors,
+               "form": form, "roles": [r for r in Role.choices if r[0] != Role.OWNER]}
+    return render(request, "credex/api_keys.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@capability_required(cap.MANAGE_API_KEYS)
+def api_key_revoke(request, org_slug, key_id):
+    key = services.get_or_404(selectors.api_key_list(org=request.org), pk=key_id)
+    services.api_key_revoke(org=request.org, actor=request.membership, key=key)
+    messages.success(request, f"Key “{key.name}” revoked.")
+    return redirect("api_keys", org_slug=request.org.slug)
+
+
+@require_GET
+def healthz(request):
+    """Database and broker reachability; no secrets, no versions."""
+    checks = {}
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unreachable"
+    try:
+        from credex.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception:
+        checks["broker"] = "unreachable"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks},
+                        status=200 if healthy else 503)

@@ -1,0 +1,129 @@
+"""Shared fixtures: a real Postgres test database built by the owner, used as the app role.
+
+Org A has an owner, an admin, a coordinator and an auditor (read-only); org B has an
+outsider. Every tenant test has an outsider.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    from credex import dbsetup
+
+    name = f"test_credex_{os.getpid()}"
+    for alias in ("default", "owner"):
+        settings.DATABASES[alias]["NAME"] = name
+        connections[alias].settings_dict["NAME"] = name
+    with django_db_blocker.unblock():
+        dbsetup.bootstrap(drop_first=True, verbosity=0)
+    yield name
+    with django_db_blocker.unblock():
+        dbsetup.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashers(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Tenant:
+    org: object
+    owner: object
+    admin: object = None
+    coordinator: object = None
+    auditor: object = None
+
+    def membership(self, user):
+        from credex.models import Membership
+        from credex.tenancy import tenant_context
+
+        with tenant_context(self.org):
+            m = Membership.objects.select_related("user").get(user=user)
+        m.organization = self.org
+        return m
+
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(email, **extra):
+    from allauth.account.models import EmailAddress
+
+    from credex.models import User
+
+    user = User.objects.create_user(email=email, password=PASSWORD, **extra)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def add_member(org, user, role):
+    from credex.models import Membership
+    from credex.tenancy import tenant_context
+
+    with tenant_context(org):
+        return Membership.objects.create(organization=org, user=user, role=role)
+
+
+def build_tenant(name: str, domain: str, *, roles=("admin", "coordinator", "auditor")) -> Tenant:
+    from credex.services import organization_create
+
+    owner = make_user(f"owner@{domain}", first_name="Olive", last_name="Owner")
+    org = organization_create(name=name, owner=owner)
+    t = Tenant(org=org, owner=owner)
+    for role in roles:
+        user = make_user(f"{role}@{domain}")
+        add_member(org, user, role)
+        setattr(t, role, user)
+    return t
+
+
+@pytest.fixture
+def tenant_a(db):
+    return build_tenant("Acme Health", "a.example")
+
+
+@pytest.fixture
+def tenant_b(db):
+    from credex.services import organization_create
+
+    outsider = make_user("outsider@b.example")
+    org = organization_create(name="Bayside Clinic", owner=outsider)
+    return Tenant(org=org, owner=outsider)
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """Real commits (for tests about transactions, workers, concurrency).
+
+    The audit table refuses TRUNCATE, so these tests cannot be flushed: they build their
+    data with unique names (committed_tenant) and leave it behind in the test database.
+    """
+    with django_db_blocker.unblock():
+        yield
+        connections.close_all()
+
+
+@pytest.fixture
+def committed_tenant(committed_db):
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]
+    return build_tenant(f"Committed {tag}", f"{tag}.example")
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        return client
+
+    return _login
