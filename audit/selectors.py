@@ -85,11 +85,22 @@ def _platform_rows():
     return AuditEvent.objects.filter(organization__isnull=True)
 
 
-def verify_chain(*, org=None) -> tuple[int, str]:
-    """Recompute the organization's (or the platform's) chain; raise chain.ChainBroken."""
+def _in_seq_pages(qs, size: int = 2000):
+    """Events in seq order, fetched in keyset pages (no server-side cursor held open)."""
     from audit.services import event_as_dict
 
+    last = 0
+    while True:
+        page = list(qs.filter(seq__gt=last).order_by("seq")[:size])
+        if not page:
+            return
+        for event in page:
+            yield event_as_dict(event)
+        last = page[-1].seq
+
+
+def verify_chain(*, org=None) -> tuple[int, str]:
+    """Recompute the organization's (or the platform's) chain; raise chain.ChainBroken."""
     with transaction.atomic():
         qs = AuditEvent.objects.filter(organization=org) if org else _platform_rows()
-        events = (event_as_dict(e) for e in qs.order_by("seq").iterator(chunk_size=2000))
-        return chain.verify(events)
+        return chain.verify(_in_seq_pages(qs))

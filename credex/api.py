@@ -11,7 +11,7 @@ from credex import capabilities as cap
 from credex import selectors, services
 from credex.models import ApiKey, Invitation, Membership, Role
 from credex.api_common import CursorPagination
-from credex.permissions import actor_for
+from credex.permissions import AUTHENTICATED_ONLY, actor_for
 
 
 class OrganizationOut(serializers.Serializer):
@@ -32,6 +32,8 @@ class MeOut(serializers.Serializer):
 
 
 class MeView(APIView):
+    required_capabilities = {"GET": AUTHENTICATED_ONLY}
+
     @extend_schema(responses=MeOut, summary="The caller and the organization in context")
     def get(self, request):
         actor = actor_for(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.http import Http404
+
 
 class DomainError(Exception):
     code = "error"
@@ -25,7 +27,9 @@ class Forbidden(DomainError):
     status = 403
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, Http404):
+    """Also an Http404, so an HTML view that lets it escape answers 404."""
+
     code = "not_found"
     status = 404
 

@@ -183,8 +183,11 @@ else:
 
     REDIS_URL = embedded.redis_url()
 
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# kombu spells a unix-socket Redis "redis+socket://" (redis-py and Django say "unix://").
+_CELERY_REDIS = ("redis+socket://" + REDIS_URL[len("unix://"):]
+                 if REDIS_URL.startswith("unix://") else REDIS_URL)
+CELERY_BROKER_URL = _CELERY_REDIS
+CELERY_RESULT_BACKEND = _CELERY_REDIS
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -339,4 +342,6 @@ LOGGING = {
 # Serve static files straight from the source folders when there is no collectstatic step
 # (embedded default and DEBUG); production images run collectstatic.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
+if WHITENOISE_USE_FINDERS:
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing root on every start
 WHITENOISE_AUTOREFRESH = DEBUG
