@@ -65,6 +65,7 @@ RUN STATIC_MANIFEST=1 \
     DJANGO_SECRET_KEY=build-only-dummy-secret-key-not-used-at-runtime \
     DATABASE_URL=postgres://build:build@127.0.0.1:1/build \
     REDIS_URL=redis://127.0.0.1:1/0 \
+    DJANGO_ALLOWED_HOSTS=build.invalid \
     python manage.py collectstatic --noinput
 
 # /app stays root-owned and read-only for the application user.

@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 
 from credex import capabilities as cap
 from credex import selectors, services
-from credex.models import ApiKey, Invitation, Membership, Role
 from credex.api_common import CursorPagination
+from credex.models import ApiKey, Invitation, Membership, Role
 from credex.permissions import AUTHENTICATED_ONLY, actor_for
 
 
@@ -39,23 +39,34 @@ class MeView(APIView):
         actor = actor_for(request)
         org = request._request.org
         if isinstance(actor, ApiKey):
-            body = {"kind": "api_key", "email": None, "name": actor.name, "role": actor.role,
-                    "organizations": [{"slug": org.slug, "name": org.name, "role": actor.role}]}
+            body = {
+                "kind": "api_key",
+                "email": None,
+                "name": actor.name,
+                "role": actor.role,
+                "organizations": [{"slug": org.slug, "name": org.name, "role": actor.role}],
+            }
         else:
             user = request.user
-            body = {"kind": "member", "email": user.email, "name": user.display_name,
-                    "role": actor.role if actor else None,
-                    "organizations": [
-                        {"slug": m.organization.slug, "name": m.organization.name, "role": m.role}
-                        for m in selectors.memberships_for_user(user)]}
+            body = {
+                "kind": "member",
+                "email": user.email,
+                "name": user.display_name,
+                "role": actor.role if actor else None,
+                "organizations": [
+                    {"slug": m.organization.slug, "name": m.organization.name, "role": m.role}
+                    for m in selectors.memberships_for_user(user)
+                ],
+            }
         body["organization"] = OrganizationOut(org).data if org else None
         return Response(MeOut(body).data)
 
 
 class OrganizationSettingsIn(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
-    recredentialing_cycle_months = serializers.IntegerField(required=False, min_value=6,
-                                                            max_value=36)
+    recredentialing_cycle_months = serializers.IntegerField(
+        required=False, min_value=6, max_value=36
+    )
     require_mfa = serializers.BooleanField(required=False)
 
 
@@ -66,13 +77,17 @@ class OrganizationView(APIView):
     def get(self, request):
         return Response(OrganizationOut(request._request.org).data)
 
-    @extend_schema(request=OrganizationSettingsIn, responses=OrganizationOut,
-                   summary="Change organization settings")
+    @extend_schema(
+        request=OrganizationSettingsIn,
+        responses=OrganizationOut,
+        summary="Change organization settings",
+    )
     def patch(self, request):
         data = OrganizationSettingsIn(data=request.data)
         data.is_valid(raise_exception=True)
         org = services.organization_update_settings(
-            org=request._request.org, actor=actor_for(request), **data.validated_data)
+            org=request._request.org, actor=actor_for(request), **data.validated_data
+        )
         return Response(OrganizationOut(org).data)
 
 
@@ -99,8 +114,11 @@ class MemberListView(APIView):
 
 
 class MemberDetailView(APIView):
-    required_capabilities = {"GET": cap.VIEW_MEMBERS, "PATCH": cap.MANAGE_MEMBERS,
-                             "DELETE": cap.MANAGE_MEMBERS}
+    required_capabilities = {
+        "GET": cap.VIEW_MEMBERS,
+        "PATCH": cap.MANAGE_MEMBERS,
+        "DELETE": cap.MANAGE_MEMBERS,
+    }
 
     def _member(self, request, member_id):
         return services.get_or_404(selectors.member_list(org=request._request.org), pk=member_id)
@@ -115,15 +133,19 @@ class MemberDetailView(APIView):
         data = MemberRoleIn(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.membership_change_role(
-            org=request._request.org, actor=actor_for(request), membership=member,
-            role=data.validated_data["role"])
+            org=request._request.org,
+            actor=actor_for(request),
+            membership=member,
+            role=data.validated_data["role"],
+        )
         return Response(MemberOut(member).data)
 
     @extend_schema(responses={204: None}, summary="Remove a member")
     def delete(self, request, member_id):
         member = self._member(request, member_id)
-        services.membership_remove(org=request._request.org, actor=actor_for(request),
-                                   membership=member)
+        services.membership_remove(
+            org=request._request.org, actor=actor_for(request), membership=member
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -145,16 +167,19 @@ class InvitationListView(APIView):
 
     @extend_schema(responses=InvitationOut(many=True), summary="Invitations")
     def get(self, request):
-        return Response(InvitationOut(selectors.invitation_list(org=request._request.org),
-                                      many=True).data)
+        return Response(
+            InvitationOut(selectors.invitation_list(org=request._request.org), many=True).data
+        )
 
-    @extend_schema(request=InvitationIn, responses={201: InvitationOut},
-                   summary="Invite someone by e-mail")
+    @extend_schema(
+        request=InvitationIn, responses={201: InvitationOut}, summary="Invite someone by e-mail"
+    )
     def post(self, request):
         data = InvitationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation = services.membership_invite(org=request._request.org,
-                                                actor=actor_for(request), **data.validated_data)
+        invitation = services.membership_invite(
+            org=request._request.org, actor=actor_for(request), **data.validated_data
+        )
         return Response(InvitationOut(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -163,10 +188,12 @@ class InvitationDetailView(APIView):
 
     @extend_schema(responses=InvitationOut, summary="Revoke a pending invitation")
     def delete(self, request, invitation_id):
-        invitation = services.get_or_404(selectors.invitation_list(org=request._request.org),
-                                         pk=invitation_id)
-        invitation = services.invitation_revoke(org=request._request.org,
-                                                actor=actor_for(request), invitation=invitation)
+        invitation = services.get_or_404(
+            selectors.invitation_list(org=request._request.org), pk=invitation_id
+        )
+        invitation = services.invitation_revoke(
+            org=request._request.org, actor=actor_for(request), invitation=invitation
+        )
         return Response(InvitationOut(invitation).data)
 
 
@@ -185,8 +212,9 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
 class ApiKeyIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    role = serializers.ChoiceField(choices=[Role.ADMIN, Role.COORDINATOR, Role.AUDITOR],
-                                   default=Role.COORDINATOR)
+    role = serializers.ChoiceField(
+        choices=[Role.ADMIN, Role.COORDINATOR, Role.AUDITOR], default=Role.COORDINATOR
+    )
 
 
 class ApiKeyListView(APIView):
@@ -194,16 +222,19 @@ class ApiKeyListView(APIView):
 
     @extend_schema(responses=ApiKeyOut(many=True), summary="API keys")
     def get(self, request):
-        return Response(ApiKeyOut(selectors.api_key_list(org=request._request.org),
-                                  many=True).data)
+        return Response(ApiKeyOut(selectors.api_key_list(org=request._request.org), many=True).data)
 
-    @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut},
-                   summary="Create an API key (the key is in this response only)")
+    @extend_schema(
+        request=ApiKeyIn,
+        responses={201: ApiKeyCreatedOut},
+        summary="Create an API key (the key is in this response only)",
+    )
     def post(self, request):
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        key, raw = services.api_key_create(org=request._request.org, actor=actor_for(request),
-                                           **data.validated_data)
+        key, raw = services.api_key_create(
+            org=request._request.org, actor=actor_for(request), **data.validated_data
+        )
         key.key = raw
         return Response(ApiKeyCreatedOut(key).data, status=status.HTTP_201_CREATED)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,8 +22,13 @@ class CursorPagination(pagination.CursorPagination):
 
 
 _CODES = {
-    400: "invalid", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type",
+    400: "invalid",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    415: "unsupported_media_type",
     429: "throttled",
 }
 
@@ -28,8 +36,9 @@ _CODES = {
 def exception_handler(exc, context):
     """Every error as {"code", "message", "details"}."""
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "message": exc.message, "details": exc.details},
-                        status=exc.status)
+        return Response(
+            {"code": exc.code, "message": exc.message, "details": exc.details}, status=exc.status
+        )
     if isinstance(exc, NoActiveOrganization):
         exc = exceptions.NotFound("No organization selected.")
     if isinstance(exc, Http404):
@@ -41,15 +50,43 @@ def exception_handler(exc, context):
         return None
     detail = response.data
     if isinstance(exc, exceptions.ValidationError):
-        message, details = "Some fields are not valid.", detail
+        # A non-field ValidationError carries a list; details stays an object.
+        details = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        message = "Some fields are not valid."
     elif isinstance(detail, dict) and "detail" in detail:
         message, details = str(detail["detail"]), {}
     else:
         message, details = str(detail), {}
     code = getattr(getattr(exc, "detail", None), "code", None)
-    if not isinstance(code, str) or isinstance(exc, exceptions.ValidationError):
+    if not isinstance(code, str) or isinstance(
+        exc, exceptions.ValidationError | exceptions.PermissionDenied
+    ):
+        # One code per status where DRF and the services disagree: DRF's own 403s
+        # ("permission_denied", e.g. a CSRF failure) answer "forbidden" like a service does.
         code = _CODES.get(response.status_code, "error")
     if isinstance(exc, exceptions.Throttled) and exc.wait:
-        details = {"retry_after_seconds": int(exc.wait)}
+        details = {"retry_after_seconds": math.ceil(exc.wait)}
     response.data = {"code": code, "message": message, "details": details}
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def error_json(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
+
+
+def not_found(request, exception=None):
+    """handler404: a URL no route matches (e.g. a malformed id) answers in the API's shape."""
+    if _is_api(request):
+        return error_json("not_found", "Not found.", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: the API's shape for an unhandled error, without the exception's text."""
+    if _is_api(request):
+        return error_json("server_error", "Something went wrong on our side.", 500)
+    return defaults.server_error(request)

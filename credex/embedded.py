@@ -27,6 +27,10 @@ def data_dir() -> Path:
 
 def postgres_socket_dir() -> str:
     """Start (or find) the embedded Postgres and return its unix-socket directory."""
+    # `make run` starts the server once and hands the socket to its children, which then
+    # never touch pgserver (its exit hooks race with the shutdown signals).
+    if os.environ.get("CREDEX_PG_SOCKET_DIR"):
+        return os.environ["CREDEX_PG_SOCKET_DIR"]
     import logging
     import warnings
 

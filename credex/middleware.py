@@ -98,6 +98,12 @@ class TenantMiddleware:
                 if wanted:
                     memberships = memberships.filter(organization__slug=wanted)
                 found = list(memberships[:2])
+                mfa_blocked = (len(found) == 1 and found[0].organization.require_mfa
+                               and _mfa_missing(request.user))
+            if mfa_blocked:
+                return JsonResponse(
+                    {"code": "mfa_required", "message": "This organization requires two-factor "
+                     "authentication. Set it up to continue.", "details": {}}, status=403)
             if len(found) == 1:
                 membership = found[0]
                 with tenant_context(membership.organization, user_id=request.user.pk):

@@ -52,8 +52,10 @@ class HasCapability(permissions.BasePermission):
             return True
         declared, capability = capability_for(view, request.method)
         if not declared:
-            raise Forbidden(f"{type(view).__name__} does not declare a capability for "
-                            f"{request.method}.", code="capability_undeclared")
+            raise Forbidden(
+                f"{type(view).__name__} does not declare a capability for {request.method}.",
+                code="capability_undeclared",
+            )
         if capability is AUTHENTICATED_ONLY:
             return True
         actor = actor_for(request)

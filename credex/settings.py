@@ -93,6 +93,8 @@ if not _secret:
 SECRET_KEY = _secret
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if not EMBEDDED and not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DATABASE_URL is set.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("CREDEX_SITE_URL", "http://127.0.0.1:8000")
 
@@ -178,6 +180,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- redis / celery -------------------------------------------------------------------
 if os.environ.get("REDIS_URL"):
     REDIS_URL = env_str("REDIS_URL")
+elif not EMBEDDED:
+    raise ImproperlyConfigured("REDIS_URL must be set when DATABASE_URL is set.")
 else:
     from credex import embedded
 
@@ -199,10 +203,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+def _redis_db(url: str, db: int) -> str:
+    """The same Redis server, another database (the cache must not share the broker's)."""
+    if url.startswith("unix://"):
+        return url.split("?", 1)[0] + f"?db={db}"
+    parsed = urlparse(url)
+    return parsed._replace(path=f"/{db}").geturl()
+
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": env_str("CACHE_URL") or _redis_db(REDIS_URL, 1),
     }
 }
 
@@ -274,6 +286,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "credex.models.Role",
+        "ApiKeyRoleEnum": ["admin", "coordinator", "auditor"],
+    },
 }
 
 # --- files, e-mail ----------------------------------------------------------------------
@@ -321,7 +337,9 @@ SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if EMBEDDED or DEBUG else 31536000)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _secure else None
+# Only behind a proxy that sets (and strips client-sent) X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https")
+                           if env_bool("TRUST_X_FORWARDED_PROTO", False) else None)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -44,3 +44,6 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "credex.api_common.not_found"
+handler500 = "credex.api_common.server_error"

@@ -78,14 +78,14 @@ def _span(days: int) -> str:
 
 
 def relative_due(value, kind: str = "expires", today: date | None = None) -> str:
-    """'in 23 days', 'today', 'tomorrow', 'expired 4 days ago' (kind='due': 'overdue by ...')."""
+    """'in 23 days', 'expires today', 'expired 4 days ago'; kind='due': 'overdue by 4 days'."""
     days = days_until(value, today)
     if days is None:
         return "no date"
     if days == 0:
         return "due today" if kind == "due" else "expires today"
     if days == 1:
-        return "tomorrow"
+        return "due tomorrow" if kind == "due" else "expires tomorrow"
     if days > 1:
         return f"in {_span(days)}"
     if kind == "due":
@@ -121,7 +121,11 @@ def due_badge(value, kind="expires"):
     return format_html(
         '<span class="due {}" title="{}"><span class="due-dot" aria-hidden="true"></span>'
         '<span class="sr-only">{}: </span>{}</span>',
-        css, title, label, relative_due(value, kind))
+        css,
+        title,
+        label,
+        relative_due(value, kind),
+    )
 
 
 @register.simple_tag
@@ -155,8 +159,9 @@ def compact_json(value, limit=140):
     """Short one-line JSON for tables; the full text goes in a title attribute."""
     if value in (None, "", {}, []):
         return ""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "),
-                      default=str)
+    text = json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "), default=str
+    )
     limit = int(limit) if limit else 0
     if limit and len(text) > limit:
         return text[: limit - 1] + "…"
@@ -189,3 +194,20 @@ def initials(user):
         return ((first[:1]) + (last[:1])).upper()
     email = getattr(user, "email", "") or str(user)
     return email[:1].upper() or "?"
+
+
+@register.filter
+def duration_words(delta):
+    """A timedelta as '15 minutes', '1 hour', '2 days' (for lockout and expiry notices)."""
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48 and minutes % 60 == 0:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if hours < 48:
+        return f"{minutes} minutes"
+    days = hours // 24
+    return f"{days} days"

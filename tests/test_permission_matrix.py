@@ -1,0 +1,300 @@
+"""Every API route x every method its view serves x every kind of caller.
+
+Routes come from `credex.urls.api_patterns`, so a new endpoint joins the matrix by itself.
+The expected answer is computed from the view's `required_capabilities` and
+`credex.capabilities.ROLE_CAPABILITIES`, never written down per route:
+
+- anonymous: 401 (never 403);
+- a member of org B naming org A in X-CredEx-Organization: 404 (not yours = does not exist);
+- a role (session or API key) with the capability: 2xx, or a domain 4xx such as 409, but
+  never 401/403/404;
+- a role without it: 403, and nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern
+from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from credex.capabilities import ROLE_CAPABILITIES
+from credex.models import ApiKey, Invitation, Membership, Organization, Role
+from credex.permissions import HasCapability
+from credex.services import api_key_create, membership_invite
+from credex.tenancy import tenant_context
+from credex.urls import api_patterns
+from tests.conftest import build_tenant
+
+SESSION_ROLES = ["owner", "admin", "coordinator", "auditor"]
+KEY_ROLES = ["admin", "coordinator", "auditor"]  # an API key is never an owner
+ACTORS = [*SESSION_ROLES, *(f"key:{r}" for r in KEY_ROLES), "outsider", "anonymous"]
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+# Methods that need a signed-in caller but no capability. Anything else must name one.
+CAPABILITY_FREE = {("api_me", "GET")}
+
+# A valid body for each write; a new write endpoint fails below until it gets one here.
+BODIES = {
+    ("api_organization", "PATCH"): {"recredentialing_cycle_months": 24},
+    ("api_member", "PATCH"): {"role": "auditor"},
+    ("api_invitations", "POST"): {"email": "newcomer@example.com", "role": "coordinator"},
+    ("api_keys_list", "POST"): {"name": "Matrix", "role": "auditor"},
+}
+
+
+def routes() -> list[URLPattern]:
+    assert api_patterns, "no API routes?"
+    return list(api_patterns)
+
+
+def view_of(route: URLPattern):
+    return route.callback.view_class
+
+
+def served_methods(route: URLPattern) -> list[str]:
+    view = view_of(route)
+    methods = [m for m in ALL_METHODS if hasattr(view, m.lower())]
+    if "GET" in methods:
+        methods.append("HEAD")  # Django serves HEAD with get()
+    return [*methods, "OPTIONS"]
+
+
+def required_capability(route: URLPattern, method: str) -> str | None:
+    """The capability the view declares; HEAD and OPTIONS need what GET needs."""
+    declared = view_of(route).required_capabilities
+    if method in declared:
+        return declared[method]
+    if method in ("HEAD", "OPTIONS"):
+        return declared.get("GET")
+    raise AssertionError(f"{route.name} serves {method} without declaring a capability")
+
+
+def expected(route: URLPattern, method: str, actor: str) -> str:
+    if actor == "anonymous":
+        return "401"
+    if actor == "outsider":
+        return "404"
+    capability = required_capability(route, method)
+    role = actor.removeprefix("key:")
+    if capability is None or capability in ROLE_CAPABILITIES[role]:
+        return "allowed"
+    return "403"
+
+
+CASES = [
+    pytest.param(route, method, actor, id=f"{method} {route.pattern} as {actor}")
+    for route in routes()
+    for method in served_methods(route)
+    for actor in ACTORS
+]
+
+
+@pytest.fixture(autouse=True)
+def _generous_throttle(monkeypatch):
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/min", "user": "100000/min"}
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Org A with a pending invitation, a key to revoke, and one API key per role; org B.
+
+    Built once for the module inside a transaction that is rolled back at the end, the way
+    TestCase.setUpTestData works: each test runs in a savepoint of it, so one caller's
+    DELETE never leaks into the next case. (Per-test building made the file twice as slow.)
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        a = build_tenant("Acme Health", "a.example")
+        b = build_tenant("Bayside Clinic", "b.example", roles=())
+        owner = a.membership(a.owner)
+        with tenant_context(a.org):
+            invitation = membership_invite(
+                org=a.org, actor=owner, email="pending@example.com", role=Role.COORDINATOR
+            )
+            target_key, _ = api_key_create(org=a.org, actor=owner, name="Target")
+            raw_keys = {
+                role: api_key_create(org=a.org, actor=owner, name=f"{role} key", role=role)[1]
+                for role in KEY_ROLES
+            }
+        with tenant_context(b.org):
+            _, raw_b = api_key_create(
+                org=b.org, actor=b.membership(b.owner), name="B admin", role=Role.ADMIN
+            )
+        ids = {
+            "member_id": a.membership(a.coordinator).pk,
+            "invitation_id": invitation.pk,
+            "key_id": target_key.pk,
+        }
+        # One signed-in session per person, reused by every case (logging in is not the
+        # subject here, and it writes an audit event each time).
+        people = {role: getattr(a, role) for role in SESSION_ROLES} | {"outsider": b.owner}
+        sessions = {}
+        for actor, user in people.items():
+            browser = Client()
+            browser.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+            sessions[actor] = browser.cookies[settings.SESSION_COOKIE_NAME].value
+        yield SimpleNamespace(
+            a=a, b=b, ids=ids, raw_keys=raw_keys, raw_key_b=raw_b, sessions=sessions
+        )
+        transaction.set_rollback(True)
+
+
+def url_for(route: URLPattern, ids: dict) -> str:
+    kwargs = route.pattern.converters
+    missing = set(kwargs) - set(ids)
+    assert not missing, f"{route.name}: give the matrix a real org A id for {missing}"
+    path = str(route.pattern)
+    for name, converter in kwargs.items():
+        path = path.replace(
+            f"<{type(converter).__name__.removesuffix('Converter').lower()}:{name}>", str(ids[name])
+        )
+    assert "<" not in path, path
+    return f"/api/v1/{path}"
+
+
+def snapshot(org) -> dict:
+    """Org A's state that any API write could change (audit events aside)."""
+    with tenant_context(org):
+        return {
+            "org": Organization.objects.filter(pk=org.pk)
+            .values("name", "recredentialing_cycle_months", "require_mfa")
+            .get(),
+            "members": sorted(Membership.objects.values_list("id", "role")),
+            "invitations": sorted(Invitation.objects.values_list("id", "revoked_at")),
+            "keys": sorted(ApiKey.objects.values_list("id", "revoked_at")),
+        }
+
+
+def request_as(client, world, actor: str, method: str, url: str, body):
+    extra = {}
+    if actor.startswith("key:"):
+        extra["HTTP_AUTHORIZATION"] = f"Api-Key {world.raw_keys[actor.removeprefix('key:')]}"
+    elif actor != "anonymous":
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[actor]
+        extra["HTTP_X_CREDEX_ORGANIZATION"] = world.a.org.slug
+    data = json.dumps(body) if body is not None else ""
+    return client.generic(method, url, data, content_type="application/json", **extra)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route,method,actor", CASES)
+def test_every_api_route_answers_each_caller_as_the_capability_table_says(
+    client, world, route, method, actor
+):
+    want = expected(route, method, actor)
+    body = BODIES.get((route.name, method))
+    assert body is not None or method not in {"POST", "PUT", "PATCH"}, (
+        f"add a valid body for {method} {route.name} to BODIES"
+    )
+    url = url_for(route, world.ids)
+    before = snapshot(world.a.org)
+
+    response = request_as(client, world, actor, method, url, body)
+
+    status = response.status_code
+    detail = (method, url, actor, status, response.content[:300])
+    if want == "allowed":
+        assert status < 500 and status not in (401, 403, 404, 405), detail
+        if method in WRITE_METHODS and status < 300:
+            assert snapshot(world.a.org) != before, f"an allowed write changed nothing: {detail}"
+    else:
+        assert str(status) == want, detail
+    if status >= 400 and method != "HEAD":
+        assert set(response.json()) == {"code", "message", "details"}, detail
+    if want != "allowed" or method not in WRITE_METHODS:
+        assert snapshot(world.a.org) == before, f"state changed: {detail}"
+
+
+ID_CASES = [
+    pytest.param(route, method, id=f"{method} {route.pattern}")
+    for route in routes()
+    if route.pattern.converters
+    for method in served_methods(route)
+    if method != "OPTIONS"  # describes the endpoint; looks up no object
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route,method", ID_CASES)
+def test_an_admin_key_of_org_b_gets_404_for_every_org_a_id(client, world, route, method):
+    url = url_for(route, world.ids)
+    before = snapshot(world.a.org)
+    body = BODIES.get((route.name, method))
+    response = client.generic(
+        method,
+        url,
+        json.dumps(body) if body is not None else "",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {world.raw_key_b}",
+    )
+    assert response.status_code == 404, (method, url, response.content[:300])
+    assert snapshot(world.a.org) == before
+
+
+UNSERVED = [
+    pytest.param(route, method, id=f"{method} {route.pattern}")
+    for route in routes()
+    for method in ALL_METHODS
+    if method not in served_methods(route)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route,method", UNSERVED)
+def test_a_method_a_route_does_not_serve_is_405_for_the_owner_and_401_for_anonymous(
+    client, world, route, method
+):
+    url = url_for(route, world.ids)
+    before = snapshot(world.a.org)
+    assert request_as(client, world, "anonymous", method, url, {}).status_code == 401
+    response = request_as(client, world, "owner", method, url, {})
+    assert response.status_code == 405, (method, url, response.content[:300])
+    assert response.json()["code"] == "method_not_allowed"
+    assert snapshot(world.a.org) == before
+
+
+@pytest.mark.parametrize("route", routes(), ids=lambda r: str(r.pattern))
+def test_every_api_route_declares_a_known_capability_for_every_method_it_serves(route):
+    view = view_of(route)
+    assert issubclass(view, APIView), route.name
+    assert HasCapability in [type(p) for p in view().get_permissions()], route.name
+    known = set().union(*ROLE_CAPABILITIES.values())
+    for method in served_methods(route):
+        capability = required_capability(route, method)
+        if method == "OPTIONS" and "GET" not in served_methods(route):
+            continue  # describes the endpoint only; see credex.permissions.capability_for
+        if capability is None:
+            assert (
+                route.name,
+                "GET" if method in ("HEAD", "OPTIONS") else method,
+            ) in CAPABILITY_FREE, f"{route.name} {method} needs no capability: say why"
+        else:
+            assert capability in known, f"{route.name} {method}: unknown {capability!r}"
+
+
+def test_a_method_served_but_not_declared_is_refused_to_everyone():
+    class Forgetful(APIView):
+        required_capabilities = {"GET": "org.view"}
+
+        def get(self, request):
+            raise AssertionError("not reached for POST")
+
+        def post(self, request):
+            raise AssertionError("a forgotten declaration must not open the method")
+
+    request = APIRequestFactory().post("/api/v1/forgetful", {}, format="json")
+    force_authenticate(request, user=SimpleNamespace(is_authenticated=True, pk=1))
+    request.api_key = request.membership = None
+    response = Forgetful.as_view()(request)
+    assert response.status_code == 403
+    assert response.data["code"] == "capability_undeclared"
