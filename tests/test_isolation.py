@@ -12,6 +12,8 @@ from credex.models import ApiKey, Invitation, Membership
 from credex.services import api_key_create, membership_invite
 from credex.tenancy import NoActiveOrganization, TenantManager, tenant_context
 
+pytestmark = pytest.mark.external
+
 # Tables with an organization column whose manager is deliberately not the tenant manager,
 # each with the reason. Their RLS is still asserted below.
 NOT_TENANT_MANAGED = {
