@@ -42,6 +42,10 @@ bench: install
 vendor:
 	bash scripts/vendor.sh
 
+# Screenshots of the main pages at desktop and phone widths (needs a running `make run`).
+screenshots: install
+	$(PY) scripts/screenshots.py --base-url $${BASE_URL:-http://127.0.0.1:8000} --tour
+
 clean-data:
 	$(PY) -c "from credex import embedded; embedded.stop_redis(); embedded.stop_postgres()" || true
 	rm -rf .data

@@ -14,8 +14,19 @@ from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 CANONICAL_FIELDS = (
-    "organization", "seq", "actor_kind", "actor_id", "actor_label", "action", "target_type",
-    "target_id", "source", "data", "ip", "user_agent", "created_at",
+    "organization",
+    "seq",
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "source",
+    "data",
+    "ip",
+    "user_agent",
+    "created_at",
 )
 
 
@@ -44,8 +55,10 @@ class ChainBroken(Exception):
         super().__init__(f"event seq={event.get('seq')} id={event.get('id')}: {reason}")
 
 
-def verify(events: Iterable[dict], *, expect_start: int = 1, prev_hash: str = GENESIS) -> tuple[int, str]:
-    """Walk events in seq order; return (count, head hash) or raise ChainBroken at the first bad one."""
+def verify(
+    events: Iterable[dict], *, expect_start: int = 1, prev_hash: str = GENESIS
+) -> tuple[int, str]:
+    """Walk events in seq order; return (count, head hash) or raise ChainBroken."""
     expected = expect_start
     count = 0
     for event in events:

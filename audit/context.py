@@ -12,8 +12,10 @@ class RequestMeta:
     user_agent: str = ""
 
 
+NO_REQUEST = RequestMeta()  # frozen: safe to share as the default
 request_meta: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar(
-    "credex_request_meta", default=RequestMeta()
+    "credex_request_meta",
+    default=NO_REQUEST,  # noqa: B039
 )
 
 

@@ -65,8 +65,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["organization", "created_at"], name="audit_org_time_idx"),
             models.Index(fields=["organization", "actor_id"], name="audit_org_actor_idx"),
-            models.Index(fields=["organization", "target_type", "target_id"],
-                         name="audit_org_target_idx"),
+            models.Index(
+                fields=["organization", "target_type", "target_id"], name="audit_org_target_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -32,18 +32,31 @@ class AuditFilters:
                     values[name] = date.fromisoformat(raw)
                 except ValueError:
                     errors[name] = "Use a date like 2026-11-22."
-        if values.get("date_from") and values.get("date_to") and \
-                values["date_from"] > values["date_to"]:
+        if (
+            values.get("date_from")
+            and values.get("date_to")
+            and values["date_from"] > values["date_to"]
+        ):
             errors["date_to"] = "The end date is before the start date."
-        return cls(actor=(params.get("actor") or "").strip(),
-                   action=(params.get("action") or "").strip(),
-                   target=(params.get("target") or "").strip(), **values), errors
+        return cls(
+            actor=(params.get("actor") or "").strip(),
+            action=(params.get("action") or "").strip(),
+            target=(params.get("target") or "").strip(),
+            **values,
+        ), errors
 
     def as_query(self) -> dict:
-        return {k: v for k, v in {
-            "actor": self.actor, "action": self.action, "target": self.target,
-            "date_from": self.date_from.isoformat() if self.date_from else "",
-            "date_to": self.date_to.isoformat() if self.date_to else ""}.items() if v}
+        return {
+            k: v
+            for k, v in {
+                "actor": self.actor,
+                "action": self.action,
+                "target": self.target,
+                "date_from": self.date_from.isoformat() if self.date_from else "",
+                "date_to": self.date_to.isoformat() if self.date_to else "",
+            }.items()
+            if v
+        }
 
 
 def audit_event_list(*, org, filters: AuditFilters | None = None) -> QuerySet[AuditEvent]:
@@ -60,23 +73,30 @@ def audit_event_list(*, org, filters: AuditFilters | None = None) -> QuerySet[Au
     if f.date_from:
         qs = qs.filter(created_at__gte=datetime.combine(f.date_from, time.min, tzinfo=tz))
     if f.date_to:
-        qs = qs.filter(created_at__lt=datetime.combine(f.date_to + timedelta(days=1), time.min,
-                                                       tzinfo=tz))
+        qs = qs.filter(
+            created_at__lt=datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=tz)
+        )
     return qs.order_by("-seq")
 
 
 def audit_actions(*, org) -> list[str]:
     """Distinct action codes recorded in the organization (for the filter menu)."""
-    return list(AuditEvent.objects.filter(organization=org).order_by("action")
-                .values_list("action", flat=True).distinct())
+    return list(
+        AuditEvent.objects.filter(organization=org)
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
+    )
 
 
 def chain_head(*, org) -> dict:
     """The newest event's seq and hash: what an export is pinned to."""
-    last = AuditEvent.objects.filter(organization=org).order_by("-seq").only(
-        "seq", "hash").first()
-    return {"organization": str(org.pk) if org else None,
-            "seq": last.seq if last else 0, "hash": last.hash if last else chain.GENESIS}
+    last = AuditEvent.objects.filter(organization=org).order_by("-seq").only("seq", "hash").first()
+    return {
+        "organization": str(org.pk) if org else None,
+        "seq": last.seq if last else 0,
+        "hash": last.hash if last else chain.GENESIS,
+    }
 
 
 def _platform_rows():

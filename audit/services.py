@@ -15,8 +15,9 @@ from audit import chain
 from audit.context import request_meta
 from audit.models import ActorKind, AuditEvent
 
-_SECRET_KEY_RE = re.compile(r"pass|secret|token|ssn|dob|birth|api_?key|authorization|otp|code",
-                            re.IGNORECASE)
+_SECRET_KEY_RE = re.compile(
+    r"pass|secret|token|ssn|dob|birth|api_?key|authorization|otp|code", re.IGNORECASE
+)
 MASK = "***"
 
 
@@ -90,11 +91,14 @@ def audit_record(
         if org_id:
             cursor.execute(
                 "SELECT seq, hash FROM audit_auditevent WHERE organization_id = %s "
-                "ORDER BY seq DESC LIMIT 1", [org_id])
+                "ORDER BY seq DESC LIMIT 1",
+                [org_id],
+            )
         else:
             cursor.execute(
                 "SELECT seq, hash FROM audit_auditevent WHERE organization_id IS NULL "
-                "ORDER BY seq DESC LIMIT 1")
+                "ORDER BY seq DESC LIMIT 1"
+            )
         last = cursor.fetchone()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, chain.GENESIS)
         event = AuditEvent(
@@ -117,7 +121,8 @@ def audit_record(
         event.hash = chain.compute_hash(prev_hash, event_as_dict(event))
         event.save(force_insert=True)
         cursor.execute(
-            "SELECT set_config('app.current_org', %s, true), set_config('app.audit_platform', '', true)",
+            "SELECT set_config('app.current_org', %s, true), "
+            "set_config('app.audit_platform', '', true)",
             [previous_org],
         )
     return event

@@ -19,12 +19,27 @@ _READ = {VIEW_ORG, VIEW_MEMBERS, VIEW_ROSTER}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        _READ | {CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, VIEW_AUDIT, EXPORT_AUDIT,
-                 CHANGE_ROSTER, MANAGE_BILLING}
+        _READ
+        | {
+            CHANGE_SETTINGS,
+            MANAGE_MEMBERS,
+            MANAGE_API_KEYS,
+            VIEW_AUDIT,
+            EXPORT_AUDIT,
+            CHANGE_ROSTER,
+            MANAGE_BILLING,
+        }
     ),
     Role.ADMIN: frozenset(
-        _READ | {CHANGE_SETTINGS, MANAGE_MEMBERS, MANAGE_API_KEYS, VIEW_AUDIT, EXPORT_AUDIT,
-                 CHANGE_ROSTER}
+        _READ
+        | {
+            CHANGE_SETTINGS,
+            MANAGE_MEMBERS,
+            MANAGE_API_KEYS,
+            VIEW_AUDIT,
+            EXPORT_AUDIT,
+            CHANGE_ROSTER,
+        }
     ),
     Role.COORDINATOR: frozenset(_READ | {CHANGE_ROSTER}),
     # Auditors are read-only: they read the roster and the audit log and export it.

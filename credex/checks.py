@@ -27,8 +27,13 @@ def check_app_role(app_configs=None, databases=None, **kwargs):
     except Exception:  # database unreachable: other checks say so
         return []
     if problems:
-        return [Error(
-            f"DATABASE_URL connects as a role with {' and '.join(problems)}: row-level "
-            "security would not apply.", hint="Connect as the application role created by "
-            "`manage.py db_bootstrap` (see docs/production.md).", id="credex.E001")]
+        return [
+            Error(
+                f"DATABASE_URL connects as a role with {' and '.join(problems)}: row-level "
+                "security would not apply.",
+                hint="Connect as the application role created by "
+                "`manage.py db_bootstrap` (see docs/production.md).",
+                id="credex.E001",
+            )
+        ]
     return []

@@ -12,6 +12,9 @@ def tenant(request):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         from credex.selectors import memberships_for_user
+        from credex.tenancy import user_context
 
-        switcher = memberships_for_user(user)
+        # Error pages render outside the middleware's transaction; read in one of our own.
+        with user_context(user.pk):
+            switcher = memberships_for_user(user)
     return {"org": org, "membership": membership, "caps": caps, "switcher": switcher}

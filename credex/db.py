@@ -43,7 +43,8 @@ class EnableRLS(migrations.operations.base.Operation):
                 f"CREATE POLICY tenant_read ON {table} FOR SELECT "
                 f"USING ({own} OR ({self.read_also}))",
                 f"CREATE POLICY tenant_insert ON {table} FOR INSERT WITH CHECK ({own})",
-                f"CREATE POLICY tenant_update ON {table} FOR UPDATE USING ({own}) WITH CHECK ({own})",
+                f"CREATE POLICY tenant_update ON {table} FOR UPDATE "
+                f"USING ({own}) WITH CHECK ({own})",
                 f"CREATE POLICY tenant_delete ON {table} FOR DELETE USING ({own})",
             ]
         else:
@@ -55,8 +56,13 @@ class EnableRLS(migrations.operations.base.Operation):
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         table = schema_editor.quote_name(_table(from_state.apps, self.model))
-        for name in ("tenant_isolation", "tenant_read", "tenant_insert", "tenant_update",
-                     "tenant_delete"):
+        for name in (
+            "tenant_isolation",
+            "tenant_read",
+            "tenant_insert",
+            "tenant_update",
+            "tenant_delete",
+        ):
             schema_editor.execute(f"DROP POLICY IF EXISTS {name} ON {table}")
         schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
@@ -90,11 +96,13 @@ class SameOrgForeignKey(migrations.operations.base.Operation):
         fk = f"{child}_{column}_same_org"[:63]
         schema_editor.execute(
             f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '{unique}') "
-            f"THEN ALTER TABLE {q(parent)} ADD CONSTRAINT {q(unique)} UNIQUE (organization_id, id); "
+            f"THEN ALTER TABLE {q(parent)} ADD CONSTRAINT {q(unique)} "
+            f"UNIQUE (organization_id, id); "
             f"END IF; END $$"
         )
         schema_editor.execute(
-            f"ALTER TABLE {q(child)} ADD CONSTRAINT {q(fk)} FOREIGN KEY (organization_id, {q(column)}) "
+            f"ALTER TABLE {q(child)} ADD CONSTRAINT {q(fk)} "
+            f"FOREIGN KEY (organization_id, {q(column)}) "
             f"REFERENCES {q(parent)} (organization_id, id)"
         )
 
@@ -118,4 +126,6 @@ CREATE OR REPLACE FUNCTION credex_current_user() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT NULLIF(current_setting('app.current_user', true), '')::uuid $$;
 """
-DROP_FUNCTIONS = "DROP FUNCTION IF EXISTS credex_current_org(); DROP FUNCTION IF EXISTS credex_current_user();"
+DROP_FUNCTIONS = (
+    "DROP FUNCTION IF EXISTS credex_current_org(); DROP FUNCTION IF EXISTS credex_current_user();"
+)

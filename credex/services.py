@@ -43,8 +43,13 @@ def organization_create(*, name: str, owner: User, slug: str = "") -> Organizati
         org = Organization.objects.create(name=name, slug=slug)
         with tenant_context(org, user_id=owner.pk):
             Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
-            audit_record(org=org, actor=Actor.member(owner), action="org.created", target=org,
-                         data={"name": name, "slug": slug})
+            audit_record(
+                org=org,
+                actor=Actor.member(owner),
+                action="org.created",
+                target=org,
+                data={"name": name, "slug": slug},
+            )
     return org
 
 
@@ -56,7 +61,7 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
     require(actor, cap.CHANGE_SETTINGS)
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
-        raise InvalidInput("Unknown settings.", details={k: "unknown" for k in unknown})
+        raise InvalidInput("Unknown settings.", details=dict.fromkeys(unknown, "unknown"))
     errors = {}
     if "name" in changes and not str(changes["name"]).strip():
         errors["name"] = "The name cannot be empty."
@@ -64,7 +69,8 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
         months = changes["recredentialing_cycle_months"]
         if not isinstance(months, int) or not 6 <= months <= 36:
             errors["recredentialing_cycle_months"] = (
-                "Enter a whole number of months from 6 to 36 (NCQA requires at most 36).")
+                "Enter a whole number of months from 6 to 36 (NCQA requires at most 36)."
+            )
     if errors:
         raise InvalidInput("Some settings are not valid.", details=errors)
     diff = {}
@@ -76,8 +82,13 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
     if diff:
         with transaction.atomic():
             org.save(update_fields=list(diff))
-            audit_record(org=org, actor=audit_actor(actor), action="org.settings.changed",
-                         target=org, data={"changes": diff})
+            audit_record(
+                org=org,
+                actor=audit_actor(actor),
+                action="org.settings.changed",
+                target=org,
+                data={"changes": diff},
+            )
     return org
 
 
@@ -89,8 +100,9 @@ def _invite_token(invitation: Invitation) -> str:
 
 
 def invitation_url(invitation: Invitation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("invitation_accept",
-                                                    args=[_invite_token(invitation)])
+    return settings.SITE_URL.rstrip("/") + reverse(
+        "invitation_accept", args=[_invite_token(invitation)]
+    )
 
 
 def _check_role_grant(actor, role: str) -> None:
@@ -104,8 +116,8 @@ def membership_invite(*, org: Organization, actor, email: str, role: str) -> Inv
     """Invite an e-mail address to the organization; the e-mail is sent after commit."""
     require(actor, cap.MANAGE_MEMBERS)
     email = (email or "").strip().lower()
-    from django.core.validators import validate_email
     from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
 
     try:
         validate_email(email)
@@ -116,19 +128,34 @@ def membership_invite(*, org: Organization, actor, email: str, role: str) -> Inv
         raise Conflict("That person is already a member.", details={"email": "already a member"})
     with transaction.atomic():
         invitation = Invitation.objects.create(
-            organization=org, email=email, role=role,
+            organization=org,
+            email=email,
+            role=role,
             invited_by=actor if isinstance(actor, Membership) else None,
             expires_at=timezone.now() + settings.INVITATION_MAX_AGE,
         )
-        audit_record(org=org, actor=audit_actor(actor), action="member.invitation.sent",
-                     target=invitation, data={"email": email, "role": role})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="member.invitation.sent",
+            target=invitation,
+            data={"email": email, "role": role},
+        )
         url = invitation_url(invitation)
         inviter = getattr(getattr(actor, "user", None), "display_name", "A colleague")
-        body = render_to_string("email/invitation.txt", {
-            "org": org, "url": url, "inviter": inviter, "role": invitation.get_role_display(),
-            "days": settings.INVITATION_MAX_AGE.days})
-        transaction.on_commit(lambda: send_mail(
-            f"You're invited to {org.name} on CredEx", body, None, [email]))
+        body = render_to_string(
+            "email/invitation.txt",
+            {
+                "org": org,
+                "url": url,
+                "inviter": inviter,
+                "role": invitation.get_role_display(),
+                "days": settings.INVITATION_MAX_AGE.days,
+            },
+        )
+        transaction.on_commit(
+            lambda: send_mail(f"You're invited to {org.name} on CredEx", body, None, [email])
+        )
     return invitation
 
 
@@ -142,11 +169,14 @@ def invitation_from_token(token: str) -> tuple[Organization, uuid.UUID]:
     try:
         payload = signing.loads(token, salt=INVITE_SALT, max_age=max_age)
     except signing.SignatureExpired:
-        raise InvitationInvalid("This invitation has expired. Ask an admin to send a new one.",
-                                code="invitation_expired")
+        raise InvitationInvalid(
+            "This invitation has expired. Ask an admin to send a new one.",
+            code="invitation_expired",
+        )
     except signing.BadSignature:
-        raise InvitationInvalid("This invitation link is not valid. Check that you copied "
-                                "the whole link.")
+        raise InvitationInvalid(
+            "This invitation link is not valid. Check that you copied the whole link."
+        )
     org = Organization.objects.filter(pk=payload["org"]).first()
     if org is None:
         raise InvitationInvalid("This invitation link is not valid.")
@@ -159,28 +189,39 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     with tenant_context(org, user_id=user.pk):
         invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None or invitation.revoked_at:
-            raise InvitationInvalid("This invitation was withdrawn. Ask an admin for a new one.",
-                                    code="invitation_revoked")
+            raise InvitationInvalid(
+                "This invitation was withdrawn. Ask an admin for a new one.",
+                code="invitation_revoked",
+            )
         if invitation.accepted_at:
-            raise InvitationInvalid("This invitation has already been used.",
-                                    code="invitation_used")
+            raise InvitationInvalid(
+                "This invitation has already been used.", code="invitation_used"
+            )
         if invitation.expires_at <= timezone.now():
-            raise InvitationInvalid("This invitation has expired. Ask an admin to send a new one.",
-                                    code="invitation_expired")
+            raise InvitationInvalid(
+                "This invitation has expired. Ask an admin to send a new one.",
+                code="invitation_expired",
+            )
         if invitation.email.lower() != user.email.lower():
             raise InvitationInvalid(
                 f"This invitation is for {invitation.email}. Sign in with that address to accept.",
-                code="invitation_wrong_user")
+                code="invitation_wrong_user",
+            )
         if Membership.objects.filter(user=user).exists():
-            raise InvitationInvalid("You are already a member of this organization.",
-                                    code="invitation_used")
+            raise InvitationInvalid(
+                "You are already a member of this organization.", code="invitation_used"
+            )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         membership = Membership.objects.create(organization=org, user=user, role=invitation.role)
-        audit_record(org=org, actor=Actor.member(user), action="member.invitation.accepted",
-                     target=membership, data={"email": user.email, "role": invitation.role,
-                                              "invitation": str(invitation.pk)})
+        audit_record(
+            org=org,
+            actor=Actor.member(user),
+            action="member.invitation.accepted",
+            target=membership,
+            data={"email": user.email, "role": invitation.role, "invitation": str(invitation.pk)},
+        )
     membership.organization = org
     return membership
 
@@ -193,19 +234,29 @@ def invitation_revoke(*, org: Organization, actor, invitation: Invitation) -> In
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        audit_record(org=org, actor=audit_actor(actor), action="member.invitation.revoked",
-                     target=invitation, data={"email": invitation.email})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="member.invitation.revoked",
+            target=invitation,
+            data={"email": invitation.email},
+        )
     return invitation
 
 
 # --- members -----------------------------------------------------------------------------
 def _owners_left_after(org: Organization, membership: Membership) -> int:
-    return (Membership.objects.select_for_update()
-            .filter(organization=org, role=Role.OWNER).exclude(pk=membership.pk).count())
+    return (
+        Membership.objects.select_for_update()
+        .filter(organization=org, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
 
 
-def membership_change_role(*, org: Organization, actor, membership: Membership,
-                           role: str) -> Membership:
+def membership_change_role(
+    *, org: Organization, actor, membership: Membership, role: str
+) -> Membership:
     """Change a member's role. Admins cannot touch owners; the last owner stays an owner."""
     require(actor, cap.MANAGE_MEMBERS)
     _check_role_grant(actor, role)
@@ -215,14 +266,19 @@ def membership_change_role(*, org: Organization, actor, membership: Membership,
         return membership
     with transaction.atomic():
         if membership.role == Role.OWNER and _owners_left_after(org, membership) == 0:
-            raise Conflict("The organization must keep at least one owner. "
-                           "Make someone else an owner first.")
+            raise Conflict(
+                "The organization must keep at least one owner. Make someone else an owner first."
+            )
         before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
-        audit_record(org=org, actor=audit_actor(actor), action="member.role.changed",
-                     target=membership, data={"email": membership.user.email,
-                                              "from": before, "to": role})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="member.role.changed",
+            target=membership,
+            data={"email": membership.user.email, "from": before, "to": role},
+        )
     return membership
 
 
@@ -234,15 +290,20 @@ def membership_remove(*, org: Organization, actor, membership: Membership) -> No
     with transaction.atomic():
         if membership.role == Role.OWNER and _owners_left_after(org, membership) == 0:
             raise Conflict("The organization must keep at least one owner.")
-        audit_record(org=org, actor=audit_actor(actor), action="member.removed",
-                     target=membership, data={"email": membership.user.email,
-                                              "role": membership.role})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="member.removed",
+            target=membership,
+            data={"email": membership.user.email, "role": membership.role},
+        )
         membership.delete()
 
 
 # --- API keys ----------------------------------------------------------------------------
-def api_key_create(*, org: Organization, actor, name: str, role: str = Role.COORDINATOR
-                   ) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, org: Organization, actor, name: str, role: str = Role.COORDINATOR
+) -> tuple[ApiKey, str]:
     """Create an API key; returns (key, raw key). The raw key is never stored or shown again."""
     from credex.middleware import hash_key
 
@@ -251,8 +312,9 @@ def api_key_create(*, org: Organization, actor, name: str, role: str = Role.COOR
     if not name:
         raise InvalidInput("Name the key after what will use it.", details={"name": "required"})
     if role == Role.OWNER or role not in Role.values:
-        raise InvalidInput("An API key's role is admin, coordinator or auditor.",
-                           details={"role": "invalid"})
+        raise InvalidInput(
+            "An API key's role is admin, coordinator or auditor.", details={"role": "invalid"}
+        )
     if role == Role.ADMIN and actor.role not in (Role.OWNER, Role.ADMIN):
         raise Forbidden("Only owners and admins can create admin keys.")
     prefix = secrets.token_hex(6)
@@ -260,12 +322,22 @@ def api_key_create(*, org: Organization, actor, name: str, role: str = Role.COOR
     with transaction.atomic():
         try:
             key = ApiKey.objects.create(
-                organization=org, name=name[:100], prefix=prefix, key_hash=hash_key(secret),
-                role=role, created_by=actor if isinstance(actor, Membership) else None)
+                organization=org,
+                name=name[:100],
+                prefix=prefix,
+                key_hash=hash_key(secret),
+                role=role,
+                created_by=actor if isinstance(actor, Membership) else None,
+            )
         except IntegrityError:
             raise Conflict("Could not create a unique key; try again.")
-        audit_record(org=org, actor=audit_actor(actor), action="api_key.created", target=key,
-                     data={"name": key.name, "prefix": prefix, "role": role})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="api_key.created",
+            target=key,
+            data={"name": key.name, "prefix": prefix, "role": role},
+        )
     return key, f"cx_{prefix}_{secret}"
 
 
@@ -277,8 +349,13 @@ def api_key_revoke(*, org: Organization, actor, key: ApiKey) -> ApiKey:
     with transaction.atomic():
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_record(org=org, actor=audit_actor(actor), action="api_key.revoked", target=key,
-                     data={"name": key.name, "prefix": key.prefix})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="api_key.revoked",
+            target=key,
+            data={"name": key.name, "prefix": key.prefix},
+        )
     return key
 
 

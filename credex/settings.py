@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -188,8 +189,11 @@ else:
     REDIS_URL = embedded.redis_url()
 
 # kombu spells a unix-socket Redis "redis+socket://" (redis-py and Django say "unix://").
-_CELERY_REDIS = ("redis+socket://" + REDIS_URL[len("unix://"):]
-                 if REDIS_URL.startswith("unix://") else REDIS_URL)
+_CELERY_REDIS = (
+    "redis+socket://" + REDIS_URL[len("unix://") :]
+    if REDIS_URL.startswith("unix://")
+    else REDIS_URL
+)
 CELERY_BROKER_URL = _CELERY_REDIS
 CELERY_RESULT_BACKEND = _CELERY_REDIS
 CELERY_TASK_ACKS_LATE = True
@@ -202,6 +206,7 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
 
 def _redis_db(url: str, db: int) -> str:
     """The same Redis server, another database (the cache must not share the broker's)."""
@@ -225,8 +230,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -285,6 +292,10 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Api-Key <key>` (per-organization keys) or a browser session.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI / Redoc served from our own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "credex.models.Role",
@@ -338,8 +349,9 @@ CSRF_COOKIE_SECURE = _secure
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if EMBEDDED or DEBUG else 31536000)
 # Only behind a proxy that sets (and strips client-sent) X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https")
-                           if env_bool("TRUST_X_FORWARDED_PROTO", False) else None)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

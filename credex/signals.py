@@ -20,8 +20,11 @@ from credex.models import Membership
 
 def _org_ids(user) -> list:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('app.current_user', true), "
-                       "set_config('app.current_user', %s, true)", [str(user.pk)])
+        cursor.execute(
+            "SELECT current_setting('app.current_user', true), "
+            "set_config('app.current_user', %s, true)",
+            [str(user.pk)],
+        )
         previous = cursor.fetchone()[0] or ""
         ids = list(Membership.objects.for_user(user).values_list("organization_id", flat=True))
         cursor.execute("SELECT set_config('app.current_user', %s, true)", [previous])
@@ -32,8 +35,14 @@ def record_account_event(user, action: str, *, actor: Actor | None = None, data=
     actor = actor or Actor.member(user)
     org_ids = _org_ids(user) if user is not None else []
     for org_id in org_ids or [None]:
-        audit_record(org=org_id, actor=actor, action=action, target=user,
-                     target_type="credex.user", data=data or {})
+        audit_record(
+            org=org_id,
+            actor=actor,
+            action=action,
+            target=user,
+            target_type="credex.user",
+            data=data or {},
+        )
 
 
 @receiver(user_logged_in)
@@ -61,11 +70,19 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     user, email = _user_for(credentials)
     actor = Actor.anonymous(email)
     if user is None:
-        audit_record(org=None, actor=actor, action="auth.login.failed",
-                     data={"email": email, "reason": "unknown e-mail"})
+        audit_record(
+            org=None,
+            actor=actor,
+            action="auth.login.failed",
+            data={"email": email, "reason": "unknown e-mail"},
+        )
     else:
-        record_account_event(user, "auth.login.failed", actor=actor,
-                             data={"email": email, "reason": "bad credentials"})
+        record_account_event(
+            user,
+            "auth.login.failed",
+            actor=actor,
+            data={"email": email, "reason": "bad credentials"},
+        )
 
 
 @receiver(user_locked_out)

@@ -38,8 +38,9 @@ def current_org_id() -> uuid.UUID | None:
     return _current_org.get()
 
 
-def set_db_context(*, org_id: uuid.UUID | None = None, user_id=None, using: str = "default"
-                   ) -> tuple[str, str]:
+def set_db_context(
+    *, org_id: uuid.UUID | None = None, user_id=None, using: str = "default"
+) -> tuple[str, str]:
     """Set the RLS settings for the current transaction (transaction-local only).
 
     Returns the previous (org, user) values so a nested context can restore them.
@@ -64,7 +65,8 @@ def _restore(previous: tuple[str, str]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('app.current_org', %s, true), set_config('app.current_user', %s, true)",
+            "SELECT set_config('app.current_org', %s, true), "
+            "set_config('app.current_user', %s, true)",
             list(previous),
         )
 

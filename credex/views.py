@@ -59,8 +59,12 @@ def organization_new(request):
         else:
             messages.success(request, f"{org.name} is ready. Invite your team next.")
             return redirect("members", org_slug=org.slug)
-    return render(request, "credex/organization_new.html", {"form": form, "errors": errors},
-                  status=400 if errors else 200)
+    return render(
+        request,
+        "credex/organization_new.html",
+        {"form": form, "errors": errors},
+        status=400 if errors else 200,
+    )
 
 
 @require_GET
@@ -74,14 +78,19 @@ def dashboard(request, org_slug):
 def organization_settings(request, org_slug):
     org = request.org
     errors = {}
-    form = {"name": org.name, "recredentialing_cycle_months": org.recredentialing_cycle_months,
-            "require_mfa": org.require_mfa}
+    form = {
+        "name": org.name,
+        "recredentialing_cycle_months": org.recredentialing_cycle_months,
+        "require_mfa": org.require_mfa,
+    }
     if request.method == "POST":
         if not has_capability(request.membership.role, cap.CHANGE_SETTINGS):
             raise PermissionDenied
-        form = {"name": request.POST.get("name", ""),
-                "recredentialing_cycle_months": request.POST.get("recredentialing_cycle_months", ""),
-                "require_mfa": request.POST.get("require_mfa") == "on"}
+        form = {
+            "name": request.POST.get("name", ""),
+            "recredentialing_cycle_months": request.POST.get("recredentialing_cycle_months", ""),
+            "require_mfa": request.POST.get("require_mfa") == "on",
+        }
         try:
             months = int(form["recredentialing_cycle_months"])
         except (TypeError, ValueError):
@@ -89,17 +98,24 @@ def organization_settings(request, org_slug):
         if not errors:
             try:
                 services.organization_update_settings(
-                    org=org, actor=request.membership, name=form["name"].strip(),
-                    recredentialing_cycle_months=months, require_mfa=form["require_mfa"])
+                    org=org,
+                    actor=request.membership,
+                    name=form["name"].strip(),
+                    recredentialing_cycle_months=months,
+                    require_mfa=form["require_mfa"],
+                )
             except DomainError as exc:
                 errors = exc.details or {"__all__": exc.message}
             else:
                 messages.success(request, "Settings saved.")
                 return redirect("organization_settings", org_slug=org.slug)
     can_change = has_capability(request.membership.role, cap.CHANGE_SETTINGS)
-    return render(request, "credex/organization_settings.html",
-                  {"form": form, "errors": errors, "can_change": can_change},
-                  status=400 if errors else 200)
+    return render(
+        request,
+        "credex/organization_settings.html",
+        {"form": form, "errors": errors, "can_change": can_change},
+        status=400 if errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -111,14 +127,13 @@ def members(request, org_slug):
     if request.method == "POST":
         if not has_capability(request.membership.role, cap.MANAGE_MEMBERS):
             raise PermissionDenied
-        invite_form = {"email": request.POST.get("email", ""),
-                       "role": request.POST.get("role", "")}
+        invite_form = {"email": request.POST.get("email", ""), "role": request.POST.get("role", "")}
         try:
-            invitation = services.membership_invite(org=org, actor=request.membership,
-                                                    **invite_form)
+            invitation = services.membership_invite(
+                org=org, actor=request.membership, **invite_form
+            )
         except DomainError as exc:
-            invite_errors = {k: v for k, v in exc.details.items()} or {"__all__": exc.message}
-            invite_errors["__all__"] = exc.message
+            invite_errors = dict.fromkeys(exc.details, exc.message) | {"__all__": exc.message}
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("members", org_slug=org.slug)
@@ -149,8 +164,12 @@ def _member_action(request, member_id, action):
 @capability_required(cap.MANAGE_MEMBERS)
 def member_role(request, org_slug, member_id):
     def change(member):
-        services.membership_change_role(org=request.org, actor=request.membership,
-                                        membership=member, role=request.POST.get("role", ""))
+        services.membership_change_role(
+            org=request.org,
+            actor=request.membership,
+            membership=member,
+            role=request.POST.get("role", ""),
+        )
         messages.success(request, f"{member.user.email} is now {member.get_role_display()}.")
 
     return _member_action(request, member_id, change)
@@ -171,8 +190,7 @@ def member_remove(request, org_slug, member_id):
 def invitation_revoke(request, org_slug, invitation_id):
     invitation = services.get_or_404(selectors.invitation_list(org=request.org), pk=invitation_id)
     try:
-        services.invitation_revoke(org=request.org, actor=request.membership,
-                                   invitation=invitation)
+        services.invitation_revoke(org=request.org, actor=request.membership, invitation=invitation)
         messages.success(request, f"Invitation to {invitation.email} withdrawn.")
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -192,8 +210,12 @@ def invitation_accept(request, token):
         try:
             membership = services.invitation_accept(token=token, user=request.user)
         except services.InvitationInvalid as exc:
-            return render(request, "credex/invitation.html",
-                          {"error": exc.message, "invited_org": org}, status=400)
+            return render(
+                request,
+                "credex/invitation.html",
+                {"error": exc.message, "invited_org": org},
+                status=400,
+            )
         messages.success(request, f"Welcome to {org.name}.")
         return redirect("dashboard", org_slug=membership.organization.slug)
     return render(request, "credex/invitation.html", {"invited_org": org, "token": token})
@@ -210,12 +232,16 @@ def api_keys(request, org_slug):
         try:
             key, new_key = services.api_key_create(org=org, actor=request.membership, **form)
         except DomainError as exc:
-            errors = dict(exc.details)
-            errors["__all__"] = exc.message
+            errors = dict.fromkeys(exc.details, exc.message) | {"__all__": exc.message}
         else:
             form = {"name": "", "role": Role.COORDINATOR}
-    context = {"keys": selectors.api_key_list(org=org), "new_key": new_key, "errors": errors,
-               "form": form, "roles": [r for r in Role.choices if r[0] != Role.OWNER]}
+    context = {
+        "keys": selectors.api_key_list(org=org),
+        "new_key": new_key,
+        "errors": errors,
+        "form": form,
+        "roles": [r for r in Role.choices if r[0] != Role.OWNER],
+    }
     return render(request, "credex/api_keys.html", context, status=400 if errors else 200)
 
 
@@ -247,5 +273,7 @@ def healthz(request):
     except Exception:
         checks["broker"] = "unreachable"
     healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks},
+        status=200 if healthy else 503,
+    )

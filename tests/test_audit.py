@@ -35,17 +35,32 @@ def test_events_chain_with_per_organization_sequence(tenant_a, tenant_b):
 
 
 def test_secrets_and_protected_fields_are_masked():
-    masked = mask({"password": "hunter2", "ssn": "123-45-6789", "nested": {"api_key": "cx_1"},
-                   "email": "a@b.example", "dob": "1970-01-01"})
-    assert masked == {"password": "***", "ssn": "***", "nested": {"api_key": "***"},
-                      "email": "a@b.example", "dob": "***"}
+    masked = mask(
+        {
+            "password": "hunter2",
+            "ssn": "123-45-6789",
+            "nested": {"api_key": "cx_1"},
+            "email": "a@b.example",
+            "dob": "1970-01-01",
+        }
+    )
+    assert masked == {
+        "password": "***",
+        "ssn": "***",
+        "nested": {"api_key": "***"},
+        "email": "a@b.example",
+        "dob": "***",
+    }
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_auditevent SET action = 'x'",
-    "DELETE FROM audit_auditevent",
-    "TRUNCATE audit_auditevent",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditevent SET action = 'x'",
+        "DELETE FROM audit_auditevent",
+        "TRUNCATE audit_auditevent",
+    ],
+)
 def test_update_delete_truncate_fail_for_the_application_role(tenant_a, statement):
     with tenant_context(tenant_a.org):
         _event(tenant_a.org)
@@ -66,11 +81,14 @@ def test_the_orm_refuses_to_change_or_delete_an_event(tenant_a):
             AuditEvent.objects.filter(pk=event.pk).update(action="x")
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_auditevent SET action = 'x' WHERE organization_id = %s",
-    "DELETE FROM audit_auditevent WHERE organization_id = %s",
-    "TRUNCATE audit_auditevent",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditevent SET action = 'x' WHERE organization_id = %s",
+        "DELETE FROM audit_auditevent WHERE organization_id = %s",
+        "TRUNCATE audit_auditevent",
+    ],
+)
 def test_triggers_reject_changes_even_for_the_owner(committed_tenant, statement):
     _commit_event(committed_tenant.org)
     owner = connections["owner"]
@@ -149,16 +167,23 @@ def test_concurrent_writers_in_one_organization_produce_a_gap_free_valid_chain(c
         t.join()
     assert errors == []
     with tenant_context(org):
-        seqs = list(AuditEvent.objects.filter(organization=org).order_by("seq")
-                    .values_list("seq", flat=True))
+        seqs = list(
+            AuditEvent.objects.filter(organization=org)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        )
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) >= 60
     assert _verify(org.slug)[0] == 0
 
 
 def test_platform_events_chain_without_an_organization(db):
-    e1 = audit_record(org=None, actor=Actor.anonymous("x@unknown.example"),
-                      action="auth.login.failed", data={"email": "x@unknown.example"})
+    e1 = audit_record(
+        org=None,
+        actor=Actor.anonymous("x@unknown.example"),
+        action="auth.login.failed",
+        data={"email": "x@unknown.example"},
+    )
     e2 = audit_record(org=None, actor=Actor.anonymous(), action="auth.login.failed")
     assert e1.organization_id is None and e2.prev_hash == e1.hash and e2.seq == e1.seq + 1
 
@@ -176,8 +201,9 @@ def test_auditor_filters_the_log_by_action(tenant_a, login):
 
 
 def test_audit_filter_with_a_bad_date_says_how_to_fix_it(tenant_a, login):
-    response = login(tenant_a.auditor).get(f"/o/{tenant_a.org.slug}/audit/",
-                                           {"date_from": "yesterday"})
+    response = login(tenant_a.auditor).get(
+        f"/o/{tenant_a.org.slug}/audit/", {"date_from": "yesterday"}
+    )
     assert response.status_code == 400
     assert "2026-11-22" in response.context["errors"]["date_from"]
 
@@ -195,15 +221,17 @@ def test_jsonl_export_verifies_offline_and_is_itself_audited(tenant_a, login, tm
     path.write_text(response.content.decode())
     assert chain._main(str(path)) == 0
     with tenant_context(tenant_a.org):
-        exported = AuditEvent.objects.filter(organization=tenant_a.org,
-                                             action="audit.exported").get()
+        exported = AuditEvent.objects.filter(
+            organization=tenant_a.org, action="audit.exported"
+        ).get()
     assert exported.actor_id == str(tenant_a.auditor.pk)
     assert exported.data["format"] == "jsonl"
 
 
 def test_offline_verification_catches_an_edited_export(tenant_a, login, tmp_path):
-    content = login(tenant_a.auditor).get(
-        f"/o/{tenant_a.org.slug}/audit/export.jsonl").content.decode()
+    content = (
+        login(tenant_a.auditor).get(f"/o/{tenant_a.org.slug}/audit/export.jsonl").content.decode()
+    )
     rows = content.strip().splitlines()
     first = json.loads(rows[0])
     first["action"] = "something.else"
@@ -217,15 +245,19 @@ def test_csv_export_carries_the_chain_head_and_neutralizes_formulas(tenant_a, lo
     import csv
 
     with tenant_context(tenant_a.org):
-        audit_record(org=tenant_a.org, actor=Actor.anonymous("=HYPERLINK(\"http://x\")"),
-                     action="test.formula")
+        audit_record(
+            org=tenant_a.org, actor=Actor.anonymous('=HYPERLINK("http://x")'), action="test.formula"
+        )
     response = login(tenant_a.owner).get(f"/o/{tenant_a.org.slug}/audit/export.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["id", "organization", "seq"]
-    assert rows[-1][0] == "#chain_head" and rows[-1][-1] == response["X-Audit-Chain-Head"].split(":")[1]
+    assert (
+        rows[-1][0] == "#chain_head"
+        and rows[-1][-1] == response["X-Audit-Chain-Head"].split(":")[1]
+    )
     labels = [r[6] for r in rows[1:-1]]
-    assert "'=HYPERLINK(\"http://x\")" in labels
+    assert '\'=HYPERLINK("http://x")' in labels
 
 
 def test_coordinator_cannot_read_or_export_the_audit_log(tenant_a, login):

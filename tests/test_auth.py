@@ -17,8 +17,11 @@ LOGIN = "/accounts/login/"
 
 def _actions(org):
     with tenant_context(org):
-        return list(AuditEvent.objects.filter(organization=org).order_by("seq")
-                    .values_list("action", flat=True))
+        return list(
+            AuditEvent.objects.filter(organization=org)
+            .order_by("seq")
+            .values_list("action", flat=True)
+        )
 
 
 def _platform_events():
@@ -85,8 +88,9 @@ def test_mfa_required_organization_sends_a_member_without_mfa_to_setup(tenant_a,
     response = client.get(f"/o/{tenant_a.org.slug}/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/totp/activate/"
-    Authenticator.objects.create(user=tenant_a.coordinator, type=Authenticator.Type.TOTP,
-                                 data={"secret": "x"})
+    Authenticator.objects.create(
+        user=tenant_a.coordinator, type=Authenticator.Type.TOTP, data={"secret": "x"}
+    )
     assert client.get(f"/o/{tenant_a.org.slug}/").status_code == 200
 
 
@@ -112,8 +116,7 @@ def test_enabling_totp_is_recorded(tenant_a, client, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/2fa/totp/activate/", {"code": _totp_code(secret)})
     assert response.status_code == 302, response.content[:500]
-    assert Authenticator.objects.filter(user=tenant_a.owner,
-                                        type=Authenticator.Type.TOTP).exists()
+    assert Authenticator.objects.filter(user=tenant_a.owner, type=Authenticator.Type.TOTP).exists()
     assert "auth.mfa.enabled" in _actions(tenant_a.org)
 
 
@@ -121,7 +124,9 @@ def test_enabling_totp_is_recorded(tenant_a, client, django_capture_on_commit_ca
 def test_weak_passwords_are_refused_at_signup(db, client, password):
     from credex.models import User
 
-    response = client.post("/accounts/signup/", {"email": "new@x.example",
-                                                 "password1": password, "password2": password})
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new@x.example", "password1": password, "password2": password},
+    )
     assert response.status_code == 200
     assert not User.objects.filter(email="new@x.example").exists()

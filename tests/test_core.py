@@ -13,25 +13,48 @@ from credex.checks import app_role_problems
 
 
 def _settings_in_subprocess(env: dict, expr: str):
-    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='credex.settings';"
-            f"from django.conf import settings; print({expr})")
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
-                          "DJANGO_ALLOWED_HOSTS", "DATABASE_OWNER_URL"}}
-    return subprocess.run([sys.executable, "-c", code], env={**clean, **env},
-                          capture_output=True, text=True, timeout=60)
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='credex.settings';"
+        f"from django.conf import settings; print({expr})"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_SECRET_KEY",
+            "DJANGO_DEBUG",
+            "DJANGO_ALLOWED_HOSTS",
+            "DATABASE_OWNER_URL",
+        }
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-PROD = {"DATABASE_URL": "postgresql://app:pw@db.internal:5432/credex",
-        "DATABASE_OWNER_URL": "postgresql://owner:pw@db.internal:5432/credex",
-        "REDIS_URL": "redis://cache.internal:6379/0", "DJANGO_SECRET_KEY": "s" * 50,
-        "DJANGO_ALLOWED_HOSTS": "credex.example"}
+PROD = {
+    "DATABASE_URL": "postgresql://app:pw@db.internal:5432/credex",
+    "DATABASE_OWNER_URL": "postgresql://owner:pw@db.internal:5432/credex",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "DJANGO_SECRET_KEY": "s" * 50,
+    "DJANGO_ALLOWED_HOSTS": "credex.example",
+}
 
 
 def test_production_settings_use_secure_cookies_and_the_two_roles():
-    result = _settings_in_subprocess(PROD, "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
-                                     "settings.DEBUG, settings.DATABASES['default']['USER'], "
-                                     "settings.DATABASES['owner']['USER']")
+    result = _settings_in_subprocess(
+        PROD,
+        "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
+        "settings.DEBUG, settings.DATABASES['default']['USER'], "
+        "settings.DATABASES['owner']['USER']",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True True False app owner"
 

@@ -22,14 +22,18 @@ NOT_TENANT_MANAGED = {
 
 
 def tenant_models():
-    return [m for m in apps.get_models()
-            if any(f.name == "organization" for f in m._meta.concrete_fields)]
+    return [
+        m
+        for m in apps.get_models()
+        if any(f.name == "organization" for f in m._meta.concrete_fields)
+    ]
 
 
 def rls_flags(table):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
-                       "WHERE relname = %s", [table])
+        cursor.execute(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table]
+        )
         return cursor.fetchone()
 
 
@@ -43,15 +47,18 @@ def test_there_are_tenant_models_to_check():
 def test_every_tenant_table_has_rls_enabled_and_forced(model):
     assert rls_flags(model._meta.db_table) == (True, True), model._meta.label
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_policies WHERE tablename = %s",
-                       [model._meta.db_table])
+        cursor.execute(
+            "SELECT count(*) FROM pg_policies WHERE tablename = %s", [model._meta.db_table]
+        )
         assert cursor.fetchone()[0] >= 1
 
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label)
 def test_every_tenant_model_uses_the_scoped_manager_and_uuid_ids(model):
-    assert isinstance(model._meta.pk, type(model._meta.pk)) and \
-        model._meta.pk.get_internal_type() == "UUIDField", f"{model._meta.label} pk is not a UUID"
+    assert (
+        isinstance(model._meta.pk, type(model._meta.pk))
+        and model._meta.pk.get_internal_type() == "UUIDField"
+    ), f"{model._meta.label} pk is not a UUID"
     org_field = model._meta.get_field("organization")
     if model._meta.label in NOT_TENANT_MANAGED:
         return
@@ -72,8 +79,9 @@ def test_every_reference_between_tenant_rows_is_constrained_to_one_organization(
                 if field.related_model._meta.label not in tenant_labels:
                     continue
                 name = f"{model._meta.db_table}_{field.column}_same_org"[:63]
-                cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s AND contype = 'f'",
-                               [name])
+                cursor.execute(
+                    "SELECT 1 FROM pg_constraint WHERE conname = %s AND contype = 'f'", [name]
+                )
                 if cursor.fetchone() is None:
                     missing.append(f"{model._meta.label}.{field.name}")
     assert missing == []
@@ -101,8 +109,9 @@ def both_tenants_with_rows(tenant_a, tenant_b):
     for t in (tenant_a, tenant_b):
         with tenant_context(t.org):
             owner = t.membership(t.owner)
-            membership_invite(org=t.org, actor=owner, email=f"new@{t.org.slug}.example",
-                              role="coordinator")
+            membership_invite(
+                org=t.org, actor=owner, email=f"new@{t.org.slug}.example", role="coordinator"
+            )
             api_key_create(org=t.org, actor=owner, name="integration")
     return tenant_a, tenant_b
 
@@ -134,7 +143,8 @@ def test_rls_refuses_writing_a_row_into_another_organization(both_tenants_with_r
             cursor.execute(
                 "INSERT INTO credex_invitation (id, organization_id, email, role, created_at, "
                 "expires_at) VALUES (%s, %s, 'x@y.example', 'auditor', now(), now())",
-                [uuid.uuid4(), b.org.pk])
+                [uuid.uuid4(), b.org.pk],
+            )
 
 
 def test_organization_setting_does_not_survive_the_transaction(committed_tenant):
@@ -150,11 +160,14 @@ def test_organization_setting_does_not_survive_the_transaction(committed_tenant)
 
 def test_a_row_of_org_a_cannot_reference_a_row_of_org_b(tenant_a, tenant_b):
     b_owner = tenant_b.membership(tenant_b.owner)
-    with pytest.raises(IntegrityError, match="same_org"):
-        with tenant_context(tenant_a.org):
-            Invitation.objects.create(organization=tenant_a.org, email="x@a.example",
-                                      role="auditor", invited_by=b_owner,
-                                      expires_at="2030-01-01T00:00:00Z")
+    with pytest.raises(IntegrityError, match="same_org"), tenant_context(tenant_a.org):
+        Invitation.objects.create(
+            organization=tenant_a.org,
+            email="x@a.example",
+            role="auditor",
+            invited_by=b_owner,
+            expires_at="2030-01-01T00:00:00Z",
+        )
 
 
 def test_a_row_cannot_be_saved_into_another_organization_through_the_orm(tenant_a, tenant_b):

@@ -16,8 +16,11 @@ from tests.conftest import make_user
 
 def _actions(org):
     with tenant_context(org):
-        return list(AuditEvent.objects.filter(organization=org).order_by("seq")
-                    .values_list("action", flat=True))
+        return list(
+            AuditEvent.objects.filter(organization=org)
+            .order_by("seq")
+            .values_list("action", flat=True)
+        )
 
 
 def _members(org):
@@ -31,12 +34,15 @@ def _invite_link(mail):
     return f"/invitations/{match.group(1)}/"
 
 
-def test_owner_invites_and_the_invitee_accepts(tenant_a, login, client, mailoutbox,
-                                               django_capture_on_commit_callbacks):
+def test_owner_invites_and_the_invitee_accepts(
+    tenant_a, login, client, mailoutbox, django_capture_on_commit_callbacks
+):
     owner_client = login(tenant_a.owner)
     with django_capture_on_commit_callbacks(execute=True):
-        response = owner_client.post(f"/o/{tenant_a.org.slug}/settings/members/",
-                                     {"email": "New.Person@A.example", "role": "coordinator"})
+        response = owner_client.post(
+            f"/o/{tenant_a.org.slug}/settings/members/",
+            {"email": "New.Person@A.example", "role": "coordinator"},
+        )
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["new.person@a.example"]
     link = _invite_link(mailoutbox[0])
@@ -54,8 +60,9 @@ def test_owner_invites_and_the_invitee_accepts(tenant_a, login, client, mailoutb
 
 def _invitation(tenant, email="invitee@a.example", role="auditor"):
     with tenant_context(tenant.org):
-        inv = services.membership_invite(org=tenant.org, actor=tenant.membership(tenant.owner),
-                                         email=email, role=role)
+        inv = services.membership_invite(
+            org=tenant.org, actor=tenant.membership(tenant.owner), email=email, role=role
+        )
     return inv, f"/invitations/{services._invite_token(inv)}/"
 
 
@@ -68,8 +75,9 @@ def test_a_reused_invitation_is_refused_with_a_clear_message(tenant_a, login, cl
     assert "already been used" in again.content.decode()
 
 
-def test_an_expired_invitation_is_refused_with_a_clear_message(tenant_a, login, client,
-                                                               monkeypatch):
+def test_an_expired_invitation_is_refused_with_a_clear_message(
+    tenant_a, login, client, monkeypatch
+):
     _, link = _invitation(tenant_a)
     login(make_user("invitee@a.example"))
     eight_days_later = time.time() + 8 * 86400
@@ -106,8 +114,10 @@ def test_a_revoked_invitation_is_refused(tenant_a, login, client):
 
 
 def test_invite_with_a_bad_email_keeps_the_form_and_says_why(tenant_a, login):
-    response = login(tenant_a.admin).post(f"/o/{tenant_a.org.slug}/settings/members/",
-                                           {"email": "not-an-email", "role": "coordinator"})
+    response = login(tenant_a.admin).post(
+        f"/o/{tenant_a.org.slug}/settings/members/",
+        {"email": "not-an-email", "role": "coordinator"},
+    )
     assert response.status_code == 400
     assert response.context["invite_form"]["email"] == "not-an-email"
     assert "valid e-mail" in response.context["invite_errors"]["__all__"]
@@ -116,8 +126,9 @@ def test_invite_with_a_bad_email_keeps_the_form_and_says_why(tenant_a, login):
 
 
 def test_admin_cannot_invite_an_owner(tenant_a, login):
-    response = login(tenant_a.admin).post(f"/o/{tenant_a.org.slug}/settings/members/",
-                                          {"email": "boss@a.example", "role": "owner"})
+    response = login(tenant_a.admin).post(
+        f"/o/{tenant_a.org.slug}/settings/members/", {"email": "boss@a.example", "role": "owner"}
+    )
     assert response.status_code == 400
     with tenant_context(tenant_a.org):
         assert not Invitation.objects.exists()
@@ -138,11 +149,13 @@ def test_read_only_and_coordinator_roles_get_403_on_member_writes(tenant_a, logi
 def test_owner_changes_a_role_and_it_is_audited(tenant_a, login):
     coordinator = tenant_a.membership(tenant_a.coordinator)
     login(tenant_a.owner).post(
-        f"/o/{tenant_a.org.slug}/settings/members/{coordinator.pk}/role/", {"role": "admin"})
+        f"/o/{tenant_a.org.slug}/settings/members/{coordinator.pk}/role/", {"role": "admin"}
+    )
     assert _members(tenant_a.org)["coordinator@a.example"] == "admin"
     with tenant_context(tenant_a.org):
-        event = AuditEvent.objects.filter(organization=tenant_a.org,
-                                          action="member.role.changed").get()
+        event = AuditEvent.objects.filter(
+            organization=tenant_a.org, action="member.role.changed"
+        ).get()
     assert event.data["from"] == "coordinator" and event.data["to"] == "admin"
     assert event.actor_id == str(tenant_a.owner.pk)
 
@@ -172,8 +185,9 @@ def test_an_owner_can_leave_once_there_is_another_owner(tenant_a):
     owner = tenant_a.membership(tenant_a.owner)
     admin = tenant_a.membership(tenant_a.admin)
     with tenant_context(tenant_a.org):
-        services.membership_change_role(org=tenant_a.org, actor=owner, membership=admin,
-                                        role=Role.OWNER)
+        services.membership_change_role(
+            org=tenant_a.org, actor=owner, membership=admin, role=Role.OWNER
+        )
         services.membership_remove(org=tenant_a.org, actor=admin, membership=owner)
     assert "owner@a.example" not in _members(tenant_a.org)
 
@@ -189,8 +203,13 @@ def test_outsider_gets_404_for_every_org_page_and_member_id(tenant_a, tenant_b, 
     client = login(tenant_b.owner)
     coordinator = tenant_a.membership(tenant_a.coordinator)
     slug = tenant_a.org.slug
-    for url in [f"/o/{slug}/", f"/o/{slug}/settings/", f"/o/{slug}/settings/members/",
-                f"/o/{slug}/settings/api-keys/", f"/o/{slug}/audit/"]:
+    for url in [
+        f"/o/{slug}/",
+        f"/o/{slug}/settings/",
+        f"/o/{slug}/settings/members/",
+        f"/o/{slug}/settings/api-keys/",
+        f"/o/{slug}/audit/",
+    ]:
         assert client.get(url).status_code == 404, url
     assert client.post(f"/o/{slug}/settings/members/{coordinator.pk}/remove/").status_code == 404
     # A member id of org A guessed through org B's own URL is not found either.
@@ -203,7 +222,8 @@ def test_anonymous_is_sent_to_login_from_org_pages(tenant_a, client):
     for url in [f"/o/{tenant_a.org.slug}/", f"/o/{tenant_a.org.slug}/settings/members/"]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(
-            "/accounts/login/?next="), url
+            "/accounts/login/?next="
+        ), url
 
 
 def test_settings_change_is_audited_and_validated(tenant_a, login):
@@ -211,8 +231,9 @@ def test_settings_change_is_audited_and_validated(tenant_a, login):
     url = f"/o/{tenant_a.org.slug}/settings/"
     bad = client.post(url, {"name": "Acme Health", "recredentialing_cycle_months": "48"})
     assert bad.status_code == 400 and "36" in bad.context["errors"]["recredentialing_cycle_months"]
-    ok = client.post(url, {"name": "Acme Health", "recredentialing_cycle_months": "24",
-                           "require_mfa": "on"})
+    ok = client.post(
+        url, {"name": "Acme Health", "recredentialing_cycle_months": "24", "require_mfa": "on"}
+    )
     assert ok.status_code == 302
     tenant_a.org.refresh_from_db()
     assert tenant_a.org.recredentialing_cycle_months == 24 and tenant_a.org.require_mfa
@@ -223,7 +244,9 @@ def test_settings_change_is_audited_and_validated(tenant_a, login):
 
 def test_auditor_cannot_change_settings(tenant_a, login):
     response = login(tenant_a.auditor).post(
-        f"/o/{tenant_a.org.slug}/settings/", {"name": "Hacked", "recredentialing_cycle_months": "24"})
+        f"/o/{tenant_a.org.slug}/settings/",
+        {"name": "Hacked", "recredentialing_cycle_months": "24"},
+    )
     assert response.status_code == 403
     tenant_a.org.refresh_from_db()
     assert tenant_a.org.name == "Acme Health"

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.external
 
 @pytest.fixture
 def worker(committed_db):
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=20):
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
+    ):
         yield
 
 

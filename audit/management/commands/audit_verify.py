@@ -14,8 +14,9 @@ class Command(BaseCommand):
     help = "Verify the audit log's hash chain for one organization (--org) or all of them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--org", help="organization slug (default: every organization "
-                                          "and the platform chain)")
+        parser.add_argument(
+            "--org", help="organization slug (default: every organization and the platform chain)"
+        )
 
     def handle(self, *args, org=None, **options):
         if org:
@@ -39,7 +40,8 @@ class Command(BaseCommand):
         except chain.ChainBroken as exc:
             self.stderr.write(
                 f"{label}: BROKEN at seq {exc.event['seq']} (event {exc.event['id']}, "
-                f"{exc.event['action']} at {exc.event['created_at']}): {exc.reason}")
+                f"{exc.event['action']} at {exc.event['created_at']}): {exc.reason}"
+            )
             return True
         self.stdout.write(f"{label}: OK, {count} events, head {head}")
         return False

@@ -8,8 +8,10 @@ from credex import dbsetup
 
 
 class Command(BaseCommand):
-    help = ("Run as the schema owner (DATABASE_OWNER_URL): creates the database and the "
-            "non-superuser, non-BYPASSRLS application role of DATABASE_URL, migrates, grants.")
+    help = (
+        "Run as the schema owner (DATABASE_OWNER_URL): creates the database and the "
+        "non-superuser, non-BYPASSRLS application role of DATABASE_URL, migrates, grants."
+    )
     requires_system_checks: list = []
 
     def handle(self, *args, **options):

@@ -13,27 +13,37 @@ from credex.tenancy import tenant_context
 PASSWORD = "credex-demo-2026"
 
 ORGS = [
-    ("Riverbend Health", "riverbend", [
-        ("owner@riverbend.example", "Rosa", "Martinez", "owner"),
-        ("admin@riverbend.example", "Adam", "Nguyen", "admin"),
-        ("coordinator@riverbend.example", "Carla", "Okafor", "coordinator"),
-        ("auditor@riverbend.example", "Aud", "Itor", "auditor"),
-        ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
-    ]),
-    ("Lakeside Medical Group", "lakeside", [
-        ("owner@lakeside.example", "Liam", "Baker", "owner"),
-        ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
-    ]),
+    (
+        "Riverbend Health",
+        "riverbend",
+        [
+            ("owner@riverbend.example", "Rosa", "Martinez", "owner"),
+            ("admin@riverbend.example", "Adam", "Nguyen", "admin"),
+            ("coordinator@riverbend.example", "Carla", "Okafor", "coordinator"),
+            ("auditor@riverbend.example", "Aud", "Itor", "auditor"),
+            ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
+        ],
+    ),
+    (
+        "Lakeside Medical Group",
+        "lakeside",
+        [
+            ("owner@lakeside.example", "Liam", "Baker", "owner"),
+            ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
+        ],
+    ),
 ]
 
 
 def _user(email, first, last):
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=PASSWORD, first_name=first,
-                                        last_name=last)
-    EmailAddress.objects.get_or_create(user=user, email=email,
-                                       defaults={"verified": True, "primary": True})
+        user = User.objects.create_user(
+            email=email, password=PASSWORD, first_name=first, last_name=last
+        )
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -44,8 +54,10 @@ class Command(BaseCommand):
         from django.conf import settings
 
         # The demo invitations are accepted at once; their e-mails would only be noise.
-        backend, settings.EMAIL_BACKEND = (settings.EMAIL_BACKEND,
-                                           "django.core.mail.backends.locmem.EmailBackend")
+        backend, settings.EMAIL_BACKEND = (
+            settings.EMAIL_BACKEND,
+            "django.core.mail.backends.locmem.EmailBackend",
+        )
         try:
             for name, slug, people in ORGS:
                 with transaction.atomic():
@@ -69,7 +81,8 @@ class Command(BaseCommand):
                 if Membership.objects.filter(user=user).exists():
                     continue
                 # Members join the production way: an invitation, accepted.
-                invitation = services.membership_invite(org=org, actor=owner_membership,
-                                                        email=email, role=role)
+                invitation = services.membership_invite(
+                    org=org, actor=owner_membership, email=email, role=role
+                )
                 token = services._invite_token(invitation)
                 services.invitation_accept(token=token, user=user)
