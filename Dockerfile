@@ -66,6 +66,7 @@ RUN STATIC_MANIFEST=1 \
     DATABASE_URL=postgres://build:build@127.0.0.1:1/build \
     REDIS_URL=redis://127.0.0.1:1/0 \
     DJANGO_ALLOWED_HOSTS=build.invalid \
+    FIELD_ENCRYPTION_KEYS=HvVDtkuoykhKxsvGcNypDnpKyzzHNUd1PJQ1vnKkAjg= \
     python manage.py collectstatic --noinput
 
 # /app stays root-owned and read-only for the application user.

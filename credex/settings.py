@@ -92,6 +92,21 @@ if not _secret:
     _secret = key_file.read_text().strip()
 SECRET_KEY = _secret
 
+# Keys for protected fields (DOB, SSN): comma-separated Fernet keys, newest first.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+if not FIELD_ENCRYPTION_KEYS:
+    if not EMBEDDED and not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DATABASE_URL is set.")
+    from credex import embedded
+
+    _fkey = embedded.data_dir() / "field_encryption_key"
+    if not _fkey.exists():
+        from cryptography.fernet import Fernet
+
+        _fkey.write_text(Fernet.generate_key().decode())
+        _fkey.chmod(0o600)
+    FIELD_ENCRYPTION_KEYS = [_fkey.read_text().strip()]
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if not EMBEDDED and not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DATABASE_URL is set.")
@@ -106,6 +121,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

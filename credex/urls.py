@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from audit import views as audit_views
 from credex import api, views
+from roster.api import urls as roster_api
+from screening import api_urls as screening_api
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -20,6 +22,8 @@ org_patterns = [
     path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("audit/", audit_views.audit_log, name="audit_log"),
     re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", audit_views.audit_export, name="audit_export"),
+    path("", include("roster.urls")),
+    path("screening/", include("screening.urls")),
 ]
 
 api_patterns = [
@@ -36,6 +40,8 @@ api_patterns = [
     path("api-keys", api.ApiKeyListView.as_view(), name="api_keys_list"),
     path("api-keys/<uuid:key_id>", api.ApiKeyDetailView.as_view(), name="api_key"),
     path("audit/events", api.AuditEventListView.as_view(), name="api_audit_events"),
+    *roster_api.urlpatterns,
+    *screening_api.urlpatterns,
 ]
 
 urlpatterns = [
@@ -45,6 +51,7 @@ urlpatterns = [
     path("orgs/new/", views.organization_new, name="organization_new"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("u/", include("roster.public_urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

@@ -28,6 +28,7 @@ def _settings_in_subprocess(env: dict, expr: str):
             "DJANGO_DEBUG",
             "DJANGO_ALLOWED_HOSTS",
             "DATABASE_OWNER_URL",
+            "FIELD_ENCRYPTION_KEYS",
         }
     }
     return subprocess.run(
@@ -45,6 +46,7 @@ PROD = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "DJANGO_SECRET_KEY": "s" * 50,
     "DJANGO_ALLOWED_HOSTS": "credex.example",
+    "FIELD_ENCRYPTION_KEYS": "HvVDtkuoykhKxsvGcNypDnpKyzzHNUd1PJQ1vnKkAjg",
 }
 
 
@@ -59,7 +61,9 @@ def test_production_settings_use_secure_cookies_and_the_two_roles():
     assert result.stdout.strip() == "True True False app owner"
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "REDIS_URL", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "REDIS_URL", "DJANGO_ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"]
+)
 def test_production_settings_refuse_to_start_without_required_values(missing):
     env = {k: v for k, v in PROD.items() if k != missing}
     result = _settings_in_subprocess(env, "settings.DEBUG")

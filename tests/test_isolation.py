@@ -113,6 +113,10 @@ def both_tenants_with_rows(tenant_a, tenant_b):
                 org=t.org, actor=owner, email=f"new@{t.org.slug}.example", role="coordinator"
             )
             api_key_create(org=t.org, actor=owner, name="integration")
+    from tests.factories import populate_every_tenant_table
+
+    populate_every_tenant_table(tenant_a, seed=1)
+    populate_every_tenant_table(tenant_b, seed=2)
     return tenant_a, tenant_b
 
 

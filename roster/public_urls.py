@@ -1,0 +1,3 @@
+"""Pages for people without an account: the provider upload link (mounted at /u/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Roster reads, one module per area. Import from the module."""

@@ -1,0 +1,2 @@
+"""Roster services, one module per area (providers, credentials, documents, imports, inbox,
+enrollment, committee). Import from the module: `from roster.services.providers import ...`."""

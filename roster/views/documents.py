@@ -1,0 +1,7 @@
+from django.urls import path
+
+from roster.views._placeholder import placeholder
+
+urlpatterns = [
+    path("", placeholder("Documents"), name="documents_review"),
+]
