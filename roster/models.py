@@ -132,11 +132,13 @@ class Provider(TenantModel):
             )
         ]
         indexes = [
-            models.Index(fields=["organization", "last_name", "first_name"],
-                         name="provider_org_name_idx"),
+            models.Index(
+                fields=["organization", "last_name", "first_name"], name="provider_org_name_idx"
+            ),
             models.Index(fields=["organization", "status"], name="provider_org_status_idx"),
-            models.Index(fields=["organization", "recredentialing_due_date"],
-                         name="provider_org_recred_idx"),
+            models.Index(
+                fields=["organization", "recredentialing_due_date"], name="provider_org_recred_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,8 +173,12 @@ class CredentialKind(models.TextChoices):
 
 # Kinds whose expiry matters for the inbox (education and work history do not expire).
 EXPIRING_KINDS = (
-    CredentialKind.STATE_LICENSE, CredentialKind.DEA, CredentialKind.CDS,
-    CredentialKind.BOARD_CERT, CredentialKind.MALPRACTICE, CredentialKind.PRIVILEGES,
+    CredentialKind.STATE_LICENSE,
+    CredentialKind.DEA,
+    CredentialKind.CDS,
+    CredentialKind.BOARD_CERT,
+    CredentialKind.MALPRACTICE,
+    CredentialKind.PRIVILEGES,
     CredentialKind.LIFE_SUPPORT,
 )
 
@@ -210,12 +216,14 @@ class Credential(TenantModel):
         ordering = ["kind", "expiry_date"]
         indexes = [
             models.Index(fields=["organization", "expiry_date"], name="credential_org_expiry_idx"),
-            models.Index(fields=["organization", "provider", "kind"],
-                         name="credential_org_prov_kind_idx"),
+            models.Index(
+                fields=["organization", "provider", "kind"], name="credential_org_prov_kind_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(expiry_date__isnull=True) | models.Q(issue_date__isnull=True)
+                condition=models.Q(expiry_date__isnull=True)
+                | models.Q(issue_date__isnull=True)
                 | models.Q(expiry_date__gte=models.F("issue_date")),
                 name="credential_expiry_after_issue",
             )
@@ -234,8 +242,9 @@ class CredentialRequirement(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "provider_type", "kind"],
-                                    name="requirement_unique")
+            models.UniqueConstraint(
+                fields=["organization", "provider_type", "kind"], name="requirement_unique"
+            )
         ]
 
 
@@ -351,14 +360,16 @@ class InboxItem(TenantModel):
         Credential, null=True, blank=True, on_delete=models.CASCADE, related_name="inbox_items"
     )
     contract = models.ForeignKey(
-        "roster.PayerContract", null=True, blank=True, on_delete=models.CASCADE,
+        "roster.PayerContract",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="inbox_items",
     )
     assigned_to = models.ForeignKey(
         "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=20, choices=InboxStatus.choices,
-                              default=InboxStatus.OPEN)
+    status = models.CharField(max_length=20, choices=InboxStatus.choices, default=InboxStatus.OPEN)
     snoozed_until = models.DateField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=200, blank=True)
@@ -370,8 +381,9 @@ class InboxItem(TenantModel):
             models.UniqueConstraint(fields=["organization", "key"], name="inbox_key_unique")
         ]
         indexes = [
-            models.Index(fields=["organization", "status", "due_date"],
-                         name="inbox_org_status_due_idx"),
+            models.Index(
+                fields=["organization", "status", "due_date"], name="inbox_org_status_due_idx"
+            ),
         ]
 
 
@@ -411,8 +423,9 @@ class EnrollmentStatus(models.TextChoices):
 class Enrollment(TenantModel):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="enrollments")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="enrollments")
-    status = models.CharField(max_length=20, choices=EnrollmentStatus.choices,
-                              default=EnrollmentStatus.REQUESTED)
+    status = models.CharField(
+        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.REQUESTED
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     submitted_on = models.DateField(null=True, blank=True)
     next_follow_up = models.DateField(null=True, blank=True)
@@ -425,8 +438,10 @@ class Enrollment(TenantModel):
     class Meta:
         ordering = ["-requested_at"]
         indexes = [
-            models.Index(fields=["organization", "status", "next_follow_up"],
-                         name="enrollment_org_follow_idx"),
+            models.Index(
+                fields=["organization", "status", "next_follow_up"],
+                name="enrollment_org_follow_idx",
+            ),
         ]
 
 
@@ -456,10 +471,13 @@ class CommitteeDecision(models.TextChoices):
 
 
 class CommitteeReview(TenantModel):
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE,
-                                 related_name="committee_reviews")
-    cycle = models.CharField(max_length=20, choices=[("initial", "Initial credentialing"),
-                                                     ("recredentialing", "Re-credentialing")])
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="committee_reviews"
+    )
+    cycle = models.CharField(
+        max_length=20,
+        choices=[("initial", "Initial credentialing"), ("recredentialing", "Re-credentialing")],
+    )
     ready_at = models.DateTimeField(default=timezone.now)
     ready_marked_by = models.ForeignKey(
         "credex.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -501,8 +519,9 @@ class ImportJob(TenantModel):
     file = models.FileField(upload_to=import_path, max_length=300)
     documents_zip = models.FileField(upload_to=import_path, max_length=300, blank=True)
     original_name = models.CharField(max_length=255)
-    status = models.CharField(max_length=20, choices=ImportStatus.choices,
-                              default=ImportStatus.QUEUED)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"row","column","value","reason"}]

@@ -25,11 +25,33 @@ from roster.models import (
 from roster.validation import dea_problem, npi_problem, state_problem
 
 PROVIDER_FIELDS = {
-    "npi", "first_name", "middle_name", "last_name", "suffix", "former_names", "provider_type",
-    "primary_taxonomy", "taxonomy_codes", "practice_states", "dob", "ssn", "email", "phone",
-    "address_line1", "address_line2", "city", "state", "postal_code", "hire_date", "status",
-    "coordinator", "initial_credentialing_date", "committee_decision_date",
-    "recredentialing_due_date", "caqh_id", "caqh_last_attested",
+    "npi",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "former_names",
+    "provider_type",
+    "primary_taxonomy",
+    "taxonomy_codes",
+    "practice_states",
+    "dob",
+    "ssn",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "hire_date",
+    "status",
+    "coordinator",
+    "initial_credentialing_date",
+    "committee_decision_date",
+    "recredentialing_due_date",
+    "caqh_id",
+    "caqh_last_attested",
 }
 # Changes to these are recorded with before/after values; protected ones only as "changed".
 PROTECTED = {"dob", "ssn"}
@@ -38,8 +60,9 @@ PROTECTED = {"dob", "ssn"}
 def provider_types(org) -> dict[str, str]:
     """Built-in provider types plus the organization's own."""
     types = dict(PROVIDER_TYPES)
-    types.update(dict(CustomProviderType.objects.filter(organization=org)
-                      .values_list("code", "name")))
+    types.update(
+        dict(CustomProviderType.objects.filter(organization=org).values_list("code", "name"))
+    )
     return types
 
 
@@ -55,9 +78,8 @@ def validate_provider(org, data: dict, *, instance: Provider | None = None) -> d
     for name in unknown:
         errors[name] = "Unknown field."
     for name in ("first_name", "last_name", "provider_type"):
-        if name in data or instance is None:
-            if not str(data.get(name, "") or "").strip():
-                errors[name] = "Required."
+        if (name in data or instance is None) and not str(data.get(name, "") or "").strip():
+            errors[name] = "Required."
     if data.get("npi"):
         problem = npi_problem(data["npi"])
         if problem:
@@ -139,18 +161,25 @@ def provider_create(*, org, actor, **data) -> Provider:
     provider = Provider(organization=org)
     with transaction.atomic():
         diff = _apply(provider, data)
-        if provider.primary_taxonomy_id and provider.primary_taxonomy_id not in \
-                provider.taxonomy_codes:
+        if (
+            provider.primary_taxonomy_id
+            and provider.primary_taxonomy_id not in provider.taxonomy_codes
+        ):
             provider.taxonomy_codes = [*provider.taxonomy_codes, provider.primary_taxonomy_id]
         try:
             with transaction.atomic():
                 provider.save(force_insert=True)
         except IntegrityError:
-            raise Conflict("A provider with this NPI is already on the roster.",
-                           details={"npi": "duplicate"})
-        audit_record(org=org, actor=audit_actor(actor), action="roster.provider.created",
-                     target=provider, data={"name": provider.full_name, "npi": provider.npi,
-                                            "fields": sorted(diff)})
+            raise Conflict(
+                "A provider with this NPI is already on the roster.", details={"npi": "duplicate"}
+            )
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.provider.created",
+            target=provider,
+            data={"name": provider.full_name, "npi": provider.npi, "fields": sorted(diff)},
+        )
     return provider
 
 
@@ -169,10 +198,17 @@ def provider_update(*, org, actor, provider: Provider, source: str = "", **data)
             with transaction.atomic():
                 provider.save()
         except IntegrityError:
-            raise Conflict("A provider with this NPI is already on the roster.",
-                           details={"npi": "duplicate"})
-        audit_record(org=org, actor=audit_actor(actor), action="roster.provider.updated",
-                     target=provider, source=source, data={"changes": diff})
+            raise Conflict(
+                "A provider with this NPI is already on the roster.", details={"npi": "duplicate"}
+            )
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.provider.updated",
+            target=provider,
+            source=source,
+            data={"changes": diff},
+        )
     return provider
 
 
@@ -183,8 +219,13 @@ def provider_reveal(*, org, actor, provider: Provider, field: str, reason: str =
         raise InvalidInput("Only date of birth and SSN are protected.")
     token = provider.dob_encrypted if field == "dob" else provider.ssn_encrypted
     value = crypto.decrypt(token)
-    audit_record(org=org, actor=audit_actor(actor), action="roster.provider.protected_revealed",
-                 target=provider, data={"field": field, "reason": reason[:200]})
+    audit_record(
+        org=org,
+        actor=audit_actor(actor),
+        action="roster.provider.protected_revealed",
+        target=provider,
+        data={"field": field, "reason": reason[:200]},
+    )
     return value
 
 
@@ -194,24 +235,41 @@ def provider_dob(provider: Provider) -> date | None:
     return date.fromisoformat(raw) if raw else None
 
 
-def provider_set_exclusion(*, org, provider: Provider, excluded: bool, source: str,
-                           actor=None, detail: dict | None = None) -> Provider:
+def provider_set_exclusion(
+    *, org, provider: Provider, excluded: bool, source: str, actor=None, detail: dict | None = None
+) -> Provider:
     """Flag (or clear) a confirmed exclusion; called by screening when a hit is confirmed."""
     with transaction.atomic():
         provider.excluded = excluded
         provider.excluded_at = timezone.now() if excluded else None
         provider.updated_at = timezone.now()
         provider.save(update_fields=["excluded", "excluded_at", "updated_at"])
-        audit_record(org=org, actor=audit_actor(actor) if actor else Actor.system(source),
-                     action="roster.provider.exclusion_flagged" if excluded
-                     else "roster.provider.exclusion_cleared",
-                     target=provider, source=source, data=detail or {})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor) if actor else Actor.system(source),
+            action="roster.provider.exclusion_flagged"
+            if excluded
+            else "roster.provider.exclusion_cleared",
+            target=provider,
+            source=source,
+            data=detail or {},
+        )
     return provider
 
 
 # --- credentials ---------------------------------------------------------------------------
-CREDENTIAL_FIELDS = {"kind", "number", "issuer", "state", "issue_date", "expiry_date",
-                     "start_date", "end_date", "status", "details"}
+CREDENTIAL_FIELDS = {
+    "kind",
+    "number",
+    "issuer",
+    "state",
+    "issue_date",
+    "expiry_date",
+    "start_date",
+    "end_date",
+    "status",
+    "details",
+}
 
 
 def validate_credential(data: dict, *, instance: Credential | None = None) -> dict:
@@ -245,13 +303,22 @@ def credential_create(*, org, actor, provider: Provider, **data) -> Credential:
     if errors:
         raise InvalidInput("Some fields need attention.", details=errors)
     with transaction.atomic():
-        credential = Credential.objects.create(organization=org, provider=provider,
-                                               **{**data, "state": (data.get("state") or "")
-                                                  .upper()})
-        audit_record(org=org, actor=audit_actor(actor), action="roster.credential.created",
-                     target=credential, data={"provider": str(provider.pk),
-                                              "kind": credential.kind,
-                                              "expiry_date": _jsonable(credential.expiry_date)})
+        credential = Credential.objects.create(
+            organization=org,
+            provider=provider,
+            **{**data, "state": (data.get("state") or "").upper()},
+        )
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.credential.created",
+            target=credential,
+            data={
+                "provider": str(provider.pk),
+                "kind": credential.kind,
+                "expiry_date": _jsonable(credential.expiry_date),
+            },
+        )
     return credential
 
 
@@ -274,7 +341,11 @@ def credential_update(*, org, actor, credential: Credential, **data) -> Credenti
     with transaction.atomic():
         credential.updated_at = timezone.now()
         credential.save()
-        audit_record(org=org, actor=audit_actor(actor), action="roster.credential.updated",
-                     target=credential, data={"provider": str(credential.provider_id),
-                                              "changes": diff})
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.credential.updated",
+            target=credential,
+            data={"provider": str(credential.provider_id), "changes": diff},
+        )
     return credential
