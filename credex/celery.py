@@ -15,8 +15,20 @@ app.autodiscover_tasks()
 # Scheduled jobs are defined here, in code (later issues add NPPES refresh, exclusion
 # screening, the expiry inbox). Each entry is a task that iterates organizations and
 # enqueues one TenantTask per organization.
+from celery.schedules import crontab  # noqa: E402
+
 app.conf.beat_schedule = {
     "heartbeat": {"task": "credex.tasks.heartbeat", "schedule": 300.0},
+    # Each of these fans out one TenantTask per organization.
+    "expiry-inbox-daily": {"task": "roster.inbox.daily", "schedule": crontab(hour=5, minute=0)},
+    "nppes-refresh-nightly": {
+        "task": "nppes.refresh.nightly",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "exclusion-screening-monthly": {
+        "task": "screening.monthly",
+        "schedule": crontab(day_of_month=2, hour=3, minute=0),
+    },
 }
 
 

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "roster",
     "verifications",
     "screening",
+    "screening.nppes",
     "exchange",
     "billing",
 ]
@@ -318,6 +319,16 @@ SPECTACULAR_SETTINGS = {
         "ApiKeyRoleEnum": ["admin", "coordinator", "auditor"],
     },
 }
+
+# --- external data sources (base URLs are settings; tests point them at loopback) ------------
+NPPES_BASE_URL = env_str("NPPES_BASE_URL", "https://npiregistry.cms.hhs.gov")
+NPPES_RATE_LIMIT_PER_SECOND = env_int("NPPES_RATE_LIMIT_PER_SECOND", 10)
+NPPES_CONCURRENCY = env_int("NPPES_CONCURRENCY", 8)
+NPPES_TIMEOUT_SECONDS = env_int("NPPES_TIMEOUT_SECONDS", 10)
+OIG_LEIE_URL = env_str("OIG_LEIE_URL", "https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv")
+SAM_EXTRACT_URL = env_str("SAM_EXTRACT_URL", "")
+SAM_API_BASE_URL = env_str("SAM_API_BASE_URL", "https://api.sam.gov")
+SAM_API_KEY = env_str("SAM_API_KEY", "")
 
 # --- files, e-mail ----------------------------------------------------------------------
 STATIC_URL = "/static/"

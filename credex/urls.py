@@ -49,6 +49,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("orgs/new/", views.organization_new, name="organization_new"),
+    path("expiring/", include("roster.cross_org_urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("u/", include("roster.public_urls")),

@@ -1,0 +1,1 @@
+"""Celery tasks for CSV import (owned by the import area)."""

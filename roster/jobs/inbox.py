@@ -1,0 +1,1 @@
+"""Celery tasks for the expiry inbox (owned by the inbox area)."""
