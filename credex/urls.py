@@ -6,6 +6,7 @@ from audit import views as audit_views
 from credex import api, views
 from roster.api import urls as roster_api
 from screening import api_urls as screening_api
+from screening.nppes import api_urls as nppes_api
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -42,6 +43,7 @@ api_patterns = [
     path("audit/events", api.AuditEventListView.as_view(), name="api_audit_events"),
     *roster_api.urlpatterns,
     *screening_api.urlpatterns,
+    *nppes_api.urlpatterns,
 ]
 
 urlpatterns = [

@@ -1,0 +1,3 @@
+"""NPPES API routes (flat list, appended to credex.urls.api_patterns)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""NPPES mismatch pages (mounted under /o/<slug>/screening/nppes/)."""
+
+urlpatterns: list = []
