@@ -29,7 +29,6 @@ BANNER = """
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credex.settings")
-    os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
     port = os.environ.get("PORT", "8000")
     url = f"http://127.0.0.1:{port}"
     os.environ.setdefault("CREDEX_SITE_URL", url)
