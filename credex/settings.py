@@ -317,6 +317,29 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "credex.models.Role",
         "ApiKeyRoleEnum": ["admin", "coordinator", "auditor"],
+        "ProviderStatusEnum": "roster.models.ProviderStatus",
+        "CredentialKindEnum": "roster.models.CredentialKind",
+        "CredentialStatusEnum": "roster.models.CredentialStatus",
+        "DocumentKindEnum": "roster.models.DocumentKind",
+        "DocumentStatusEnum": "roster.models.DocumentStatus",
+        "DocumentReviewDecisionEnum": ["accept", "reject"],
+        "InboxKindEnum": "roster.models.InboxKind",
+        "InboxStatusEnum": "roster.models.InboxStatus",
+        "EnrollmentStatusEnum": "roster.models.EnrollmentStatus",
+        "CommitteeDecisionEnum": "roster.models.CommitteeDecision",
+        "ImportStatusEnum": "roster.models.ImportStatus",
+        "ScreeningSourceEnum": "screening.models.Source",
+        "DatasetKindEnum": "screening.models.DatasetKind",
+        "ScreeningRunTriggerEnum": "screening.models.RunTrigger",
+        "ScreeningRunStatusEnum": "screening.models.RunStatus",
+        "HitKindEnum": "screening.models.HitKind",
+        "HitStatusEnum": "screening.models.HitStatus",
+        "ScreeningOutcomeEnum": "screening.models.ResultOutcome",
+        "NppesCheckOutcomeEnum": "screening.nppes.models.CheckOutcome",
+        "NppesMismatchFieldEnum": "screening.nppes.models.MismatchField",
+        "NppesSeverityEnum": "screening.nppes.models.Severity",
+        "NppesMismatchStatusEnum": "screening.nppes.models.MismatchStatus",
+        "NppesRunStatusEnum": "screening.nppes.models.RunStatus",
     },
 }
 
@@ -325,10 +348,16 @@ NPPES_BASE_URL = env_str("NPPES_BASE_URL", "https://npiregistry.cms.hhs.gov")
 NPPES_RATE_LIMIT_PER_SECOND = env_int("NPPES_RATE_LIMIT_PER_SECOND", 10)
 NPPES_CONCURRENCY = env_int("NPPES_CONCURRENCY", 8)
 NPPES_TIMEOUT_SECONDS = env_int("NPPES_TIMEOUT_SECONDS", 10)
+# Retries on 5xx, 429, connection errors and timeouts (never on other 4xx), exponential
+# backoff from NPPES_BACKOFF_SECONDS with jitter; the nightly refresh retries errors next night.
+NPPES_MAX_RETRIES = env_int("NPPES_MAX_RETRIES", 3)
+NPPES_BACKOFF_SECONDS = float(env_str("NPPES_BACKOFF_SECONDS", "0.5"))
 OIG_LEIE_URL = env_str("OIG_LEIE_URL", "https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv")
 SAM_EXTRACT_URL = env_str("SAM_EXTRACT_URL", "")
 SAM_API_BASE_URL = env_str("SAM_API_BASE_URL", "https://api.sam.gov")
 SAM_API_KEY = env_str("SAM_API_KEY", "")
+# Daily e-mail digest of each coordinator's inbox items due within 30 days (roster.inbox.digest).
+INBOX_DIGEST_ENABLED = env_bool("INBOX_DIGEST_ENABLED", False)
 
 # --- files, e-mail ----------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -336,6 +365,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
+# Documents (roster): the largest upload accepted, and how long a provider upload link works.
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+UPLOAD_LINK_MAX_AGE_DAYS = env_int("UPLOAD_LINK_MAX_AGE_DAYS", 14)
 
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None

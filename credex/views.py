@@ -70,7 +70,16 @@ def organization_new(request):
 @require_GET
 @capability_required(cap.VIEW_ORG)
 def dashboard(request, org_slug):
-    return render(request, "credex/dashboard.html", {})
+    from urllib.parse import urlencode
+
+    from roster.selectors.dashboard import dashboard_summary
+
+    query = request.GET.get("q", "").strip()
+    if query:  # the top bar's search: the provider list does it
+        url = reverse("providers", kwargs={"org_slug": request.org.slug})
+        return redirect(f"{url}?{urlencode({'q': query})}")
+    summary = dashboard_summary(org=request.org, membership=request.membership)
+    return render(request, "credex/dashboard.html", {"dash": summary})
 
 
 @require_http_methods(["GET", "POST"])

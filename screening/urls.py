@@ -2,9 +2,20 @@
 
 from django.urls import include, path
 
-from roster.views._placeholder import placeholder
+from screening import views
 
 urlpatterns = [
-    path("", placeholder("Screening"), name="screening"),
+    path("", views.screening_home, name="screening"),
+    path("runs/", views.run_start, name="screening_run_start"),
+    path("runs/<uuid:run_id>/", views.run_detail, name="screening_run"),
+    path("hits/<uuid:hit_id>/", views.hit_detail, name="screening_hit"),
+    path("hits/<uuid:hit_id>/confirm/", views.hit_confirm, name="screening_hit_confirm"),
+    path("hits/<uuid:hit_id>/clear/", views.hit_clear, name="screening_hit_clear"),
+    path("datasets/", views.datasets, name="screening_datasets"),
+    path(
+        "provider/<uuid:provider_id>/",
+        views.provider_history,
+        name="screening_provider_history",
+    ),
     path("nppes/", include("screening.nppes.urls")),
 ]

@@ -11,7 +11,52 @@ from django.utils import timezone
 
 from credex.tenancy import tenant_context
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real PDF (pypdf opens it and counts its pages)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A real PNG (signature, IHDR, one IDAT of white RGB pixels, IEND), built with zlib."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\xff\xff\xff" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_bytes(width: int = 4, height: int = 3) -> bytes:
+    """A real JPEG, encoded by Pillow (installed with WeasyPrint)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+# A real one-page PDF: the documents area sniffs uploads with pypdf.
+PDF_BYTES = pdf_bytes()
 
 
 def valid_npi(seed: int) -> str:
@@ -102,4 +147,59 @@ def populate_every_tenant_table(tenant, seed=1):
         job = r.ImportJob(organization=org, created_by=owner, original_name="roster.csv")
         job.file.save("roster.csv", ContentFile(b"npi\n"), save=False)
         job.save()
+        populate_nppes(org, provider, owner)
+        populate_screening(org, provider, owner)
     return provider
+
+
+def populate_screening(org, provider, member):
+    """One row of each screening tenant table (runs, hits, results) for the isolation tests."""
+    from datetime import date as _date
+
+    from screening import models as s
+
+    version = s.DatasetVersion.objects.create(
+        source="leie", as_of=_date(2026, 11, 1), sha256="f" * 64, origin="factory"
+    )
+    run = s.ScreeningRun.objects.create(
+        organization=org, trigger="on_demand", provider=provider, requested_by=member
+    )
+    s.ScreeningHit.objects.create(
+        organization=org,
+        provider=provider,
+        run=run,
+        source="leie",
+        dataset_version=version,
+        source_record_key="k" * 32,
+        record_hash="h" * 32,
+        kind="name_dob",
+        score=100,
+        reviewed_by=member,
+    )
+    s.ScreeningResult.objects.create(
+        organization=org, run=run, provider=provider, leie_version=version, leie_outcome="hit"
+    )
+    return run
+
+
+def populate_nppes(org, provider, member):
+    """One row of each NPPES table (screening.nppes) for the isolation tests."""
+    from screening.nppes import models as n
+
+    n.NppesCheck.objects.create(
+        organization=org, provider=provider, npi=provider.npi, outcome="mismatch"
+    )
+    n.NppesMismatch.objects.create(
+        organization=org,
+        provider=provider,
+        field="name",
+        our_value={"last": provider.last_name},
+        nppes_value={"last": "SMITH"},
+        nppes_value_hash="h",
+        severity="medium",
+        status="dismissed",
+        decided_by=member,
+    )
+    n.NppesRun.objects.create(
+        organization=org, provider=provider, requested_by=member, status="done"
+    )

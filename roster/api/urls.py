@@ -1,3 +1,126 @@
 """Roster API routes (flat list, appended to credex.urls.api_patterns under /api/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from roster.api import providers
+
+urlpatterns: list = [
+    path("providers", providers.ProviderListView.as_view(), name="api_providers"),
+    path(
+        "providers/<uuid:provider_id>",
+        providers.ProviderDetailView.as_view(),
+        name="api_provider",
+    ),
+    path(
+        "providers/<uuid:provider_id>/reveal",
+        providers.ProviderRevealView.as_view(),
+        name="api_provider_reveal",
+    ),
+    path(
+        "providers/<uuid:provider_id>/credentials",
+        providers.ProviderCredentialListView.as_view(),
+        name="api_provider_credentials",
+    ),
+    path(
+        "credentials/<uuid:credential_id>",
+        providers.CredentialDetailView.as_view(),
+        name="api_credential",
+    ),
+]
+
+# --- expiry inbox (inbox area) ---
+from roster.api import inbox as _inbox  # noqa: E402
+
+urlpatterns += [
+    path("inbox", _inbox.InboxListView.as_view(), name="api_inbox"),
+    path("inbox/<uuid:item_id>/snooze", _inbox.InboxSnoozeView.as_view(), name="api_inbox_snooze"),
+    path(
+        "inbox/<uuid:item_id>/dismiss", _inbox.InboxDismissView.as_view(), name="api_inbox_dismiss"
+    ),
+    path(
+        "inbox/<uuid:item_id>/resolve", _inbox.InboxResolveView.as_view(), name="api_inbox_resolve"
+    ),
+]
+
+# --- documents (documents area) ---
+from roster.api import documents as _documents  # noqa: E402
+
+urlpatterns += [
+    path(
+        "providers/<uuid:provider_id>/documents",
+        _documents.ProviderDocumentListView.as_view(),
+        name="api_provider_documents",
+    ),
+    path(
+        "documents/<uuid:document_id>",
+        _documents.DocumentDetailView.as_view(),
+        name="api_documents_detail",
+    ),
+    path(
+        "documents/<uuid:document_id>/download",
+        _documents.DocumentDownloadView.as_view(),
+        name="api_documents_download",
+    ),
+    path(
+        "documents/<uuid:document_id>/review",
+        _documents.DocumentReviewView.as_view(),
+        name="api_documents_review",
+    ),
+]
+
+# --- CSV import (import area) ---
+from roster.api import imports as _imports  # noqa: E402
+
+urlpatterns += [
+    path("imports", _imports.ImportListView.as_view(), name="api_imports"),
+    path("imports/<uuid:job_id>", _imports.ImportDetailView.as_view(), name="api_import"),
+]
+
+# --- payers, enrollment, committee (enrollment area) ---
+from roster.api import enrollment as _enrollment  # noqa: E402
+
+urlpatterns += [
+    path("payers", _enrollment.PayerListView.as_view(), name="api_payers"),
+    path("payers/<uuid:payer_id>", _enrollment.PayerDetailView.as_view(), name="api_payer"),
+    path(
+        "payers/<uuid:payer_id>/contracts",
+        _enrollment.PayerContractListView.as_view(),
+        name="api_payer_contracts",
+    ),
+    path(
+        "payers/<uuid:payer_id>/contracts/<uuid:contract_id>",
+        _enrollment.PayerContractDetailView.as_view(),
+        name="api_payer_contract",
+    ),
+    path("enrollments", _enrollment.EnrollmentListView.as_view(), name="api_enrollments"),
+    path(
+        "enrollments/<uuid:enrollment_id>",
+        _enrollment.EnrollmentDetailView.as_view(),
+        name="api_enrollment",
+    ),
+    path(
+        "enrollments/<uuid:enrollment_id>/transition",
+        _enrollment.EnrollmentTransitionView.as_view(),
+        name="api_enrollment_transition",
+    ),
+    path(
+        "committee/reviews",
+        _enrollment.CommitteeReviewListView.as_view(),
+        name="api_committee_reviews",
+    ),
+    path(
+        "providers/<uuid:provider_id>/committee/ready",
+        _enrollment.ProviderCommitteeReadyView.as_view(),
+        name="api_provider_committee_ready",
+    ),
+    path(
+        "committee/reviews/<uuid:review_id>/decision",
+        _enrollment.CommitteeDecisionView.as_view(),
+        name="api_committee_decision",
+    ),
+    path(
+        "committee/reviews/<uuid:review_id>/notified",
+        _enrollment.CommitteeNotifiedView.as_view(),
+        name="api_committee_notified",
+    ),
+]

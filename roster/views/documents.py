@@ -1,7 +1,347 @@
-from django.urls import path
+"""Documents pages (under /o/<slug>/documents/): the review queue, a provider's documents with
+the upload form and upload links, review actions, and the one authorized download."""
 
-from roster.views._placeholder import placeholder
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credex import capabilities as cap
+from credex.capabilities import has_capability
+from credex.errors import DomainError
+from credex.views import capability_required
+from roster.models import Document, DocumentKind, DocumentStatus
+from roster.selectors import documents as selectors
+from roster.services import documents as services
+
+PAGE_SIZE = 50
+TABS = [
+    (DocumentStatus.PENDING_REVIEW, "Waiting for review"),
+    (DocumentStatus.ACCEPTED, "Accepted"),
+    (DocumentStatus.REJECTED, "Rejected"),
+    ("all", "All"),
+]
+
+
+def _errors(exc: DomainError) -> dict:
+    return {**exc.details, "__all__": exc.message}
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _vary(response):
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- the review queue ---------------------------------------------------------------------
+def _queue_context(request) -> dict:
+    org = request.org
+    filters = selectors.clean_queue_filters(request.GET)
+    documents = selectors.document_queue(org=org, **filters)
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.document_status_counts(
+        org=org, kind=filters["kind"], source=filters["source"]
+    )
+    # Only non-default filters go in links (bookmarkable, short URLs).
+    defaults = {"status": DocumentStatus.PENDING_REVIEW, "sort": "newest"}
+    query = {k: v for k, v in filters.items() if v and defaults.get(k) != v}
+    can_change = has_capability(request.membership.role, cap.CHANGE_ROSTER)
+    tabs = []
+    for value, label in TABS:
+        tab_query = {k: v for k, v in query.items() if k not in ("status", "page")}
+        if value != DocumentStatus.PENDING_REVIEW:
+            tab_query["status"] = value
+        tabs.append(
+            {
+                "value": value,
+                "label": label,
+                "count": counts[value],
+                "href": "?" + urlencode(tab_query) if tab_query else "?",
+                "current": filters["status"] == value,
+            }
+        )
+    return {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "counts": counts,
+        "tabs": tabs,
+        "kinds": DocumentKind.choices,
+        "sources": selectors.SOURCES.items(),
+        "sorts": [("newest", "Newest first"), ("oldest", "Oldest first"), ("provider", "Provider")],
+        "can_change": can_change,
+        "bulk_column": can_change and filters["status"] == DocumentStatus.PENDING_REVIEW,
+    }
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def documents_review(request, org_slug):
+    context = _queue_context(request)
+    template = "roster/documents/review.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return _vary(render(request, template, context))
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def documents_bulk_accept(request, org_slug):
+    ids = request.POST.getlist("ids")
+    fallback = reverse("documents_review", kwargs={"org_slug": org_slug})
+    if not ids:
+        messages.error(request, "Tick the documents to accept first.")
+        return redirect(_safe_next(request, fallback))
+    accepted, skipped = services.documents_bulk_accept(
+        org=request.org, actor=request.membership, document_ids=ids
+    )
+    text = f"Accepted {accepted} document{'s' if accepted != 1 else ''}."
+    if skipped:
+        text += f" {skipped} {'was' if skipped == 1 else 'were'} no longer waiting for review."
+    messages.success(request, text)
+    return redirect(_safe_next(request, fallback))
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def document_review(request, org_slug, document_id):
+    org = request.org
+    document = selectors.document_get(org=org, document_id=document_id)
+    decision = request.POST.get("decision", "")
+    reason = request.POST.get("reason", "")
+    errors, status = {}, 200
+    try:
+        document = services.document_review(
+            org=org, actor=request.membership, document=document, decision=decision, reason=reason
+        )
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        # htmx swaps 400 and 422 answers only (base.html): a conflict (already reviewed)
+        # answers 422 so the row shows the current state and the message.
+        errors, status = _errors(exc), (400 if exc.status == 400 else 422)
+        document = selectors.document_get(org=org, document_id=document_id)
+    if request.htmx:
+        if request.POST.get("view") == "provider":
+            context = _provider_context(
+                request, document.provider, review_errors=errors, review_document_id=document.pk
+            )
+            return _vary(
+                render(request, "roster/documents/_provider_documents.html", context, status=status)
+            )
+        context = {
+            "d": document,
+            "errors": errors,
+            "can_change": True,
+            "just_reviewed": not errors,
+            "bulk_column": request.POST.get("bulk") == "1",
+            "next_url": _safe_next(request, ""),
+        }
+        return _vary(render(request, "roster/documents/review.html#row", context, status=status))
+    if errors:
+        messages.error(request, errors["__all__"])
+    else:
+        verb = "accepted" if document.status == DocumentStatus.ACCEPTED else "rejected"
+        messages.success(
+            request, f"{document.get_kind_display()} for {document.provider.full_name} {verb}."
+        )
+    return redirect(_safe_next(request, reverse("documents_review", kwargs={"org_slug": org_slug})))
+
+
+# --- download -----------------------------------------------------------------------------
+def stream_document(document: Document, opened, *, inline: bool = False) -> FileResponse:
+    """The stored bytes as a download: the sniffed type, never sniffed again by the browser."""
+    response = FileResponse(
+        opened,
+        as_attachment=not inline,
+        filename=document.original_name or "document",
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # Shown in a tab of its own at most; never able to run script or be framed.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    if not response.has_header("Content-Length"):
+        response["Content-Length"] = str(document.size)
+    return response
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def document_download(request, org_slug, document_id):
+    document = selectors.document_get(org=request.org, document_id=document_id)
+    inline = request.GET.get("inline") == "1"
+    opened = services.document_download(
+        org=request.org, actor=request.membership, document=document, inline=inline
+    )
+    return stream_document(document, opened, inline=inline)
+
+
+# --- one provider's documents (standalone; the provider file page includes the fragment) ---
+def _provider_context(request, provider, **extra) -> dict:
+    context = selectors.provider_documents_context(
+        org=request.org, provider=provider, membership=request.membership
+    )
+    if request.method == "POST":
+        # Keep the page the fragment lives on (e.g. the provider file) as the forms' "next".
+        context["next_url"] = _safe_next(request, "")
+    return context | extra
+
+
+def _fragment_or_page(request, provider, context, status=200):
+    if request.htmx:
+        template = "roster/documents/_provider_documents.html"
+    else:
+        template = "roster/documents/provider.html"
+    return _vary(render(request, template, context, status=status))
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.VIEW_ROSTER)
+def provider_documents(request, org_slug, provider_id):
+    org = request.org
+    provider = selectors.provider_get(org=org, provider_id=provider_id)
+    if request.method == "GET":
+        services.provider_documents_viewed(
+            org=org, actor=request.membership, provider=provider, via="documents_page"
+        )
+        return _fragment_or_page(request, provider, _provider_context(request, provider))
+    if not has_capability(request.membership.role, cap.CHANGE_ROSTER):
+        raise PermissionDenied
+    form = {
+        "kind": request.POST.get("kind", ""),
+        "credential": request.POST.get("credential", ""),
+        "accept": request.POST.get("accept") == "on",
+    }
+    upload = request.FILES.get("file")
+    errors = {}
+    credential = None
+    if form["credential"]:
+        credential = next(
+            (c for c in provider.credentials.all() if str(c.pk) == form["credential"]), None
+        )
+        if credential is None:
+            errors["credential"] = "Choose one of this provider's credentials, or none."
+    if upload is None:
+        errors["file"] = "Choose a PDF, PNG or JPEG file to upload."
+    if not errors:
+        try:
+            document = services.document_upload(
+                org=org,
+                actor=request.membership,
+                provider=provider,
+                kind=form["kind"],
+                file=upload,
+                filename=upload.name,
+                credential=credential,
+                accept=form["accept"],
+            )
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied
+            errors = _errors(exc)
+    if errors:
+        context = _provider_context(request, provider, upload_form=form, upload_errors=errors)
+        return _fragment_or_page(request, provider, context, status=400)
+    note = f"{document.get_kind_display()} uploaded" + (
+        " and accepted." if document.status == DocumentStatus.ACCEPTED else " — waiting for review."
+    )
+    if request.htmx:
+        context = _provider_context(request, provider, upload_notice=note)
+        return _fragment_or_page(request, provider, context)
+    messages.success(request, note)
+    fallback = reverse(
+        "provider_documents", kwargs={"org_slug": org_slug, "provider_id": provider.pk}
+    )
+    return redirect(_safe_next(request, fallback))
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def upload_link_new(request, org_slug, provider_id):
+    org = request.org
+    provider = selectors.provider_get(org=org, provider_id=provider_id)
+    raw_days = request.POST.get("days", "")
+    form = {
+        "kinds": request.POST.getlist("kinds"),
+        "message": request.POST.get("message", ""),
+        "email": request.POST.get("email", ""),
+        "days": raw_days,
+    }
+    errors = {}
+    try:
+        days = int(raw_days) if raw_days else None
+    except ValueError:
+        days = -1
+    try:
+        link = services.upload_link_create(
+            org=org,
+            actor=request.membership,
+            provider=provider,
+            kinds=form["kinds"],
+            message=form["message"],
+            email=form["email"],
+            days=days,
+        )
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        errors = _errors(exc)
+    if errors:
+        context = _provider_context(request, provider, link_form=form, link_errors=errors)
+        return _fragment_or_page(request, provider, context, status=400)
+    email = form["email"].strip() or provider.email
+    note = f"Upload link sent to {email}. It works until {link.expires_at:%-d %b %Y}."
+    if request.htmx:
+        return _fragment_or_page(
+            request, provider, _provider_context(request, provider, link_notice=note)
+        )
+    messages.success(request, note)
+    fallback = reverse(
+        "provider_documents", kwargs={"org_slug": org_slug, "provider_id": provider.pk}
+    )
+    return redirect(_safe_next(request, fallback))
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def upload_link_revoke(request, org_slug, link_id):
+    org = request.org
+    link = selectors.upload_link_get(org=org, link_id=link_id)
+    services.upload_link_revoke(org=org, actor=request.membership, link=link)
+    note = "Upload link withdrawn. It stops working at once."
+    if request.htmx:
+        return _fragment_or_page(
+            request, link.provider, _provider_context(request, link.provider, link_notice=note)
+        )
+    messages.success(request, note)
+    fallback = reverse(
+        "provider_documents", kwargs={"org_slug": org_slug, "provider_id": link.provider_id}
+    )
+    return redirect(_safe_next(request, fallback))
+
 
 urlpatterns = [
-    path("", placeholder("Documents"), name="documents_review"),
+    path("", documents_review, name="documents_review"),
+    path("bulk-accept/", documents_bulk_accept, name="documents_bulk_accept"),
+    path("<uuid:document_id>/download", document_download, name="document_download"),
+    path("<uuid:document_id>/review", document_review, name="document_review"),
+    path("provider/<uuid:provider_id>/", provider_documents, name="provider_documents"),
+    path("provider/<uuid:provider_id>/links/", upload_link_new, name="upload_link_new"),
+    path("links/<uuid:link_id>/revoke", upload_link_revoke, name="upload_link_revoke"),
 ]

@@ -1,7 +1,191 @@
-from django.urls import path
+"""The expiry inbox: a worklist of what is due, with per-item and bulk actions (htmx)."""
 
-from roster.views._placeholder import placeholder
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from credex import capabilities as cap
+from credex.capabilities import has_capability
+from credex.errors import DomainError, InvalidInput
+from credex.views import capability_required
+from roster.models import InboxKind
+from roster.selectors import inbox as sel
+from roster.services import inbox as svc
+
+PAGE_SIZE = 50
+SNOOZE_CHOICES = (7, 14, 30, 60)
+
+
+def _context(request, query: QueryDict, notice: str = "", error: str = "") -> dict:
+    org, membership = request.org, request.membership
+    filters = sel.InboxFilters.from_query(query)
+    items = sel.inbox_item_list(org=org, filters=filters, membership=membership)
+    page = Paginator(items, PAGE_SIZE).get_page(query.get("page"))
+    can_change = has_capability(membership.role, cap.CHANGE_ROSTER)
+    return {
+        "page": page,
+        "filters": filters,
+        "query": filters.query(),
+        "query_string": urlencode({**filters.query(), **_page_of(query)}),
+        "counts": sel.inbox_counts(org=org, membership=membership),
+        "kinds": InboxKind.choices,
+        "statuses": sel.STATUSES,
+        "assigned_choices": sel.ASSIGNED,
+        "due_choices": sel.DUE_WITHIN,
+        "members": sel.assignable_members(org=org) if can_change else [],
+        "can_change": can_change,
+        "snooze_choices": [(d, timezone.localdate() + timedelta(days=d)) for d in SNOOZE_CHOICES],
+        "notice": notice,
+        "error": error,
+        "today": timezone.localdate(),
+        # each sortable column's link: ascending first, a second click reverses
+        "sort_next": {
+            col: f"-{col}" if filters.sort == col else col
+            for col in ("due", "kind", "provider", "threshold")
+        },
+    }
+
+
+def _page_of(query) -> dict:
+    return {"page": query["page"]} if query.get("page") else {}
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@capability_required(cap.VIEW_ROSTER)
+def inbox(request, org_slug):
+    context = _context(request, request.GET)
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "roster/inbox/_results.html" if partial else "roster/inbox/list.html"
+    return render(request, template, context, status=400 if context["filters"].errors else 200)
+
+
+def _after_action(request, *, notice: str = "", error: str = "", status: int = 200):
+    """htmx: the refreshed worklist under the same filters; otherwise back to the list."""
+    query = QueryDict(request.POST.get("q", ""))
+    if request.htmx:
+        context = _context(request, query, notice=notice, error=error)
+        return render(request, "roster/inbox/_results.html", context, status=status)
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    url = reverse("inbox", kwargs={"org_slug": request.org.slug})
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
+
+
+def _until(request):
+    try:
+        days = int(request.POST.get("days", ""))
+    except ValueError:
+        raise InvalidInput("Choose how many days to snooze.", details={"days": "invalid"})
+    if not 1 <= days <= svc.MAX_SNOOZE_DAYS:
+        raise InvalidInput("Snooze for 1 to 365 days.", details={"days": "invalid"})
+    return timezone.localdate() + timedelta(days=days)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def item_action(request, org_slug, item_id, action):
+    org, actor = request.org, request.membership
+    item = sel.inbox_item_get(org=org, item_id=item_id)
+    label = _item_label(item)
+    try:
+        if action == "snooze":
+            item = svc.inbox_item_snooze(org=org, actor=actor, item=item, until=_until(request))
+            notice = f"Snoozed {label} until {item.snoozed_until:%-d %b %Y}."
+        elif action == "dismiss":
+            svc.inbox_item_dismiss(
+                org=org, actor=actor, item=item, reason=request.POST.get("reason", "")
+            )
+            notice = f"Dismissed {label}."
+        else:
+            svc.inbox_item_resolve(
+                org=org, actor=actor, item=item, note=request.POST.get("note", "")
+            )
+            notice = f"Resolved {label}."
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        # htmx swaps 400 answers (base.html), so a refused action shows its reason in place.
+        return _after_action(request, error=exc.message, status=400)
+    return _after_action(request, notice=notice)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def bulk(request, org_slug):
+    org, actor = request.org, request.membership
+    action = request.POST.get("action", "")
+    try:
+        items = sel.inbox_items_by_ids(org=org, ids=_uuids(request.POST.getlist("items")))
+        params = {}
+        if action == "snooze":
+            params["until"] = _until(request)
+        elif action == "dismiss":
+            params["reason"] = request.POST.get("reason", "")
+        elif action == "assign":
+            params["assignee"] = _assignee(request)
+        result = svc.inbox_items_bulk(org=org, actor=actor, items=items, action=action, **params)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        return _after_action(request, error=exc.message, status=400)
+    verb = {"snooze": "Snoozed", "dismiss": "Dismissed", "resolve": "Resolved"}.get(
+        action, "Assigned"
+    )
+    notice = f"{verb} {result['done']} item{'s' if result['done'] != 1 else ''}."
+    if result["skipped"]:
+        notice += f" {result['skipped']} already closed, left as they were."
+    return _after_action(request, notice=notice)
+
+
+def _uuids(values) -> list:
+    import uuid
+
+    out = []
+    for value in values:
+        try:
+            out.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
+def _assignee(request):
+    value = request.POST.get("assignee", "")
+    if value in ("", "none"):
+        return None
+    for member in sel.assignable_members(org=request.org):
+        if str(member.pk) == value:
+            return member
+    raise InvalidInput("Choose a member who can act on items.", details={"assignee": "invalid"})
+
+
+def _item_label(item) -> str:
+    who = item.provider.full_name if item.provider else ""
+    what = item.get_kind_display().lower()
+    if item.contract_id:
+        who = item.contract.payer.name
+    return f"“{what}” for {who}" if who else f"“{what}”"
+
 
 urlpatterns = [
-    path("", placeholder("Inbox"), name="inbox"),
+    path("", inbox, name="inbox"),
+    path("bulk/", bulk, name="inbox_bulk"),
+    *(
+        path(f"<uuid:item_id>/{action}/", item_action, {"action": action}, name=f"inbox_{action}")
+        for action in ("snooze", "dismiss", "resolve")
+    ),
 ]

@@ -11,6 +11,7 @@ from credex.models import Organization, User
 from credex.tenancy import tenant_context
 
 PASSWORD = "credex-demo-2026"
+DEMO_ROSTER_SIZES = {"riverbend": 200, "lakeside": 40}
 
 ORGS = [
     (
@@ -62,6 +63,10 @@ class Command(BaseCommand):
             for name, slug, people in ORGS:
                 with transaction.atomic():
                     self._org(name, slug, people)
+            # Synthetic exclusion lists with a few deliberate matches, screened once.
+            from screening.services.demo import seed_demo_screening
+
+            seed_demo_screening()
         finally:
             settings.EMAIL_BACKEND = backend
         self.stdout.write(f"Demo data ready (password: {PASSWORD}).")
@@ -86,3 +91,18 @@ class Command(BaseCommand):
                 )
                 token = services._invite_token(invitation)
                 services.invitation_accept(token=token, user=user)
+            # A synthetic roster once the coordinators exist (does nothing if there is one).
+            from roster.services.demo import seed_demo_roster
+
+            seed_demo_roster(org, owner_membership, count=DEMO_ROSTER_SIZES.get(slug, 40))
+            # Each area adds its own synthetic rows; every seeder is idempotent.
+            from roster.services.committee import seed_demo_committee
+            from roster.services.enrollment import seed_demo_enrollment
+            from screening.nppes.services import seed_demo_nppes
+
+            seed_demo_enrollment(org, owner_membership)
+            seed_demo_committee(org, owner_membership)
+            seed_demo_nppes(org)
+            from roster.services.inbox import inbox_generate
+
+            inbox_generate(org=org)

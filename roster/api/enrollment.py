@@ -1,0 +1,497 @@
+"""API v1: payers, payer contracts, enrollment applications (and their transitions), and
+committee reviews."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from credex import capabilities as cap
+from credex.api_common import CursorPagination
+from credex.errors import InvalidInput, NotFound
+from credex.permissions import actor_for
+from roster.models import (
+    CommitteeDecision,
+    CommitteeReview,
+    Enrollment,
+    EnrollmentStatus,
+    Payer,
+    PayerContract,
+)
+from roster.selectors import committee as csel
+from roster.selectors import enrollment as sel
+from roster.services import committee as csvc
+from roster.services import enrollment as svc
+
+
+def _org(request):
+    return request._request.org
+
+
+# --- serializers --------------------------------------------------------------------------------
+class PayerOut(serializers.ModelSerializer):
+    class Meta:
+        model = Payer
+        fields = [
+            "id",
+            "name",
+            "payer_id",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "portal_url",
+            "created_at",
+        ]
+
+
+class PayerIn(serializers.Serializer):
+    """On PATCH every field is optional."""
+
+    name = serializers.CharField(max_length=200)
+    payer_id = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    portal_url = serializers.URLField(required=False, allow_blank=True)
+
+
+class ContractOut(serializers.ModelSerializer):
+    payer = serializers.UUIDField(source="payer_id")
+
+    class Meta:
+        model = PayerContract
+        fields = [
+            "id",
+            "payer",
+            "effective_date",
+            "renewal_date",
+            "fee_schedule_ref",
+            "scope_of_services",
+            "terms_notes",
+            "created_at",
+        ]
+
+
+class ContractIn(serializers.Serializer):
+    effective_date = serializers.DateField()
+    renewal_date = serializers.DateField(required=False, allow_null=True)
+    fee_schedule_ref = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    scope_of_services = serializers.CharField(required=False, allow_blank=True)
+    terms_notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class EnrollmentOut(serializers.ModelSerializer):
+    provider = serializers.UUIDField(source="provider_id")
+    provider_name = serializers.CharField(source="provider.full_name")
+    payer = serializers.UUIDField(source="payer_id")
+    payer_name = serializers.CharField(source="payer.name")
+    overdue = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "provider",
+            "provider_name",
+            "payer",
+            "payer_name",
+            "status",
+            "requested_at",
+            "submitted_on",
+            "next_follow_up",
+            "effective_date",
+            "reference_number",
+            "resubmissions",
+            "notes",
+            "overdue",
+            "allowed_transitions",
+            "updated_at",
+        ]
+
+    def get_overdue(self, obj) -> bool:
+        today = self.context.get("today")
+        return bool(
+            obj.status in svc.OPEN_STATUSES
+            and obj.next_follow_up
+            and today
+            and obj.next_follow_up < today
+        )
+
+    def get_allowed_transitions(self, obj) -> list[str]:
+        return svc.allowed_transitions(obj)
+
+
+class EnrollmentIn(serializers.Serializer):
+    provider = serializers.UUIDField()
+    payer = serializers.UUIDField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class EnrollmentPatchIn(serializers.Serializer):
+    next_follow_up = serializers.DateField(required=False)
+    reference_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    effective_date = serializers.DateField(required=False, help_text="Approved only.")
+    note = serializers.CharField(
+        required=False, allow_blank=False, max_length=2000, help_text="Appended to the log."
+    )
+
+
+class TransitionIn(serializers.Serializer):
+    to = serializers.ChoiceField(choices=EnrollmentStatus.choices)
+    on = serializers.DateField(
+        required=False, help_text="The date the step happened (default today; not future)."
+    )
+    effective_date = serializers.DateField(
+        required=False, help_text="Required when `to` is approved."
+    )
+    next_follow_up = serializers.DateField(
+        required=False,
+        help_text="For submitted, in_follow_up, resubmitted; default `on` + 30 days.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReviewOut(serializers.ModelSerializer):
+    provider = serializers.UUIDField(source="provider_id")
+    provider_name = serializers.CharField(source="provider.full_name")
+    notify_due = serializers.SerializerMethodField()
+    notify_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CommitteeReview
+        fields = [
+            "id",
+            "provider",
+            "provider_name",
+            "cycle",
+            "ready_at",
+            "meeting_date",
+            "decision",
+            "decision_date",
+            "conditions",
+            "minutes",
+            "notified_at",
+            "notify_due",
+            "notify_overdue",
+        ]
+
+    def get_notify_due(self, obj) -> str | None:
+        due = csel.notify_due_date(obj)
+        return due.isoformat() if due else None
+
+    def get_notify_overdue(self, obj) -> bool:
+        due = csel.notify_due_date(obj)
+        today = self.context.get("today")
+        return bool(due and not obj.notified_at and today and due < today)
+
+
+class ReadyIn(serializers.Serializer):
+    meeting_date = serializers.DateField(required=False, allow_null=True)
+
+
+class DecisionIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=CommitteeDecision.choices)
+    decision_date = serializers.DateField()
+    minutes = serializers.CharField(required=False, allow_blank=True)
+    conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for approved_with_conditions."
+    )
+
+
+class NotifiedIn(serializers.Serializer):
+    notified_on = serializers.DateField(required=False, help_text="Default today.")
+
+
+def _ctx():
+    return {"today": timezone.localdate()}
+
+
+# --- payers and contracts -----------------------------------------------------------------------
+class PayerListView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(responses=PayerOut(many=True), summary="Payers, by name")
+    def get(self, request):
+        return Response(PayerOut(sel.payer_list(org=_org(request)), many=True).data)
+
+    @extend_schema(
+        request=PayerIn, responses={201: PayerOut}, summary="Add a payer (409 on a duplicate name)"
+    )
+    def post(self, request):
+        body = PayerIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        payer = svc.payer_create(org=_org(request), actor=actor_for(request), **body.validated_data)
+        return Response(PayerOut(payer).data, status=status.HTTP_201_CREATED)
+
+
+class PayerDetailView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
+
+    @extend_schema(responses=PayerOut, summary="One payer")
+    def get(self, request, payer_id):
+        return Response(PayerOut(sel.payer_get(org=_org(request), payer_id=payer_id)).data)
+
+    @extend_schema(request=PayerIn(partial=True), responses=PayerOut, summary="Change a payer")
+    def patch(self, request, payer_id):
+        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
+        body = PayerIn(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        payer = svc.payer_update(
+            org=_org(request), actor=actor_for(request), payer=payer, **body.validated_data
+        )
+        return Response(PayerOut(payer).data)
+
+
+class PayerContractListView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(responses=ContractOut(many=True), summary="A payer's contracts")
+    def get(self, request, payer_id):
+        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
+        contracts = sel.contract_list(org=_org(request), payer=payer)
+        return Response(ContractOut(contracts, many=True).data)
+
+    @extend_schema(
+        request=ContractIn, responses={201: ContractOut}, summary="Record a contract with a payer"
+    )
+    def post(self, request, payer_id):
+        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
+        body = ContractIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        contract = svc.contract_create(
+            org=_org(request), actor=actor_for(request), payer=payer, **body.validated_data
+        )
+        return Response(ContractOut(contract).data, status=status.HTTP_201_CREATED)
+
+
+class PayerContractDetailView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
+
+    def _contract(self, request, payer_id, contract_id):
+        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
+        return sel.contract_get(org=_org(request), contract_id=contract_id, payer=payer)
+
+    @extend_schema(responses=ContractOut, summary="One contract")
+    def get(self, request, payer_id, contract_id):
+        return Response(ContractOut(self._contract(request, payer_id, contract_id)).data)
+
+    @extend_schema(
+        request=ContractIn(partial=True),
+        responses=ContractOut,
+        summary="Change a contract (e.g. move the renewal date on renewal)",
+    )
+    def patch(self, request, payer_id, contract_id):
+        contract = self._contract(request, payer_id, contract_id)
+        body = ContractIn(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        contract = svc.contract_update(
+            org=_org(request), actor=actor_for(request), contract=contract, **body.validated_data
+        )
+        return Response(ContractOut(contract).data)
+
+
+# --- enrollments --------------------------------------------------------------------------------
+class EnrollmentCursor(CursorPagination):
+    ordering = ("-requested_at", "-id")
+
+
+ENROLLMENT_FILTERS = [
+    OpenApiParameter("status", str, enum=[*EnrollmentStatus.values, "open"]),
+    OpenApiParameter("payer", str, description="A payer id."),
+    OpenApiParameter("provider", str, description="A provider id."),
+    OpenApiParameter("overdue", bool, description="Open with the next follow-up date passed."),
+]
+
+
+class EnrollmentListView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(
+        parameters=ENROLLMENT_FILTERS,
+        responses=EnrollmentOut(many=True),
+        summary="Enrollment applications, newest request first (cursor pages)",
+    )
+    def get(self, request):
+        filters, errors = sel.EnrollmentFilters.from_query(request.query_params)
+        if errors:
+            raise InvalidInput("Some filters are not valid.", details=errors)
+        qs = sel.enrollment_list(org=_org(request), filters=filters).order_by()
+        paginator = EnrollmentCursor()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(EnrollmentOut(page, many=True, context=_ctx()).data)
+
+    @extend_schema(
+        request=EnrollmentIn,
+        responses={201: EnrollmentOut},
+        summary="Request enrollment of a provider with a payer (409 when one is open)",
+    )
+    def post(self, request):
+        body = EnrollmentIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        org = _org(request)
+        provider = _lookup(sel.provider_get, org, body.validated_data["provider"], "provider")
+        payer = _lookup(sel.payer_get, org, body.validated_data["payer"], "payer")
+        (enrollment,) = svc.enrollment_request(
+            org=org,
+            actor=actor_for(request),
+            provider=provider,
+            payers=[payer],
+            note=body.validated_data.get("note", ""),
+        )
+        return Response(
+            EnrollmentOut(enrollment, context=_ctx()).data, status=status.HTTP_201_CREATED
+        )
+
+
+def _lookup(getter, org, pk, name):
+    """A referenced row named in a body: unknown ids are a field error (400), not a 404."""
+    try:
+        return getter(org=org, **{f"{name}_id": pk})
+    except NotFound:
+        raise InvalidInput(
+            "Some fields need attention.", details={name: f"No such {name} in this organization."}
+        )
+
+
+class EnrollmentDetailView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
+
+    @extend_schema(responses=EnrollmentOut, summary="One enrollment application")
+    def get(self, request, enrollment_id):
+        enrollment = sel.enrollment_get(org=_org(request), enrollment_id=enrollment_id)
+        return Response(EnrollmentOut(enrollment, context=_ctx()).data)
+
+    @extend_schema(
+        request=EnrollmentPatchIn,
+        responses=EnrollmentOut,
+        summary="Set the next follow-up, reference number or effective date; append a note",
+    )
+    def patch(self, request, enrollment_id):
+        org = _org(request)
+        enrollment = sel.enrollment_get(org=org, enrollment_id=enrollment_id)
+        body = EnrollmentPatchIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        note = data.pop("note", "")
+        if not data and not note:
+            raise InvalidInput("Nothing to change.", details={})
+        actor = actor_for(request)
+        with transaction.atomic():
+            if data:
+                svc.enrollment_update(org=org, actor=actor, enrollment=enrollment, **data)
+            if note:
+                svc.enrollment_add_note(org=org, actor=actor, enrollment=enrollment, note=note)
+        return Response(EnrollmentOut(enrollment, context=_ctx()).data)
+
+
+class EnrollmentTransitionView(APIView):
+    required_capabilities = {"POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(
+        request=TransitionIn,
+        responses=EnrollmentOut,
+        summary="Move an application to its next status (409 when the step is not allowed)",
+    )
+    def post(self, request, enrollment_id):
+        org = _org(request)
+        enrollment = sel.enrollment_get(org=org, enrollment_id=enrollment_id)
+        body = TransitionIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        svc.enrollment_transition(
+            org=org, actor=actor_for(request), enrollment=enrollment, **body.validated_data
+        )
+        return Response(EnrollmentOut(enrollment, context=_ctx()).data)
+
+
+# --- committee ----------------------------------------------------------------------------------
+class ReviewCursor(CursorPagination):
+    ordering = ("-ready_at", "-id")
+
+
+class CommitteeReviewListView(APIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=list(csel.REVIEW_STATES)),
+            OpenApiParameter("provider", str, description="A provider id."),
+        ],
+        responses=ReviewOut(many=True),
+        summary="Committee reviews, newest first (cursor pages)",
+    )
+    def get(self, request):
+        state = request.query_params.get("state", "")
+        provider = request.query_params.get("provider", "")
+        errors = {}
+        if state and state not in csel.REVIEW_STATES:
+            errors["state"] = f"One of: {', '.join(csel.REVIEW_STATES)}."
+        if provider and sel._uuid(provider) is None:
+            errors["provider"] = "A provider id."
+        if errors:
+            raise InvalidInput("Some filters are not valid.", details=errors)
+        qs = csel.committee_review_list(org=_org(request), state=state, provider_id=provider)
+        paginator = ReviewCursor()
+        page = paginator.paginate_queryset(qs.order_by(), request, view=self)
+        return paginator.get_paginated_response(ReviewOut(page, many=True, context=_ctx()).data)
+
+
+class ProviderCommitteeReadyView(APIView):
+    required_capabilities = {"POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(
+        request=ReadyIn,
+        responses={201: ReviewOut},
+        summary="Mark a provider file ready for committee (409 with `details.reasons` when not)",
+    )
+    def post(self, request, provider_id):
+        org = _org(request)
+        provider = sel.provider_get(org=org, provider_id=provider_id)
+        body = ReadyIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = csvc.provider_mark_ready_for_committee(
+            org=org, actor=actor_for(request), provider=provider, **body.validated_data
+        )
+        return Response(ReviewOut(review, context=_ctx()).data, status=status.HTTP_201_CREATED)
+
+
+class CommitteeDecisionView(APIView):
+    required_capabilities = {"POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(
+        request=DecisionIn,
+        responses=ReviewOut,
+        summary="Record the committee's decision (approval sets the provider's dates)",
+    )
+    def post(self, request, review_id):
+        org = _org(request)
+        review = csel.committee_review_get(org=org, review_id=review_id)
+        body = DecisionIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        csvc.committee_record_decision(
+            org=org, actor=actor_for(request), review=review, **body.validated_data
+        )
+        return Response(ReviewOut(review, context=_ctx()).data)
+
+
+class CommitteeNotifiedView(APIView):
+    required_capabilities = {"POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(
+        request=NotifiedIn,
+        responses=ReviewOut,
+        summary="Record that the provider was told the decision (due within 30 days)",
+    )
+    def post(self, request, review_id):
+        org = _org(request)
+        review = csel.committee_review_get(org=org, review_id=review_id)
+        body = NotifiedIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        csvc.committee_mark_notified(
+            org=org, actor=actor_for(request), review=review, **body.validated_data
+        )
+        return Response(ReviewOut(review, context=_ctx()).data)

@@ -1,0 +1,407 @@
+"""The coordinator's morning dashboard: every block in a fixed number of queries.
+
+Each block is one conditional-Count aggregate and, where it lists top items, one small
+ordered query with a LIMIT; nothing loops over the roster, so the page costs the same number
+of queries for 10 providers as for 5,000 (pinned in tests/test_dashboard.py).
+Counts come from the live roster (what is true now); "view all" links open the inbox, which
+the daily job fills from the same dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from roster.models import (
+    EXPIRING_KINDS,
+    Credential,
+    Document,
+    DocumentStatus,
+    Enrollment,
+    EnrollmentStatus,
+    InboxKind,
+    Provider,
+    ProviderStatus,
+)
+from roster.selectors.inbox import active_q
+from roster.services.inbox import CAQH_CYCLE_DAYS, LIVE_CREDENTIALS, TRACKED_PROVIDERS
+
+TOP = 5
+WEEKS = 13  # 13 x 7 = 91 days: today and the next 90
+FOLLOW_UP_STATUSES = (
+    EnrollmentStatus.SUBMITTED,
+    EnrollmentStatus.IN_FOLLOW_UP,
+    EnrollmentStatus.RESUBMITTED,
+)
+
+
+@dataclass
+class Dashboard:
+    today: date
+    providers: int = 0
+    expiring: dict = field(default_factory=dict)
+    recred: dict = field(default_factory=dict)
+    caqh: dict = field(default_factory=dict)
+    psv: dict = field(default_factory=dict)
+    enrollments: dict = field(default_factory=dict)
+    screening: dict | None = None
+    documents: dict = field(default_factory=dict)
+    chart: dict = field(default_factory=dict)
+    mine: dict = field(default_factory=dict)
+    start_here: list = field(default_factory=list)
+
+
+def _days(today: date, n: int) -> date:
+    return today + timedelta(days=n)
+
+
+def _live_credentials(org):
+    return Credential.objects.filter(
+        organization=org,
+        kind__in=EXPIRING_KINDS,
+        expiry_date__isnull=False,
+        status__in=LIVE_CREDENTIALS,
+        provider__status__in=TRACKED_PROVIDERS,
+    )
+
+
+def _expiring(org, today: date, top: int = TOP) -> dict:
+    """Credentials expired and expiring within 30/60/90 days: one aggregate, one top list."""
+    # Every bucket ends by day 90: the bound lets the (organization, expiry_date) index work.
+    qs = _live_credentials(org).filter(expiry_date__lte=_days(today, 90))
+    counts = qs.aggregate(
+        expired=Count("id", filter=Q(expiry_date__lt=today)),
+        d30=Count("id", filter=Q(expiry_date__gte=today, expiry_date__lte=_days(today, 30))),
+        d60=Count(
+            "id", filter=Q(expiry_date__gt=_days(today, 30), expiry_date__lte=_days(today, 60))
+        ),
+        d90=Count(
+            "id", filter=Q(expiry_date__gt=_days(today, 60), expiry_date__lte=_days(today, 90))
+        ),
+    )
+    counts["upcoming"] = counts["d30"] + counts["d60"] + counts["d90"]
+    counts["total"] = counts["upcoming"] + counts["expired"]
+    counts["top"] = list(qs.select_related("provider").order_by("expiry_date", "id")[:top])
+    return counts
+
+
+def _provider_counts(org, today: date) -> dict:
+    """Roster size, re-credentialing, CAQH and applicant counts in one aggregate."""
+    tracked = Q(status__in=TRACKED_PROVIDERS)
+    recred = "recredentialing_due_date"
+    caqh = "caqh_last_attested"
+    cycle = CAQH_CYCLE_DAYS
+    return Provider.objects.filter(organization=org).aggregate(
+        total=Count("id"),
+        applicants=Count("id", filter=Q(status=ProviderStatus.APPLICANT)),
+        recred_overdue=Count("id", filter=tracked & Q(**{f"{recred}__lt": today})),
+        recred_30=Count(
+            "id",
+            filter=tracked & Q(**{f"{recred}__gte": today, f"{recred}__lte": _days(today, 30)}),
+        ),
+        recred_60=Count(
+            "id",
+            filter=tracked
+            & Q(**{f"{recred}__gt": _days(today, 30), f"{recred}__lte": _days(today, 60)}),
+        ),
+        recred_90=Count(
+            "id",
+            filter=tracked
+            & Q(**{f"{recred}__gt": _days(today, 60), f"{recred}__lte": _days(today, 90)}),
+        ),
+        recred_120=Count(
+            "id",
+            filter=tracked
+            & Q(**{f"{recred}__gt": _days(today, 90), f"{recred}__lte": _days(today, 120)}),
+        ),
+        # due = last attestation + 120 days
+        caqh_overdue=Count("id", filter=tracked & Q(**{f"{caqh}__lt": _days(today, -cycle)})),
+        caqh_30=Count(
+            "id",
+            filter=tracked
+            & Q(**{f"{caqh}__gte": _days(today, -cycle), f"{caqh}__lte": _days(today, 30 - cycle)}),
+        ),
+    )
+
+
+def _recred(org, today: date, counts: dict) -> dict:
+    block = {k.removeprefix("recred_"): v for k, v in counts.items() if k.startswith("recred_")}
+    block["upcoming"] = block["30"] + block["60"] + block["90"] + block["120"]
+    block["total"] = block["upcoming"] + block["overdue"]
+    block["top"] = list(
+        Provider.objects.filter(
+            organization=org,
+            status__in=TRACKED_PROVIDERS,
+            recredentialing_due_date__lte=_days(today, 120),
+        ).order_by("recredentialing_due_date", "id")[:TOP]
+    )
+    return block
+
+
+def _caqh(org, today: date, counts: dict) -> dict:
+    block = {"overdue": counts["caqh_overdue"], "30": counts["caqh_30"]}
+    block["total"] = block["overdue"] + block["30"]
+    top = list(
+        Provider.objects.filter(
+            organization=org,
+            status__in=TRACKED_PROVIDERS,
+            caqh_last_attested__lte=_days(today, 30 - CAQH_CYCLE_DAYS),
+        ).order_by("caqh_last_attested", "id")[:TOP]
+    )
+    for provider in top:
+        provider.caqh_due = provider.caqh_last_attested + timedelta(days=CAQH_CYCLE_DAYS)
+    block["top"] = top
+    return block
+
+
+def _psv(org, counts: dict) -> dict:
+    """Until verifications land: applicants are the providers awaiting verification."""
+    top = list(
+        Provider.objects.filter(organization=org, status=ProviderStatus.APPLICANT).order_by(
+            "created_at", "id"
+        )[:TOP]
+    )
+    return {"applicants": counts["applicants"], "top": top}
+
+
+def _enrollments(org, today: date) -> dict:
+    """New requests, overdue follow-ups (the enrollment area's definition), in progress."""
+    from roster.selectors.enrollment import enrollments_overdue
+    from roster.services.enrollment import OPEN_STATUSES
+
+    qs = Enrollment.objects.filter(organization=org)
+    block = qs.aggregate(
+        requested=Count("id", filter=Q(status=EnrollmentStatus.REQUESTED)),
+        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, next_follow_up__lt=today)),
+        in_progress=Count(
+            "id", filter=Q(status__in=(EnrollmentStatus.IN_PREPARATION, *FOLLOW_UP_STATUSES))
+        ),
+    )
+    # Overdue follow-ups first, then the newest requests: five rows in all.
+    top = [{"enrollment": en, "overdue": True} for en in enrollments_overdue(org, today)[:TOP]]
+    top += [
+        {"enrollment": en, "overdue": False}
+        for en in qs.filter(status=EnrollmentStatus.REQUESTED)
+        .select_related("provider", "payer")
+        .order_by("-requested_at", "id")[:TOP]
+    ]
+    block["top"] = top[:TOP]
+    return block
+
+
+def _documents(org, now) -> dict:
+    since = now - timedelta(hours=24)
+    qs = Document.objects.filter(organization=org, created_at__gte=since)
+    block = qs.aggregate(
+        count=Count("id"), pending=Count("id", filter=Q(status=DocumentStatus.PENDING_REVIEW))
+    )
+    block["top"] = list(qs.select_related("provider").order_by("-created_at", "id")[:TOP])
+    return block
+
+
+def _chart(org, today: date) -> dict:
+    """Credentials expiring per week for the next 90 days, as SVG geometry and a table."""
+    per_day = (
+        _live_credentials(org)
+        .filter(expiry_date__gte=today, expiry_date__lte=_days(today, WEEKS * 7 - 1))
+        .values("expiry_date")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = [0] * WEEKS
+    for row in per_day:
+        counts[(row["expiry_date"] - today).days // 7] += row["n"]
+    peak = max(counts) or 1
+    width, height, top_pad, bottom_pad, gap = 52, 160, 36, 38, 12
+    bars = []
+    for week, count in enumerate(counts):
+        start = _days(today, week * 7)
+        end = _days(today, week * 7 + 6)
+        h = round((height - top_pad - bottom_pad) * count / peak) if count else 0
+        within_30 = (end - today).days <= 30
+        bars.append(
+            {
+                "start": start,
+                "end": end,
+                "count": count,
+                "x": week * width + gap / 2,
+                "w": width - gap,
+                "cx": week * width + width / 2,
+                "y": height - bottom_pad - h,
+                "h": h,
+                "css": "bar-30" if within_30 else "bar-90",
+                "band": "Within 30 days" if within_30 else "31–90 days",
+            }
+        )
+    last_30 = max((i for i, b in enumerate(bars) if b["css"] == "bar-30"), default=-1)
+    return {
+        "bars": bars,
+        "total": sum(counts),
+        "width": WEEKS * width,
+        "height": height,
+        "baseline": height - bottom_pad,
+        "split_x": (last_30 + 1) * width,
+    }
+
+
+def _mine(org, membership, today: date) -> dict:
+    from roster.models import InboxItem
+
+    if membership is None:
+        return {"active": 0, "overdue": 0}
+    active = active_q(today)
+    return InboxItem.objects.filter(organization=org, assigned_to=membership).aggregate(
+        active=Count("id", filter=active),
+        overdue=Count("id", filter=active & Q(due_date__lte=today)),
+        due_30=Count("id", filter=active & Q(due_date__lte=_days(today, 30))),
+    )
+
+
+def _screening(org) -> dict | None:
+    """The screening app's summary once it offers one (built concurrently)."""
+    try:
+        from screening.selectors import dashboard_summary
+    except ImportError:
+        return None
+    return dashboard_summary(org=org)
+
+
+def _inbox_url(org, **query) -> str:
+    from urllib.parse import urlencode
+
+    url = reverse("inbox", kwargs={"org_slug": org.slug})
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _n(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _start_here(org, d: Dashboard) -> list[dict]:
+    """The three most pressing things today, in a fixed order of urgency."""
+    e, r, c, en, docs = d.expiring, d.recred, d.caqh, d.enrollments, d.documents
+    ce, re_ = InboxKind.CREDENTIAL_EXPIRY, InboxKind.RECREDENTIALING
+    slug = {"org_slug": org.slug}
+    candidates = []
+    if d.screening and d.screening.get("to_review"):
+        n = d.screening["to_review"]
+        candidates.append(
+            (
+                n,
+                f"Review {_n(n, 'possible exclusion match', 'possible exclusion matches')}",
+                "An excluded provider cannot bill federal programs.",
+                d.screening.get("url") or reverse("screening", kwargs=slug),
+            )
+        )
+    candidates += [
+        (
+            e["expired"],
+            f"Renew {_n(e['expired'], 'expired credential')}",
+            "Providers with an expired licence, DEA or malpractice cover must not practise.",
+            _inbox_url(org, kind=ce, due_within="overdue"),
+        ),
+        (
+            r["overdue"],
+            f"Re-credential {_n(r['overdue'], 'overdue provider')}",
+            f"Their {org.recredentialing_cycle_months}-month cycle has ended.",
+            _inbox_url(org, kind=re_, due_within="overdue"),
+        ),
+        (
+            e["d30"],
+            f"Chase {_n(e['d30'], 'credential')} expiring within 30 days",
+            "Ask for the renewal now; boards can take weeks.",
+            _inbox_url(org, kind=ce, due_within="30"),
+        ),
+        (
+            en["overdue"],
+            f"Follow up {_n(en['overdue'], 'payer enrollment')}",
+            "Their follow-up date has passed.",
+            reverse("enrollments", kwargs=slug),
+        ),
+        (
+            r["30"],
+            f"Start re-credentialing {_n(r['30'], 'provider')} due within 30 days",
+            "Gather the file for the next committee.",
+            _inbox_url(org, kind=re_, due_within="30"),
+        ),
+        (
+            docs["pending"],
+            f"Review {_n(docs['pending'], 'new document')}",
+            "Uploaded in the last 24 hours and waiting for review.",
+            reverse("documents_review", kwargs=slug),
+        ),
+        (
+            c["total"],
+            f"Remind {_n(c['total'], 'provider')} to re-attest in CAQH",
+            "Attestation is due every 120 days.",
+            _inbox_url(org, kind=InboxKind.CAQH),
+        ),
+        (
+            d.psv["applicants"],
+            f"Verify {_n(d.psv['applicants'], 'applicant')}",
+            "Primary-source verification before committee.",
+            reverse("providers", kwargs=slug) + "?status=applicant",
+        ),
+    ]
+    picks = [(n, title, detail, url) for n, title, detail, url in candidates if n]
+    return [{"title": t, "detail": detail, "url": url} for _, t, detail, url in picks[:3]]
+
+
+def dashboard_summary(*, org, membership=None, today: date | None = None) -> Dashboard:
+    """Every dashboard block for the organization, in a fixed number of queries."""
+    today = today or timezone.localdate()
+    d = Dashboard(today=today)
+    counts = _provider_counts(org, today)
+    d.providers = counts["total"]
+    d.expiring = _expiring(org, today)
+    d.recred = _recred(org, today, counts)
+    d.caqh = _caqh(org, today, counts)
+    d.psv = _psv(org, counts)
+    d.enrollments = _enrollments(org, today)
+    d.screening = _screening(org)
+    d.documents = _documents(org, timezone.now())
+    d.chart = _chart(org, today)
+    d.mine = _mine(org, membership, today)
+    d.start_here = _start_here(org, d)
+    return d
+
+
+# --- the independent coordinator's cross-organization view ---------------------------------
+
+CROSS_ORG_ROWS = 25
+
+
+def _mfa_missing(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def cross_org_expiring(*, user, today: date | None = None) -> list[dict]:
+    """Expiring credentials in each organization the user belongs to.
+
+    Each organization is read inside its own tenant_context (ORM scope and RLS setting), one
+    after the other: never a query that spans organizations.
+    """
+    from credex.selectors import memberships_for_user
+    from credex.tenancy import tenant_context
+
+    today = today or timezone.localdate()
+    memberships = memberships_for_user(user)
+    mfa_missing = any(m.organization.require_mfa for m in memberships) and _mfa_missing(user)
+    groups = []
+    for membership in memberships:
+        org = membership.organization
+        group = {"org": org, "membership": membership, "blocked": False}
+        if org.require_mfa and mfa_missing:
+            group["blocked"] = True  # the organization's own rule, as at /o/<slug>/
+            groups.append(group)
+            continue
+        with tenant_context(org, user_id=user.pk):
+            group.update(_expiring(org, today, top=CROSS_ORG_ROWS))
+        groups.append(group)
+    return groups

@@ -1,0 +1,300 @@
+"""Committee review: mark a provider file ready, schedule it, record the decision, track that
+the provider was told.
+
+Decisions where the issue was silent:
+- A deferral closes that review; the file is marked ready again (a new review, re-checked)
+  when the committee is to see it again. The history keeps both.
+- Approval (with or without conditions) sets the provider's committee decision date and the
+  next re-credentialing due date (decision date + the organization's cycle); the initial
+  credentialing date is set only on the first approval. A denial or a deferral changes no
+  provider field (the decision and its date live on the review): the provider's committee
+  decision date is the one that re-credentialing counts from, and a denied applicant has no
+  re-credentialing cycle. What a denial does to the provider's status is left to the
+  coordinator.
+- Decision dates cannot be in the future; conditions are required for "approved with
+  conditions".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from credex import capabilities as cap
+from credex.actors import audit_actor, require
+from credex.errors import Conflict, InvalidInput
+from credex.models import Membership
+from roster.models import CommitteeDecision, CommitteeReview, Provider
+from roster.selectors.committee import APPROVALS, notify_due_date, provider_readiness
+from roster.services.providers import provider_update, recredentialing_due_from
+
+
+def provider_mark_ready_for_committee(
+    *, org, actor, provider: Provider, meeting_date: date | None = None
+) -> CommitteeReview:
+    """Put a provider file in the committee queue; refused with the reasons when not ready."""
+    require(actor, cap.CHANGE_ROSTER)
+    today = timezone.localdate()
+    if meeting_date is not None and meeting_date < today:
+        raise InvalidInput(
+            "The meeting date has passed.", details={"meeting_date": "Choose today or later."}
+        )
+    with transaction.atomic():
+        # One review at a time per provider: lock the provider while checking.
+        Provider.objects.select_for_update().filter(pk=provider.pk).first()
+        readiness = provider_readiness(org=org, provider=provider, today=today)
+        if not readiness.ready:
+            raise Conflict(
+                f"{provider.full_name} is not ready for committee.",
+                details={"reasons": readiness.blocking},
+                code="not_ready",
+            )
+        cycle = "recredentialing" if provider.initial_credentialing_date else "initial"
+        review = CommitteeReview.objects.create(
+            organization=org,
+            provider=provider,
+            cycle=cycle,
+            ready_marked_by=actor if isinstance(actor, Membership) else None,
+            meeting_date=meeting_date,
+        )
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.committee.marked_ready",
+            target=review,
+            data={
+                "provider": str(provider.pk),
+                "cycle": cycle,
+                "required": readiness.required,
+                "meeting_date": meeting_date.isoformat() if meeting_date else None,
+            },
+        )
+    return review
+
+
+def committee_schedule(
+    *, org, actor, review: CommitteeReview, meeting_date: date | None
+) -> CommitteeReview:
+    """Put a waiting review on a meeting's agenda (or take it off with None)."""
+    require(actor, cap.CHANGE_ROSTER)
+    if meeting_date is not None and meeting_date < timezone.localdate():
+        raise InvalidInput(
+            "The meeting date has passed.", details={"meeting_date": "Choose today or later."}
+        )
+    with transaction.atomic():
+        locked = CommitteeReview.objects.select_for_update().get(pk=review.pk)
+        if locked.decision:
+            raise Conflict(
+                "This review is already decided; its meeting date is part of the record."
+            )
+        if locked.meeting_date == meeting_date:
+            return locked
+        before = locked.meeting_date
+        locked.meeting_date = meeting_date
+        locked.save(update_fields=["meeting_date"])
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.committee.scheduled",
+            target=locked,
+            data={
+                "provider": str(locked.provider_id),
+                "from": before.isoformat() if before else None,
+                "to": meeting_date.isoformat() if meeting_date else None,
+            },
+        )
+    review.meeting_date = locked.meeting_date
+    return review
+
+
+def _decision_errors(decision, decision_date, conditions) -> dict[str, str]:
+    errors = {}
+    if decision not in CommitteeDecision.values:
+        errors["decision"] = "Choose the committee's decision."
+    if not isinstance(decision_date, date):
+        errors["decision_date"] = "Enter the date the committee decided."
+    elif decision_date > timezone.localdate():
+        errors["decision_date"] = "The decision date cannot be in the future."
+    if decision == CommitteeDecision.APPROVED_WITH_CONDITIONS and not conditions.strip():
+        errors["conditions"] = "Write the conditions the committee set."
+    return errors
+
+
+def committee_record_decision(
+    *,
+    org,
+    actor,
+    review: CommitteeReview,
+    decision: str,
+    decision_date: date,
+    minutes: str = "",
+    conditions: str = "",
+) -> CommitteeReview:
+    """Record the committee's decision; an approval sets the provider's credentialing dates."""
+    require(actor, cap.CHANGE_ROSTER)
+    minutes, conditions = str(minutes or "").strip(), str(conditions or "").strip()
+    errors = _decision_errors(decision, decision_date, conditions)
+    if errors:
+        raise InvalidInput("Some fields need attention.", details=errors)
+    with transaction.atomic():
+        locked = CommitteeReview.objects.select_for_update().get(pk=review.pk)
+        if locked.decision:
+            raise Conflict(
+                f"The committee already decided this review ({locked.get_decision_display()}, "
+                f"{locked.decision_date:%d %b %Y}).",
+                code="already_decided",
+            )
+        locked.decision = decision
+        locked.decision_date = decision_date
+        locked.minutes = minutes
+        locked.conditions = conditions
+        locked.decided_by = actor if isinstance(actor, Membership) else None
+        if locked.meeting_date is None:
+            locked.meeting_date = decision_date
+        locked.save()
+        provider = Provider.objects.select_for_update().get(pk=locked.provider_id)
+        changes = _provider_dates(org, provider, locked)
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.committee.decided",
+            target=locked,
+            data={
+                "provider": str(provider.pk),
+                "decision": decision,
+                "decision_date": decision_date.isoformat(),
+                "cycle": locked.cycle,
+                "conditions": conditions[:500],
+                "notify_by": notify_due_date(locked).isoformat(),
+                "provider_dates": {k: v.isoformat() for k, v in changes.items()},
+            },
+        )
+        if changes:
+            provider_update(
+                org=org,
+                actor=actor,
+                provider=provider,
+                source="committee",
+                **changes,
+            )
+    review.__dict__.update(
+        {f.attname: getattr(locked, f.attname) for f in CommitteeReview._meta.concrete_fields}
+    )
+    return review
+
+
+def _provider_dates(org, provider: Provider, review: CommitteeReview) -> dict[str, date]:
+    """The provider fields an approval sets (see the module docstring); none otherwise."""
+    if review.decision not in APPROVALS:
+        return {}
+    changes = {
+        "committee_decision_date": review.decision_date,
+        "recredentialing_due_date": recredentialing_due_from(org, review.decision_date),
+    }
+    if provider.initial_credentialing_date is None:
+        changes["initial_credentialing_date"] = review.decision_date
+    return changes
+
+
+def committee_mark_notified(
+    *, org, actor, review: CommitteeReview, notified_on: date | None = None
+) -> CommitteeReview:
+    """Record that the provider was told the decision (NCQA: within 30 days)."""
+    require(actor, cap.CHANGE_ROSTER)
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = CommitteeReview.objects.select_for_update().get(pk=review.pk)
+        if not locked.decision:
+            raise Conflict("There is no decision to notify the provider of yet.")
+        if locked.notified_at:
+            raise Conflict(
+                f"The provider was already notified on "
+                f"{timezone.localtime(locked.notified_at):%d %b %Y}.",
+                code="already_notified",
+            )
+        if notified_on is not None and (notified_on > today or notified_on < locked.decision_date):
+            raise InvalidInput(
+                "Some fields need attention.",
+                details={"notified_on": "Between the decision date and today."},
+            )
+        if notified_on is None or notified_on == today:
+            locked.notified_at = timezone.now()
+        else:
+            locked.notified_at = timezone.make_aware(datetime.combine(notified_on, time(12)))
+        locked.save(update_fields=["notified_at"])
+        due = notify_due_date(locked)
+        on = timezone.localtime(locked.notified_at).date()
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.committee.provider_notified",
+            target=locked,
+            data={
+                "provider": str(locked.provider_id),
+                "decision": locked.decision,
+                "notified_on": on.isoformat(),
+                "due": due.isoformat(),
+                "late_by_days": max((on - due).days, 0),
+            },
+        )
+    review.notified_at = locked.notified_at
+    return review
+
+
+def seed_demo_committee(org, actor, *, limit: int = 8) -> dict:
+    """Committee demo: mark ready up to `limit` providers whose files pass the check, decide
+    some (in the past, so the notification tracker has late and due items) and schedule the
+    rest for the next meeting. Idempotent: providers with any review are skipped."""
+    from datetime import timedelta
+
+    from roster.selectors.committee import provider_readiness
+
+    today = timezone.localdate()
+    reviewed = set(
+        CommitteeReview.objects.filter(organization=org).values_list("provider_id", flat=True)
+    )
+    candidates = [
+        p
+        for p in Provider.objects.filter(organization=org, excluded=False).order_by("last_name")
+        if p.pk not in reviewed
+    ]
+    ready = [p for p in candidates if provider_readiness(org=org, provider=p, today=today).ready]
+    next_meeting = today + timedelta(days=(3 - today.weekday()) % 7 or 7)  # next Thursday
+    plan = [
+        (CommitteeDecision.APPROVED, 41, False),
+        (CommitteeDecision.APPROVED, 12, False),
+        (CommitteeDecision.APPROVED_WITH_CONDITIONS, 6, True),
+        (CommitteeDecision.DEFERRED, 20, True),
+    ]
+    counts = {"ready": 0, "decided": 0}
+    for index, provider in enumerate(ready[:limit]):
+        review = provider_mark_ready_for_committee(
+            org=org, actor=actor, provider=provider, meeting_date=next_meeting
+        )
+        counts["ready"] += 1
+        if index >= len(plan):
+            continue
+        decision, days_ago, notified = plan[index]
+        # Held in the past: off the coming agenda; the decision date becomes its meeting.
+        committee_schedule(org=org, actor=actor, review=review, meeting_date=None)
+        decided_on = today - timedelta(days=days_ago)
+        committee_record_decision(
+            org=org,
+            actor=actor,
+            review=review,
+            decision=decision,
+            decision_date=decided_on,
+            minutes="Demo: file reviewed; verifications current; no adverse history.",
+            conditions="Focused review of the first 20 charts within 6 months."
+            if decision == CommitteeDecision.APPROVED_WITH_CONDITIONS
+            else "",
+        )
+        counts["decided"] += 1
+        if notified:
+            committee_mark_notified(
+                org=org, actor=actor, review=review, notified_on=decided_on + timedelta(days=3)
+            )
+    return counts

@@ -1,0 +1,325 @@
+"""CSV bulk import jobs: create a job from an upload, run it (inline or in a worker), read it.
+
+A job runs all-or-nothing: `roster.importer` checks every row first; only a clean file is
+written, in one transaction. Small files run inline; larger ones (more lines than
+settings.IMPORT_INLINE_MAX_ROWS, default 500) go to the `roster.import.run` Celery task,
+which reports progress on the job row as it goes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from contextlib import contextmanager
+from time import monotonic
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from credex import capabilities as cap
+from credex.actors import audit_actor, require
+from credex.csvsafe import safe_row
+from credex.errors import InvalidInput, NotFound
+from credex.models import ApiKey, Membership
+from roster import importer
+from roster.models import ImportJob, ImportStatus
+
+ERROR_CSV_COLUMNS = ["row", "column", "value", "reason"]
+RUNNING = (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.IMPORTING)
+
+
+def inline_max_rows() -> int:
+    return int(getattr(settings, "IMPORT_INLINE_MAX_ROWS", 500))
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+
+
+def max_zip_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_ZIP_BYTES", 500 * 1024 * 1024))
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def import_job_list(*, org):
+    """The organization's import jobs, newest first."""
+    return ImportJob.objects.filter(organization=org).select_related("created_by__user")
+
+
+def import_job_get(*, org, job_id) -> ImportJob:
+    """One job of the organization; NotFound (404) for anything else."""
+    job = import_job_list(org=org).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No such import.")
+    return job
+
+
+def import_errors_csv(*, org, actor, job: ImportJob) -> str:
+    """The job's errors as CSV (every cell neutralized against formulas); audited download."""
+    require(actor, cap.VIEW_ROSTER)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ERROR_CSV_COLUMNS)
+    for e in job.errors:
+        writer.writerow(
+            safe_row(e.get(c, "") if e.get(c) is not None else "" for c in ERROR_CSV_COLUMNS)
+        )
+    audit_record(
+        org=org,
+        actor=audit_actor(actor),
+        action="roster.import.errors_downloaded",
+        target=job,
+        data={"errors": len(job.errors)},
+    )
+    return buffer.getvalue()
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _count_lines(raw: bytes) -> int:
+    lines = raw.count(b"\n")
+    return lines + (0 if raw.endswith(b"\n") else 1) - 1  # minus the header
+
+
+def import_job_create(
+    *,
+    org,
+    actor,
+    csv_file,
+    documents_zip=None,
+    run: str = "auto",
+) -> ImportJob:
+    """Take an upload: store it, then run it inline or queue it (run = auto/inline/queue)."""
+    require(actor, cap.CHANGE_ROSTER)
+    errors = {}
+    if csv_file is None:
+        errors["file"] = "Choose the CSV file to import."
+    elif csv_file.size > max_upload_bytes():
+        errors["file"] = f"The CSV is larger than {max_upload_bytes() // 2**20} MB; split it."
+    elif not csv_file.size:
+        errors["file"] = "The CSV file is empty."
+    if documents_zip is not None:
+        if documents_zip.size > max_zip_bytes():
+            errors["documents"] = f"The ZIP is larger than {max_zip_bytes() // 2**20} MB."
+        elif not _is_zip(documents_zip):
+            errors["documents"] = "This is not a ZIP file. Zip the documents and try again."
+    if errors:
+        raise InvalidInput("The upload needs attention.", details=errors)
+    raw = csv_file.read()
+    estimate = max(_count_lines(raw), 0)
+    with transaction.atomic():
+        job = ImportJob(
+            organization=org,
+            created_by=actor if isinstance(actor, Membership) else None,
+            original_name=(getattr(csv_file, "name", "") or "import.csv")[-255:],
+            total_rows=estimate,
+        )
+        job.file.save("roster.csv", ContentFile(raw), save=False)
+        if documents_zip is not None:
+            documents_zip.seek(0)
+            job.documents_zip.save("documents.zip", documents_zip, save=False)
+        job.save(force_insert=True)
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="roster.import.started",
+            target=job,
+            data={
+                "file": job.original_name,
+                "documents": getattr(documents_zip, "name", "") if documents_zip else "",
+                "rows": estimate,
+            },
+        )
+        queue = run == "queue" or (run == "auto" and estimate > inline_max_rows())
+        if queue:
+            from roster.jobs.imports import import_run_task
+
+            kwargs = {"org_id": str(org.pk), "job_id": str(job.pk)}
+            if isinstance(actor, ApiKey):
+                kwargs["api_key_id"] = str(actor.pk)
+            transaction.on_commit(lambda: import_run_task.delay(**kwargs))
+            return job
+    return import_run(org=org, actor=actor, job=job)
+
+
+def _is_zip(upload) -> bool:
+    upload.seek(0)
+    ok = zipfile.is_zipfile(upload)
+    upload.seek(0)
+    return ok
+
+
+def import_run(*, org, actor, job: ImportJob, report_progress: bool = False) -> ImportJob:
+    """Check every row; write everything or nothing. The job records the outcome."""
+    require(actor, cap.CHANGE_ROSTER)
+    progress = JobProgress(job) if report_progress else None
+    try:
+        return _run(org, actor, job, progress)
+    finally:
+        if progress:
+            progress.close()
+
+
+def _run(org, actor, job, progress) -> ImportJob:
+    who = audit_actor(actor)
+    with job.file.open("rb") as fh:
+        raw = fh.read()
+    with _documents(job) as documents:
+        if progress:
+            progress.update(status=ImportStatus.VALIDATING, processed=0)
+        try:
+            header, records = importer.read_csv(raw)
+        except importer.ImportRejected as exc:
+            return _reject(org, who, job, exc.errors, total=0)
+        job.total_rows = len(records)
+        if progress:
+            progress.update(total=len(records))
+        plan, errors = importer.check(
+            org, header, records, documents, progress=progress.rows if progress else None
+        )
+        if errors:
+            return _reject(org, who, job, errors, total=len(records))
+        if progress:
+            progress.update(status=ImportStatus.IMPORTING, processed=0)
+        try:
+            with transaction.atomic():
+                result = importer.write(
+                    org=org,
+                    actor=actor,
+                    audit_actor=who,
+                    plan=plan,
+                    job=job,
+                    documents=documents,
+                    progress=progress.rows if progress else None,
+                )
+        except (IntegrityError, DatabaseError) as exc:
+            return _fail(org, who, job, exc)
+    job.status = ImportStatus.DONE
+    job.processed_rows = job.total_rows
+    job.created_count = result.created
+    job.updated_count = result.updated
+    job.errors = []
+    job.finished_at = timezone.now()
+    job.save()
+    audit_record(
+        org=org,
+        actor=who,
+        action="roster.import.completed",
+        target=job,
+        data={"rows": job.total_rows, **result.as_dict()},
+    )
+    return job
+
+
+@contextmanager
+def _documents(job):
+    if not job.documents_zip:
+        yield None
+        return
+    with job.documents_zip.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        yield zf
+
+
+def _reject(org, who, job, errors, *, total) -> ImportJob:
+    job.status = ImportStatus.REJECTED
+    job.errors = errors
+    job.total_rows = total
+    job.processed_rows = total
+    job.finished_at = timezone.now()
+    job.save()
+    audit_record(
+        org=org,
+        actor=who,
+        action="roster.import.rejected",
+        target=job,
+        data={"rows": total, "errors": len(errors)},
+    )
+    return job
+
+
+def _fail(org, who, job, exc) -> ImportJob:
+    reason = (
+        "Another change to the roster collided with this import (e.g. the same NPI was added "
+        "meanwhile). Nothing was written; run the import again."
+        if isinstance(exc, IntegrityError)
+        else "The database refused the import. Nothing was written; run it again."
+    )
+    return _mark_failed(org, who, job, reason, detail=type(exc).__name__)
+
+
+def _mark_failed(org, who, job, reason, *, detail="") -> ImportJob:
+    job.status = ImportStatus.FAILED
+    job.errors = [importer.error(None, "", "", reason)]
+    job.finished_at = timezone.now()
+    job.save()
+    audit_record(
+        org=org, actor=who, action="roster.import.failed", target=job, data={"error": detail}
+    )
+    return job
+
+
+def import_job_fail(*, org, job: ImportJob, reason: str) -> ImportJob:
+    """Record that a queued job could not run (its actor is gone, the worker crashed)."""
+    from audit.services import Actor
+
+    return _mark_failed(org, Actor.system("roster.import.run"), job, reason)
+
+
+class JobProgress:
+    """Writes a running job's progress through a connection of its own.
+
+    The import writes in one transaction that commits at the end, so progress written in it
+    would stay invisible to the page polling the job. This connection commits each update at
+    once. The import's own transaction must not touch the job row until the end (it would
+    hold the row lock this connection waits for); `_run` saves the job only after the last
+    update.
+    """
+
+    MIN_INTERVAL = 0.25  # seconds between row-count updates
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        # A second wrapper for the "default" settings, not the thread's shared connection.
+        self.connection = connections.create_connection("default")
+        self._last = 0.0
+
+    def rows(self, processed: int) -> None:
+        now = monotonic()
+        if now - self._last >= self.MIN_INTERVAL:
+            self.update(processed=processed)
+
+    def update(self, *, status=None, processed=None, total=None) -> None:
+        sets, params = [], []
+        for column, value in (
+            ("status", status),
+            ("processed_rows", processed),
+            ("total_rows", total),
+        ):
+            if value is not None:
+                sets.append(f"{column} = %s")
+                params.append(str(value) if column == "status" else value)
+                setattr(self.job, column, value)
+        if not sets:
+            return
+        self._last = monotonic()
+        with self.connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "SELECT set_config('app.current_org', %s, true)", [str(self.job.organization_id)]
+            )
+            cursor.execute(
+                f"UPDATE roster_importjob SET {', '.join(sets)} "
+                "WHERE id = %s AND organization_id = %s",
+                [*params, self.job.pk, self.job.organization_id],
+            )
+            cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        self.connection.close()

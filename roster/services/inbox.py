@@ -1,0 +1,498 @@
+"""The expiry inbox: the daily generation of items, and what a coordinator does with them.
+
+Generation (`inbox_generate`) is idempotent. Each item's key is
+`f"{kind}:{target id}:{due date}:{threshold}"`, unique per organization, and new items go in
+with INSERT ... ON CONFLICT DO NOTHING, so re-running the job, or running it twice at once,
+never creates a duplicate. Only the tightest threshold reached is live: when the 30-day item
+for a credential's expiry exists, its 60- and 90-day items are resolved as "superseded".
+When the thing behind an item changes (a credential renewed, a provider re-credentialed,
+CAQH re-attested, a contract renewed), the open items for the old due date are resolved
+("renewed") by the system and audited.
+
+Thresholds (days before the due date; 0 = due today or overdue):
+- credential expiry (EXPIRING_KINDS with an expiry date): 90, 60, 30, 0;
+- re-credentialing (provider.recredentialing_due_date): 120, 90, 60, 30, 0;
+- CAQH re-attestation (caqh_last_attested + 120 days): 30, 0 - the attestation is a quick
+  online step, so a month's notice is enough and more thresholds would only be noise;
+- payer contract renewal (PayerContract.renewal_date): 90, 60, 30, 0.
+Overdue enrollment follow-ups are not inbox items: their date moves at every follow-up and
+the item has no enrollment reference; they are dashboard rows (roster.selectors.dashboard).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import Actor, audit_record
+from credex import capabilities as cap
+from credex.actors import audit_actor, require
+from credex.capabilities import has_capability
+from credex.errors import Conflict, InvalidInput
+from credex.models import Membership
+from roster.models import (
+    EXPIRING_KINDS,
+    Credential,
+    CredentialStatus,
+    InboxItem,
+    InboxKind,
+    InboxStatus,
+    PayerContract,
+    Provider,
+    ProviderStatus,
+)
+
+THRESHOLDS: dict[str, tuple[int, ...]] = {
+    InboxKind.CREDENTIAL_EXPIRY: (90, 60, 30, 0),
+    InboxKind.RECREDENTIALING: (120, 90, 60, 30, 0),
+    InboxKind.CAQH: (30, 0),
+    InboxKind.CONTRACT_RENEWAL: (90, 60, 30, 0),
+}
+GENERATED_KINDS = tuple(THRESHOLDS)
+CAQH_CYCLE_DAYS = 120
+ACTIVE = (InboxStatus.OPEN, InboxStatus.SNOOZED)
+# Providers whose dates still matter; inactive and terminated files raise no items.
+TRACKED_PROVIDERS = (ProviderStatus.APPLICANT, ProviderStatus.ACTIVE)
+# Credentials still held; inactive and revoked ones raise no items.
+LIVE_CREDENTIALS = (CredentialStatus.ACTIVE, CredentialStatus.PENDING, CredentialStatus.EXPIRED)
+SYSTEM = Actor.system("inbox")
+MAX_SNOOZE_DAYS = 365
+
+
+def threshold_for(kind: str, days_left: int) -> int | None:
+    """The tightest threshold reached `days_left` days before the due date (None: not yet)."""
+    if days_left <= 0:
+        return 0
+    reached = [t for t in THRESHOLDS[kind] if t > 0 and days_left <= t]
+    return min(reached) if reached else None
+
+
+def item_key(kind: str, target_id, due: date, threshold: int) -> str:
+    return f"{kind}:{target_id}:{due.isoformat()}:{threshold}"
+
+
+def target_of(kind: str, credential_id=None, provider_id=None, contract_id=None):
+    """The row an item is about: the credential, the provider or the contract."""
+    if kind == InboxKind.CREDENTIAL_EXPIRY:
+        return credential_id
+    if kind == InboxKind.CONTRACT_RENEWAL:
+        return contract_id
+    return provider_id
+
+
+@dataclass(frozen=True)
+class _Due:
+    kind: str
+    target_id: object
+    due_date: date
+    threshold: int
+    provider_id: object = None
+    credential_id: object = None
+    contract_id: object = None
+    assigned_to_id: object = None
+
+    @property
+    def ident(self):
+        return (self.kind, self.target_id, self.due_date)
+
+
+# --- generation ----------------------------------------------------------------------------
+
+
+def _dues(org, today: date) -> dict[tuple, _Due]:
+    """Everything due within its largest threshold today, one query per kind."""
+    found: list[_Due] = []
+
+    def add(kind, target_id, due, **refs):
+        threshold = threshold_for(kind, (due - today).days)
+        if threshold is not None:
+            found.append(_Due(kind, target_id, due, threshold, **refs))
+
+    credentials = Credential.objects.filter(
+        organization=org,
+        kind__in=EXPIRING_KINDS,
+        expiry_date__lte=today + timedelta(days=90),
+        status__in=LIVE_CREDENTIALS,
+        provider__status__in=TRACKED_PROVIDERS,
+    ).values_list("id", "provider_id", "expiry_date", "provider__coordinator_id")
+    for cid, pid, due, coordinator in credentials:
+        add(
+            InboxKind.CREDENTIAL_EXPIRY,
+            cid,
+            due,
+            provider_id=pid,
+            credential_id=cid,
+            assigned_to_id=coordinator,
+        )
+    providers = Provider.objects.filter(organization=org, status__in=TRACKED_PROVIDERS)
+    for pid, due, coordinator in providers.filter(
+        recredentialing_due_date__lte=today + timedelta(days=120)
+    ).values_list("id", "recredentialing_due_date", "coordinator_id"):
+        add(InboxKind.RECREDENTIALING, pid, due, provider_id=pid, assigned_to_id=coordinator)
+    for pid, attested, coordinator in providers.filter(
+        caqh_last_attested__lte=today + timedelta(days=30 - CAQH_CYCLE_DAYS)
+    ).values_list("id", "caqh_last_attested", "coordinator_id"):
+        due = attested + timedelta(days=CAQH_CYCLE_DAYS)
+        add(InboxKind.CAQH, pid, due, provider_id=pid, assigned_to_id=coordinator)
+    for contract_id, due in PayerContract.objects.filter(
+        organization=org, renewal_date__lte=today + timedelta(days=90)
+    ).values_list("id", "renewal_date"):
+        add(InboxKind.CONTRACT_RENEWAL, contract_id, due, contract_id=contract_id)
+    return {d.ident: d for d in found}
+
+
+def _insert(org, dues: dict[tuple, _Due]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING, in key order (two runs at once queue, not deadlock)."""
+    rows = sorted(
+        (
+            InboxItem(
+                organization=org,
+                kind=d.kind,
+                key=item_key(d.kind, d.target_id, d.due_date, d.threshold),
+                threshold_days=d.threshold,
+                due_date=d.due_date,
+                provider_id=d.provider_id,
+                credential_id=d.credential_id,
+                contract_id=d.contract_id,
+                assigned_to_id=d.assigned_to_id,
+            )
+            for d in dues.values()
+        ),
+        key=lambda row: row.key,
+    )
+    if not rows:
+        return 0
+    InboxItem.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    # Ids are made here, so the rows that carry ours are exactly the ones this run inserted.
+    return InboxItem.objects.filter(pk__in=[r.pk for r in rows]).count()
+
+
+def _current_dates(org, kind: str, ids) -> dict:
+    """A target's due date now (None when it no longer raises items: inactive, deleted...)."""
+    if not ids:
+        return {}
+    if kind == InboxKind.CREDENTIAL_EXPIRY:
+        rows = Credential.objects.filter(organization=org, pk__in=ids).values_list(
+            "id", "expiry_date", "status", "provider__status"
+        )
+        return {
+            i: d if s in LIVE_CREDENTIALS and ps in TRACKED_PROVIDERS else None
+            for i, d, s, ps in rows
+        }
+    if kind == InboxKind.CONTRACT_RENEWAL:
+        return dict(
+            PayerContract.objects.filter(organization=org, pk__in=ids).values_list(
+                "id", "renewal_date"
+            )
+        )
+    field = (
+        "recredentialing_due_date" if kind == InboxKind.RECREDENTIALING else "caqh_last_attested"
+    )
+    out = {}
+    for pid, value, status in Provider.objects.filter(organization=org, pk__in=ids).values_list(
+        "id", field, "status"
+    ):
+        if value and kind == InboxKind.CAQH:
+            value = value + timedelta(days=CAQH_CYCLE_DAYS)
+        out[pid] = value if status in TRACKED_PROVIDERS else None
+    return out
+
+
+def _stale(org, dues: dict[tuple, _Due]) -> dict:
+    """Open items that are no longer current: {item id: (resolution, audit data)}."""
+    active = InboxItem.objects.filter(
+        organization=org, status__in=ACTIVE, kind__in=GENERATED_KINDS
+    ).values_list(
+        "id", "kind", "provider_id", "credential_id", "contract_id", "due_date", "threshold_days"
+    )
+    stale, gone = {}, []
+    for item_id, kind, pid, cid, contract_id, due, threshold in active:
+        target = target_of(kind, cid, pid, contract_id)
+        current = dues.get((kind, target, due))
+        if current is None:
+            gone.append((item_id, kind, target, due, threshold))
+        elif threshold > current.threshold:
+            stale[item_id] = (
+                "superseded",
+                {"kind": kind, "due_date": due, "threshold": threshold, "by": current.threshold},
+            )
+    by_kind = defaultdict(set)
+    for _, kind, target, _, _ in gone:
+        by_kind[kind].add(target)
+    now_due = {kind: _current_dates(org, kind, ids) for kind, ids in by_kind.items()}
+    for item_id, kind, target, due, threshold in gone:
+        new_due = now_due[kind].get(target)
+        if new_due is None:
+            resolution = "no longer applies"
+        elif new_due > due:
+            resolution = "renewed"
+        elif new_due != due:
+            resolution = "date changed"
+        else:
+            resolution = "no longer applies"
+        stale[item_id] = (
+            resolution,
+            {"kind": kind, "due_date": due, "threshold": threshold, "new_due_date": new_due},
+        )
+    return stale
+
+
+def _close(org, stale: dict) -> dict[str, int]:
+    """Resolve the stale items still open (locked in id order), one system event each."""
+    if not stale:
+        return {}
+    # FOR UPDATE re-reads each row after waiting, so a concurrent run's resolutions are skipped.
+    locked = list(
+        InboxItem.objects.select_for_update()
+        .filter(organization=org, pk__in=list(stale), status__in=ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    groups = defaultdict(list)
+    for pk in locked:
+        groups[stale[pk][0]].append(pk)
+    now = timezone.now()
+    for resolution, pks in groups.items():
+        InboxItem.objects.filter(pk__in=pks).update(
+            status=InboxStatus.RESOLVED, resolved_at=now, resolution=resolution
+        )
+    for pk in locked:
+        resolution, data = stale[pk]
+        audit_record(
+            org=org,
+            actor=SYSTEM,
+            action="roster.inbox.item.auto_resolved",
+            target_type="roster.inboxitem",
+            target_id=str(pk),
+            data={"resolution": resolution, **data},
+        )
+    return {resolution: len(pks) for resolution, pks in groups.items()}
+
+
+def inbox_generate(*, org, today: date | None = None) -> dict:
+    """Daily: create the items due today, retire superseded and renewed ones (idempotent)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        dues = _dues(org, today)
+        created = _insert(org, dues)
+        closed = _close(org, _stale(org, dues))
+        result = {"created": created, **{k.replace(" ", "_"): v for k, v in closed.items()}}
+        if created or closed:
+            audit_record(
+                org=org,
+                actor=SYSTEM,
+                action="roster.inbox.generated",
+                data={"today": today, **result},
+            )
+    return result
+
+
+# --- a coordinator's actions ----------------------------------------------------------------
+
+
+def _lock_active(org, item: InboxItem) -> InboxItem:
+    locked = InboxItem.objects.select_for_update().get(organization=org, pk=item.pk)
+    if locked.status not in ACTIVE:
+        raise Conflict(
+            f"This item is already {locked.get_status_display().lower()}.",
+            details={"status": locked.status},
+        )
+    return locked
+
+
+def _record(org, actor, item: InboxItem, action: str, **data) -> None:
+    audit_record(
+        org=org,
+        actor=audit_actor(actor),
+        action=f"roster.inbox.item.{action}",
+        target=item,
+        data={"kind": item.kind, "due_date": item.due_date, "key": item.key, **data},
+    )
+
+
+def _snooze(org, actor, item, until: date, today: date) -> InboxItem:
+    if not isinstance(until, date) or until <= today:
+        raise InvalidInput("Snooze until a future date.", details={"until": "invalid"})
+    if until > today + timedelta(days=MAX_SNOOZE_DAYS):
+        raise InvalidInput("Snooze for at most a year.", details={"until": "invalid"})
+    item = _lock_active(org, item)
+    item.status, item.snoozed_until = InboxStatus.SNOOZED, until
+    item.save(update_fields=["status", "snoozed_until"])
+    _record(org, actor, item, "snoozed", until=until)
+    return item
+
+
+def _dismiss(org, actor, item, reason: str) -> InboxItem:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the item is dismissed.", details={"reason": "required"})
+    item = _lock_active(org, item)
+    item.status, item.resolved_at, item.resolution = (
+        InboxStatus.DISMISSED,
+        timezone.now(),
+        reason[:200],
+    )
+    item.save(update_fields=["status", "resolved_at", "resolution"])
+    _record(org, actor, item, "dismissed", reason=item.resolution)
+    return item
+
+
+def _resolve(org, actor, item, note: str) -> InboxItem:
+    item = _lock_active(org, item)
+    item.status, item.resolved_at = InboxStatus.RESOLVED, timezone.now()
+    item.resolution = (note or "").strip()[:200] or "done"
+    item.save(update_fields=["status", "resolved_at", "resolution"])
+    _record(org, actor, item, "resolved", note=item.resolution)
+    return item
+
+
+def _check_assignee(org, assignee: Membership | None) -> None:
+    if assignee is None:
+        return
+    if assignee.organization_id != org.pk:
+        raise InvalidInput("Choose a member of this organization.", details={"assignee": "invalid"})
+    if not has_capability(assignee.role, cap.CHANGE_ROSTER):
+        raise InvalidInput(
+            "Auditors are read-only: assign the item to someone who can act on it.",
+            details={"assignee": "read_only"},
+        )
+
+
+def _assign(org, actor, item, assignee: Membership | None) -> InboxItem:
+    item = _lock_active(org, item)
+    before = item.assigned_to_id
+    item.assigned_to = assignee
+    item.save(update_fields=["assigned_to"])
+    _record(
+        org,
+        actor,
+        item,
+        "assigned",
+        **{"from": before, "to": assignee.pk if assignee else None},
+    )
+    return item
+
+
+def inbox_item_snooze(*, org, actor, item: InboxItem, until: date) -> InboxItem:
+    """Hide an item until a date; it comes back on its own that day."""
+    require(actor, cap.CHANGE_ROSTER)
+    with transaction.atomic():
+        return _snooze(org, actor, item, until, timezone.localdate())
+
+
+def inbox_item_dismiss(*, org, actor, item: InboxItem, reason: str) -> InboxItem:
+    """Close an item that needs no action, with the reason."""
+    require(actor, cap.CHANGE_ROSTER)
+    with transaction.atomic():
+        return _dismiss(org, actor, item, reason)
+
+
+def inbox_item_resolve(*, org, actor, item: InboxItem, note: str = "") -> InboxItem:
+    """Close an item as done."""
+    require(actor, cap.CHANGE_ROSTER)
+    with transaction.atomic():
+        return _resolve(org, actor, item, note)
+
+
+def inbox_item_assign(*, org, actor, item: InboxItem, assignee: Membership | None) -> InboxItem:
+    """Give an item to a member (None: unassigned)."""
+    require(actor, cap.CHANGE_ROSTER)
+    _check_assignee(org, assignee)
+    with transaction.atomic():
+        return _assign(org, actor, item, assignee)
+
+
+BULK_ACTIONS = ("snooze", "dismiss", "resolve", "assign")
+
+
+def inbox_items_bulk(
+    *,
+    org,
+    actor,
+    items: list[InboxItem],
+    action: str,
+    until: date | None = None,
+    reason: str = "",
+    assignee: Membership | None = None,
+) -> dict[str, int]:
+    """One action on many items in one transaction; items already closed are skipped."""
+    require(actor, cap.CHANGE_ROSTER)
+    if action not in BULK_ACTIONS:
+        raise InvalidInput("Choose an action.", details={"action": "invalid"})
+    if not items:
+        raise InvalidInput("Select at least one item.", details={"items": "required"})
+    if action == "dismiss" and not (reason or "").strip():
+        raise InvalidInput("Say why the items are dismissed.", details={"reason": "required"})
+    if action == "assign":
+        _check_assignee(org, assignee)
+    today = timezone.localdate()
+    done = skipped = 0
+    with transaction.atomic():
+        for item in sorted(items, key=lambda i: i.pk):
+            try:
+                with transaction.atomic():
+                    if action == "snooze":
+                        _snooze(org, actor, item, until, today)
+                    elif action == "dismiss":
+                        _dismiss(org, actor, item, reason)
+                    elif action == "resolve":
+                        _resolve(org, actor, item, reason)
+                    else:
+                        _assign(org, actor, item, assignee)
+            except Conflict:
+                skipped += 1
+            else:
+                done += 1
+    return {"done": done, "skipped": skipped}
+
+
+# --- the daily digest -----------------------------------------------------------------------
+
+
+def inbox_digest_send(*, org, today: date | None = None) -> int:
+    """E-mail each assignee their open items due within 30 days (plain text); returns sends."""
+    from roster.selectors.inbox import active_items
+
+    today = today or timezone.localdate()
+    items = (
+        active_items(org=org, today=today)
+        .filter(assigned_to__isnull=False, due_date__lte=today + timedelta(days=30))
+        .select_related("assigned_to__user", "provider", "credential", "contract__payer")
+        .order_by("assigned_to_id", "due_date")
+    )
+    per_member: dict = defaultdict(list)
+    for item in items:
+        per_member[item.assigned_to].append(item)
+    url = settings.SITE_URL.rstrip("/") + reverse("inbox", kwargs={"org_slug": org.slug})
+    messages = []
+    for member, member_items in per_member.items():
+        body = render_to_string(
+            "email/inbox_digest.txt",
+            {"org": org, "member": member, "items": member_items, "url": url, "today": today},
+        )
+        subject = f"{org.name}: {len(member_items)} inbox item(s) due within 30 days"
+        messages.append((subject, body, member.user.email))
+    if not messages:
+        return 0
+    with transaction.atomic():
+        audit_record(
+            org=org,
+            actor=SYSTEM,
+            action="roster.inbox.digest_sent",
+            data={"recipients": [m[2] for m in messages], "today": today},
+        )
+
+        def send():
+            for subject, body, email in messages:
+                send_mail(subject, body, None, [email])
+
+        transaction.on_commit(send)
+    return len(messages)

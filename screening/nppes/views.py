@@ -1,0 +1,225 @@
+"""NPPES pages: the mismatch worklist and errors, decisions, refresh with progress, the
+provider panel and the lookup fragment for the new-provider form. Thin: parse, authorize,
+call a selector or service, render."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from celery.result import AsyncResult
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from credex import capabilities as cap
+from credex.capabilities import has_capability
+from credex.errors import DomainError
+from credex.views import capability_required
+from screening.nppes import selectors as sel
+from screening.nppes import services as svc
+from screening.nppes.models import MismatchField, MismatchStatus, RunStatus, Severity
+
+PAGE_SIZE = 50
+
+
+def _partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _can_change(request) -> bool:
+    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
+
+
+def _back(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@capability_required(cap.VIEW_ROSTER)
+def nppes_home(request, org_slug):
+    org = request.org
+    filters, errors = sel.MismatchFilters.from_query(request.GET)
+    items = sel.mismatch_list(org=org, filters=None if errors else filters)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = sel.decorate(page.object_list)
+    context = {
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "query": filters.as_query(),
+        "counts": sel.mismatch_counts(org=org),
+        "can_change": _can_change(request),
+        "fields": MismatchField.choices,
+        "severities": Severity.choices,
+        "statuses": [*MismatchStatus.choices, ("all", "All")],
+        "selectable": _can_change(request) and filters.status == MismatchStatus.OPEN,
+    }
+    if _partial(request) and request.htmx.target == "nppes-results":
+        return render(request, "nppes/_results.html", context, status=400 if errors else 200)
+    failures = sel.check_list(org=org)
+    active = sel.active_run(org=org)
+    context |= {
+        "failures": failures[:PAGE_SIZE],
+        "failure_count": failures.count(),
+        "summary": sel.check_summary(org=org),
+        "last_run": sel.last_run(org=org),
+        "active_run": _run_context(request, active) if active else None,
+    }
+    return render(request, "nppes/home.html", context, status=400 if errors else 200)
+
+
+def _decided_row(request, mismatch, error: str = ""):
+    (mismatch,) = sel.decorate([mismatch])
+    context = {
+        "m": mismatch,
+        "can_change": _can_change(request),
+        "row_error": error,
+        # The row replaces itself in a table: keep the same columns as its neighbours.
+        "selectable": request.POST.get("selectable") == "1",
+        "compact": request.POST.get("compact") == "1",
+        "back_url": _back(request, ""),
+    }
+    return render(request, "nppes/_mismatch_row.html", context, status=400 if error else 200)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def mismatch_decide(request, org_slug, mismatch_id, action):
+    org = request.org
+    mismatch = sel.mismatch_get(org=org, mismatch_id=mismatch_id)
+    try:
+        if action == "accept":
+            mismatch = svc.nppes_mismatch_accept(
+                org=org, actor=request.membership, mismatch=mismatch
+            )
+            done = f"Took NPPES's {mismatch.get_field_display().lower()} into the roster."
+        else:
+            note = request.POST.get("note", "")
+            mismatch = svc.nppes_mismatch_dismiss(
+                org=org, actor=request.membership, mismatch=mismatch, note=note
+            )
+            done = "Dismissed until NPPES changes this field again."
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        if _partial(request):
+            return _decided_row(request, sel.mismatch_get(org=org, mismatch_id=mismatch_id),
+                                exc.message)  # fmt: skip
+        messages.error(request, exc.message)
+        return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+    if _partial(request):
+        return _decided_row(request, mismatch)
+    messages.success(request, done)
+    return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def mismatch_bulk_dismiss(request, org_slug):
+    org = request.org
+    ids = request.POST.getlist("ids")
+    back = _back(request, reverse("nppes", kwargs={"org_slug": org.slug}))
+    chosen = list(sel.mismatch_list(org=org, filters=sel.MismatchFilters(status="open")).filter(
+        pk__in=[i for i in ids if _is_uuid(i)]
+    ))  # fmt: skip
+    if not chosen:
+        messages.error(request, "Tick at least one open difference to dismiss.")
+        return redirect(back)
+    rows = svc.nppes_mismatches_dismiss(
+        org=org, actor=request.membership, mismatches=chosen, note=request.POST.get("note", "")
+    )
+    messages.success(
+        request,
+        f"Dismissed {len(rows)} difference{'s' if len(rows) != 1 else ''} until NPPES changes "
+        "them again.",
+    )
+    return redirect(back)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _run_context(request, run) -> dict:
+    state, done, total = None, None, None
+    if run.status == RunStatus.QUEUED:
+        result = AsyncResult(str(run.pk))
+        state = result.state
+        if state == "PROGRESS" and isinstance(result.info, dict):
+            done, total = result.info.get("done"), result.info.get("total")
+        elif state in ("SUCCESS", "FAILURE"):
+            run.refresh_from_db()
+    running = run.status == RunStatus.QUEUED and state != "FAILURE"
+    return {"run": run, "state": state, "done": done, "total": total, "running": running}
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def refresh(request, org_slug, provider_id=None):
+    org = request.org
+    provider = sel.provider_get(org=org, provider_id=provider_id) if provider_id else None
+    try:
+        run = svc.nppes_refresh_request(org=org, actor=request.membership, provider=provider)
+    except DomainError as exc:
+        if _partial(request):
+            return render(request, "nppes/_run_error.html", {"message": exc.message}, status=400)
+        messages.error(request, exc.message)
+        return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+    if _partial(request):
+        return render(request, "nppes/_run.html", _run_context(request, run))
+    messages.success(request, "Refresh queued; this page shows its progress.")
+    return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def run_progress(request, org_slug, run_id):
+    run = sel.run_get(org=request.org, run_id=run_id)
+    return render(request, "nppes/_run.html", _run_context(request, run))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@capability_required(cap.VIEW_ROSTER)
+def provider_panel(request, org_slug, provider_id):
+    org = request.org
+    provider = sel.provider_get(org=org, provider_id=provider_id)
+    data = sel.provider_nppes(org=org, provider=provider)
+    data["open"] = sel.decorate(data["open"])
+    data["decided"] = sel.decorate(data["decided"])
+    if data["active_run"]:
+        data["active_run"] = _run_context(request, data["active_run"])
+    context = {"provider": provider, "nppes": data, "can_change": _can_change(request)}
+    if _partial(request):
+        return render(request, "nppes/_provider_nppes.html", context)
+    return render(request, "nppes/provider.html", context)
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def lookup(request, org_slug):
+    npi = request.GET.get("npi", "")
+    try:
+        result = svc.nppes_lookup(org=request.org, actor=request.membership, npi=npi)
+    except DomainError as exc:
+        return render(request, "nppes/_lookup.html", {"npi": npi, "error": exc.message}, status=400)
+    context = {
+        "npi": result.npi,
+        "result": result,
+        "prefill_json": json.dumps(result.prefill),
+    }
+    return render(request, "nppes/_lookup.html", context)

@@ -1,0 +1,27 @@
+"""Screening services (writes). Split by area; import from here."""
+
+from screening.services.demo import seed_demo_screening
+from screening.services.hits import CLEAR_REASONS, hit_clear, hit_confirm
+from screening.services.runs import (
+    RunInProgress,
+    screening_request_provider_after_commit,
+    screening_run_execute,
+    screening_run_fail,
+    screening_run_now,
+    screening_run_provider,
+    screening_run_request,
+)
+
+__all__ = [
+    "CLEAR_REASONS",
+    "RunInProgress",
+    "hit_clear",
+    "hit_confirm",
+    "screening_request_provider_after_commit",
+    "screening_run_execute",
+    "screening_run_fail",
+    "screening_run_now",
+    "screening_run_provider",
+    "screening_run_request",
+    "seed_demo_screening",
+]

@@ -1,0 +1,348 @@
+"""Screening pages (under /o/<slug>/screening/): the worklist home, runs with a live
+progress bar, hit review, dataset versions, and a provider's screening history.
+
+Reading needs roster.view (every role); running and reviewing need roster.change (owner,
+admin, coordinator): an auditor reads and gets 403 on every write. Datasets are loaded by
+platform staff with `manage.py load_exclusions`, never through the browser.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credex import capabilities as cap
+from credex.capabilities import has_capability
+from credex.errors import DomainError
+from credex.services import get_or_404
+from credex.views import capability_required
+from roster.models import Provider
+from roster.services.providers import provider_record_read
+from screening import selectors, services
+from screening.models import HitKind, HitStatus, RunTrigger, Source
+from screening.trends import trend_chart
+
+PAGE_SIZE = 25
+
+
+def _can_change(request) -> bool:
+    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
+
+
+def _require_change(request) -> None:
+    if not _can_change(request):
+        raise PermissionDenied
+
+
+def _filters(request) -> tuple[dict, dict]:
+    """(applied filters, query string values) from the URL; unknown values are ignored."""
+    choices = {
+        "status": HitStatus.values,
+        "source": Source.values,
+        "kind": HitKind.values,
+    }
+    applied, query = {}, {}
+    for name in selectors.HIT_FILTERS:
+        value = request.GET.get(name, "").strip()
+        if not value:
+            continue
+        if name in choices and value not in choices[name]:
+            continue
+        if name == "provider":
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                continue
+        applied[name] = value
+        query[name] = value
+    return applied, query
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def screening_home(request, org_slug):
+    org = request.org
+    filters, query = _filters(request)
+    hits = selectors.hit_list(org, filters=filters)
+    page = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "counts": selectors.hit_counts(org),
+        "can_change": _can_change(request),
+        "statuses": HitStatus.choices,
+        "sources": Source.choices,
+        "kinds": HitKind.choices,
+    }
+    if request.htmx and request.htmx.target == "hits-results":
+        response = render(request, "screening/_hits.html", context)
+    else:
+        run = selectors.last_run(org)
+        context |= {
+            "datasets": selectors.dataset_versions_in_use(),
+            "run": run,
+            "progress": selectors.run_progress(run) if run else None,
+            "trend": trend_chart(selectors.hits_by_month(org)),
+        }
+        response = render(request, "screening/home.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@capability_required(cap.VIEW_ROSTER)
+def run_start(request, org_slug):
+    _require_change(request)
+    org = request.org
+    try:
+        run = services.screening_run_request(
+            org=org, actor=request.membership, trigger=RunTrigger.ON_DEMAND
+        )
+    except DomainError as exc:
+        if request.htmx:
+            run = selectors.last_run(org)
+            return render(
+                request,
+                "screening/_run_status.html",
+                {
+                    "run": run,
+                    "progress": selectors.run_progress(run) if run else None,
+                    "error": exc.message,
+                    "can_change": True,
+                },
+                status=409,
+            )
+        messages.error(request, exc.message)
+        return redirect("screening", org_slug=org.slug)
+    if request.htmx:
+        return render(
+            request,
+            "screening/_run_status.html",
+            {"run": run, "progress": selectors.run_progress(run), "can_change": True},
+        )
+    messages.success(request, "Screening started. Results appear here when it finishes.")
+    return redirect("screening_run", org_slug=org.slug, run_id=run.pk)
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def run_detail(request, org_slug, run_id):
+    org = request.org
+    run = selectors.run_get(org, run_id)
+    new = run.counts.get("new", {})
+    by_source = run.counts.get("by_source", {})
+    context = {
+        "run": run,
+        "progress": selectors.run_progress(run),
+        "can_change": _can_change(request),
+        # The home page's progress card polls this URL: only the run's own page differs.
+        "on_run_page": not request.htmx,
+        "versions": [("OIG LEIE", run.leie_version), ("SAM.gov", run.sam_version)],
+        # In a fixed order (a JSON object's keys come back in the database's order).
+        "kind_counts": [(kind.label, new.get(kind.value, 0)) for kind in HitKind],
+        "source_counts": [
+            (source.label, by_source[source.value]) for source in Source if source in by_source
+        ],
+    }
+    template = "screening/_run_status.html" if request.htmx else "screening/run.html"
+    response = render(request, template, context)
+    if request.htmx and not run.is_open:
+        # The poll saw the run finish: the worklist on the page refreshes itself.
+        response["HX-Trigger"] = "screeningRunFinished"
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def hit_detail(request, org_slug, hit_id):
+    return _hit_page(request, selectors.hit_get(request.org, hit_id))
+
+
+def _hit_page(request, hit, *, errors=None, form=None, status=200):
+    org = request.org
+    provider_record_read(
+        org=org, actor=request.membership, provider=hit.provider, part="screening hit"
+    )
+    context = {
+        "hit": hit,
+        "record": selectors.shown_record(hit),
+        "rows": _comparison(hit),
+        "trail": selectors.hit_audit_trail(org, hit),
+        "can_change": _can_change(request),
+        "errors": errors or {},
+        "form": form or {"reason": "", "evidence": "", "note": ""},
+        "reasons": services.CLEAR_REASONS,
+        "label": selectors.hit_label(hit),
+    }
+    return render(request, "screening/hit.html", context, status=status)
+
+
+# Our field -> the record's columns, per source (for the side-by-side comparison).
+_COMPARE = {
+    Source.LEIE: [
+        ("npi", "NPI", ["NPI"]),
+        ("first_name", "First name", ["FIRSTNAME"]),
+        ("middle_name", "Middle name", ["MIDNAME"]),
+        ("last_name", "Last name", ["LASTNAME"]),
+        ("dob", "Date of birth", ["DOB"]),
+        ("state", "State", ["STATE"]),
+        ("business_name", "Business name", ["BUSNAME"]),
+    ],
+    Source.SAM: [
+        ("npi", "NPI", ["NPI"]),
+        ("first_name", "First name", ["First"]),
+        ("middle_name", "Middle name", ["Middle"]),
+        ("last_name", "Last name", ["Last"]),
+        ("state", "State", ["State / Province"]),
+        ("business_name", "Business name", ["Name"]),
+    ],
+}
+_FIELD_MATCHES = {
+    "npi": {"npi"},
+    "first_name": {"first_name", "name_similar"},
+    "last_name": {"last_name", "name_similar"},
+    "dob": {"dob"},
+    "state": {"state"},
+    "business_name": {"business_name"},
+    "middle_name": set(),
+}
+
+
+def _comparison(hit) -> list[dict]:
+    """Rows of (our value, their value, matched?) for the fields the rules compare."""
+    ours = hit.provider_snapshot or {}
+    theirs = selectors.shown_record(hit)
+    matched = set(hit.matched_fields or [])
+    rows = []
+    for field, label, columns in _COMPARE[hit.source]:
+        our_value = ours.get(field, "")
+        if field == "state":
+            states = [ours.get("state", ""), *ours.get("practice_states", [])]
+            our_value = ", ".join(dict.fromkeys(s for s in states if s))
+        if field == "dob":
+            relation = (hit.explanation or {}).get("dob")
+            our_value = {
+                "same": "on file — the same date",
+                "different": "on file — a different date",
+            }.get(relation, ours.get("dob", "not on file"))
+        if field == "last_name" and ours.get("former_names"):
+            our_value = f"{our_value} (formerly {', '.join(ours['former_names'])})"
+        their_value = " ".join(str(theirs.get(c) or "") for c in columns).strip()
+        rows.append(
+            {
+                "label": label,
+                "ours": our_value or "—",
+                "theirs": their_value or "—",
+                "matched": bool(_FIELD_MATCHES[field] & matched),
+                "same": bool(our_value) and str(our_value).upper() == their_value.upper(),
+            }
+        )
+    return rows
+
+
+@require_POST
+@capability_required(cap.VIEW_ROSTER)
+def hit_confirm(request, org_slug, hit_id):
+    _require_change(request)
+    hit = selectors.hit_get(request.org, hit_id)
+    note = request.POST.get("note", "")
+    try:
+        services.hit_confirm(org=request.org, actor=request.membership, hit=hit, note=note)
+    except DomainError as exc:
+        return _hit_page(
+            request,
+            hit,
+            errors={"note": exc.message, "__all__": exc.message},
+            form={"note": note, "reason": "", "evidence": ""},
+            status=exc.status,
+        )
+    if hit.kind == HitKind.REINSTATEMENT:
+        messages.success(request, "Reinstatement confirmed.")
+    else:
+        messages.success(
+            request, f"Exclusion confirmed: {hit.provider} is flagged as excluded everywhere."
+        )
+    return redirect("screening_hit", org_slug=org_slug, hit_id=hit.pk)
+
+
+@require_POST
+@capability_required(cap.VIEW_ROSTER)
+def hit_clear(request, org_slug, hit_id):
+    _require_change(request)
+    hit = selectors.hit_get(request.org, hit_id)
+    form = {
+        "reason": request.POST.get("reason", ""),
+        "evidence": request.POST.get("evidence", ""),
+        "note": "",
+    }
+    try:
+        services.hit_clear(
+            org=request.org,
+            actor=request.membership,
+            hit=hit,
+            reason=form["reason"],
+            evidence=form["evidence"],
+        )
+    except DomainError as exc:
+        errors = dict(exc.details) if exc.details else {}
+        errors["__all__"] = exc.message
+        return _hit_page(request, hit, errors=errors, form=form, status=exc.status)
+    messages.success(request, "Cleared as a false positive. It will not be raised again.")
+    nxt = selectors.hit_list(request.org, filters={"status": HitStatus.NEW}).first()
+    if nxt is not None:
+        return redirect("screening_hit", org_slug=org_slug, hit_id=nxt.pk)
+    return redirect("screening", org_slug=org_slug)
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def datasets(request, org_slug):
+    return render(
+        request,
+        "screening/datasets.html",
+        {
+            "in_use": selectors.dataset_versions_in_use(),
+            "versions": selectors.dataset_version_list()[:100],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.VIEW_ROSTER)
+def provider_history(request, org_slug, provider_id):
+    org = request.org
+    provider = get_or_404(Provider.objects.filter(organization=org), pk=provider_id)
+    if request.method == "POST":
+        _require_change(request)
+        try:
+            services.screening_run_request(org=org, actor=request.membership, provider=provider)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Screening {provider} now; refresh in a moment.")
+        return redirect("screening_provider_history", org_slug=org.slug, provider_id=provider.pk)
+    provider_record_read(
+        org=org, actor=request.membership, provider=provider, part="screening history"
+    )
+    context = {
+        "provider": provider,
+        "history": selectors.provider_screening_history(org, provider),
+        "can_change": _can_change(request),
+        "standalone": True,
+    }
+    return render(request, "screening/provider_history.html", context)
+
+
+def history_url(org, provider) -> str:
+    return reverse(
+        "screening_provider_history", kwargs={"org_slug": org.slug, "provider_id": provider.pk}
+    )
