@@ -273,7 +273,5 @@ def test_each_match_says_whether_the_dates_of_birth_agree():
         record(1, "ZED", "OTHER", dob=date(1950, 1, 1), npi="1234567893"),
         record(2, "JANE", "DOE", dob=date(1970, 5, 6)),
     )
-    matches = match_subject(
-        index, subject("Jane", "Doe", dob=date(1970, 5, 6), npi="1234567893")
-    )
+    matches = match_subject(index, subject("Jane", "Doe", dob=date(1970, 5, 6), npi="1234567893"))
     assert {m.record.row_id: m.explanation["dob"] for m in matches} == {1: "different", 2: "same"}

@@ -525,9 +525,7 @@ def validate_credential(data: dict, *, instance: Credential | None = None) -> di
     return errors
 
 
-def credential_create(
-    *, org, actor, provider: Provider, source: str = "", **data
-) -> Credential:
+def credential_create(*, org, actor, provider: Provider, source: str = "", **data) -> Credential:
     """Add a credential to a provider's file (source: where the values came from, e.g. NPPES)."""
     require(actor, cap.CHANGE_ROSTER)
     errors = validate_credential(data)
