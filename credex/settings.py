@@ -106,6 +106,16 @@ if not FIELD_ENCRYPTION_KEYS:
         _fkey.write_text(Fernet.generate_key().decode())
         _fkey.chmod(0o600)
     FIELD_ENCRYPTION_KEYS = [_fkey.read_text().strip()]
+for _key in FIELD_ENCRYPTION_KEYS:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes, 44 characters ending in '=')."
+        )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if not EMBEDDED and not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):

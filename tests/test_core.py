@@ -46,7 +46,7 @@ PROD = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "DJANGO_SECRET_KEY": "s" * 50,
     "DJANGO_ALLOWED_HOSTS": "credex.example",
-    "FIELD_ENCRYPTION_KEYS": "HvVDtkuoykhKxsvGcNypDnpKyzzHNUd1PJQ1vnKkAjg",
+    "FIELD_ENCRYPTION_KEYS": "HvVDtkuoykhKxsvGcNypDnpKyzzHNUd1PJQ1vnKkAjg=",
 }
 
 
@@ -69,6 +69,13 @@ def test_production_settings_refuse_to_start_without_required_values(missing):
     result = _settings_in_subprocess(env, "settings.DEBUG")
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_a_malformed_encryption_key_fails_loudly():
+    result = _settings_in_subprocess(
+        {**PROD, "FIELD_ENCRYPTION_KEYS": "not-a-key"}, "settings.DEBUG"
+    )
+    assert result.returncode != 0 and "not a Fernet key" in result.stderr
 
 
 def test_a_malformed_boolean_fails_loudly():
