@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -61,27 +62,14 @@ def _lock_key(org_id) -> str:
     return f"credex.audit:{org_id or 'platform'}"
 
 
-def audit_record(
-    *,
-    action: str,
-    actor: Actor,
-    org=None,
-    target=None,
-    target_type: str = "",
-    target_id: str = "",
-    data: dict | None = None,
-    source: str = "",
-) -> AuditEvent:
-    """Append one event to the organization's chain (or the platform chain when org is None)."""
-    org_id = getattr(org, "pk", org)
-    if target is not None:
-        target_type = target_type or target._meta.label_lower
-        target_id = target_id or str(target.pk)
-    meta = request_meta.get()
-    connection = connections["default"]
+@contextmanager
+def _chain_head(connection, org_id):
+    """One transaction holding the chain's advisory lock; yields (cursor, next seq, prev hash).
+
+    The recorder is trusted code: it points the RLS settings at the event's chain for the
+    duration of the insert and restores them after.
+    """
     with transaction.atomic(), connection.cursor() as cursor:
-        # The recorder is trusted code: it points the RLS settings at the event's chain for
-        # the duration of the insert and restores them after.
         cursor.execute(
             "SELECT current_setting('app.current_org', true), "
             "set_config('app.current_org', %s, true), set_config('app.audit_platform', %s, true)",
@@ -102,6 +90,33 @@ def audit_record(
             )
         last = cursor.fetchone()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, chain.GENESIS)
+        yield cursor, seq, prev_hash
+        cursor.execute(
+            "SELECT set_config('app.current_org', %s, true), "
+            "set_config('app.audit_platform', '', true)",
+            [previous_org],
+        )
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Actor,
+    org=None,
+    target=None,
+    target_type: str = "",
+    target_id: str = "",
+    data: dict | None = None,
+    source: str = "",
+) -> AuditEvent:
+    """Append one event to the organization's chain (or the platform chain when org is None)."""
+    org_id = getattr(org, "pk", org)
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+    meta = request_meta.get()
+    connection = connections["default"]
+    with _chain_head(connection, org_id) as (cursor, seq, prev_hash):
         event = AuditEvent(
             id=uuid.uuid4(),
             organization_id=org_id,
@@ -121,11 +136,6 @@ def audit_record(
         )
         event.hash = chain.compute_hash(prev_hash, event_as_dict(event))
         event.save(force_insert=True)
-        cursor.execute(
-            "SELECT set_config('app.current_org', %s, true), "
-            "set_config('app.audit_platform', '', true)",
-            [previous_org],
-        )
     return event
 
 
@@ -173,27 +183,7 @@ def audit_record_many(*, org, actor: Actor, events: list[dict]) -> list[dict]:
     organization = str(org_id) if org_id else None
     label = actor.label[:254]
     rows: list[dict] = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('app.current_org', true), "
-            "set_config('app.current_org', %s, true), set_config('app.audit_platform', %s, true)",
-            [str(org_id) if org_id else "", "" if org_id else "on"],
-        )
-        previous_org = cursor.fetchone()[0] or ""
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_lock_key(org_id)])
-        if org_id:
-            cursor.execute(
-                "SELECT seq, hash FROM audit_auditevent WHERE organization_id = %s "
-                "ORDER BY seq DESC LIMIT 1",
-                [org_id],
-            )
-        else:
-            cursor.execute(
-                "SELECT seq, hash FROM audit_auditevent WHERE organization_id IS NULL "
-                "ORDER BY seq DESC LIMIT 1"
-            )
-        last = cursor.fetchone()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, chain.GENESIS)
+    with _chain_head(connection, org_id) as (cursor, seq, prev_hash):
         for spec in events:
             target = spec.get("target")
             target_type = spec.get("target_type", "")
@@ -227,11 +217,6 @@ def audit_record_many(*, org, actor: Actor, events: list[dict]) -> list[dict]:
             prev_hash = event["hash"]
             seq += 1
         _copy_events(cursor, rows, org_id, created_at)
-        cursor.execute(
-            "SELECT set_config('app.current_org', %s, true), "
-            "set_config('app.audit_platform', '', true)",
-            [previous_org],
-        )
     return rows
 
 
