@@ -869,3 +869,22 @@ def test_a_redelivered_finished_job_is_not_run_again(committed_tenant, worker):
     result = import_run_task.delay(org_id=str(tenant.org.pk), job_id=str(job.pk)).get(timeout=30)
     assert result == {"job": str(job.pk), "status": "done"}
     assert counts(tenant.org)["providers"] == 1
+
+
+def test_a_successful_import_requests_one_screening_run_for_the_new_providers(tenant_a):
+    from screening.models import ScreeningRun
+
+    job = run(tenant_a, csv_bytes([row(71), row(72)]))
+    assert job.status == ImportStatus.DONE
+    with tenant_context(tenant_a.org):
+        runs = list(ScreeningRun.objects.filter(organization=tenant_a.org))
+    assert [(r.trigger, r.provider_id) for r in runs] == [("new_hire", None)]
+
+
+def test_a_rejected_import_requests_no_screening(tenant_a):
+    from screening.models import ScreeningRun
+
+    bad = valid_npi(74)[:-1] + str((int(valid_npi(74)[-1]) + 1) % 10)
+    _rejected(tenant_a, [row(73), row(74, npi=bad)])
+    with tenant_context(tenant_a.org):
+        assert not ScreeningRun.objects.filter(organization=tenant_a.org).exists()

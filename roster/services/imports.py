@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from time import monotonic
 
 from django.conf import settings
@@ -215,7 +215,19 @@ def _run(org, actor, job, progress) -> ImportJob:
         target=job,
         data={"rows": job.total_rows, **result.as_dict()},
     )
+    if result.created or result.updated:
+        _screen_imported(org)
     return job
+
+
+def _screen_imported(org) -> None:
+    """New hires and renamed providers from a file are screened like single edits: one
+    organization run after commit (a run already in progress is left to finish)."""
+    from screening.models import RunTrigger  # roster -> screening, as the provider hook
+    from screening.services import RunInProgress, screening_run_request
+
+    with suppress(RunInProgress):
+        screening_run_request(org=org, actor=None, trigger=RunTrigger.NEW_HIRE)
 
 
 @contextmanager
