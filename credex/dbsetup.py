@@ -13,6 +13,8 @@ from django.db import connections
 from psycopg import sql
 
 AUDIT_TABLE = "audit_auditevent"
+# Append-only tables besides the audit log: the PSV log and its evidence (corrections supersede).
+IMMUTABLE_TABLES = ("verifications_verification", "verifications_verificationevidence")
 
 
 def _connect(db: dict, dbname: str):
@@ -82,6 +84,7 @@ def apply_grants() -> None:
             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}",
             "REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {}",
             f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {{}}",
+            *(f"REVOKE UPDATE, DELETE, TRUNCATE ON {t} FROM {{}}" for t in IMMUTABLE_TABLES),
         ):
             conn.execute(sql.SQL(statement).format(ident))
         conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM PUBLIC")

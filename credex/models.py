@@ -59,6 +59,9 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     recredentialing_cycle_months = models.PositiveSmallIntegerField(default=36)
+    # NCQA (2025): a verification counts for a credentialing decision only if it was made
+    # within this many days before the decision.
+    psv_validity_days = models.PositiveSmallIntegerField(default=120)
     require_mfa = models.BooleanField(
         default=False, help_text="Members must set up two-factor authentication."
     )
@@ -71,7 +74,12 @@ class Organization(models.Model):
                 condition=models.Q(recredentialing_cycle_months__gte=6)
                 & models.Q(recredentialing_cycle_months__lte=36),
                 name="org_recred_cycle_6_to_36",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(psv_validity_days__gte=30)
+                & models.Q(psv_validity_days__lte=365),
+                name="org_psv_validity_30_to_365",
+            ),
         ]
 
     def __str__(self) -> str:

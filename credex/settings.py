@@ -350,6 +350,16 @@ SPECTACULAR_SETTINGS = {
         "NppesSeverityEnum": "screening.nppes.models.Severity",
         "NppesMismatchStatusEnum": "screening.nppes.models.MismatchStatus",
         "NppesRunStatusEnum": "screening.nppes.models.RunStatus",
+        "VerificationSourceEnum": "verifications.models.VerificationSource",
+        "VerificationMethodEnum": "verifications.models.VerificationMethod",
+        "VerificationResultEnum": "verifications.models.VerificationResult",
+        "VerifierKindEnum": "verifications.models.VerifierKind",
+        "VerificationRequestStatusEnum": "verifications.models.RequestStatus",
+        "PacketStatusEnum": "verifications.models.PacketStatus",
+        "PacketStepKindEnum": "verifications.models.PacketStepKind",
+        "PacketStepStatusEnum": "verifications.models.StepStatus",
+        "SuggestionStatusEnum": "verifications.models.SuggestionStatus",
+        "PackageStatusEnum": "verifications.models.PackageStatus",
     },
 }
 
@@ -365,6 +375,11 @@ NPPES_BACKOFF_SECONDS = float(env_str("NPPES_BACKOFF_SECONDS", "0.5"))
 OIG_LEIE_URL = env_str("OIG_LEIE_URL", "https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv")
 SAM_EXTRACT_URL = env_str("SAM_EXTRACT_URL", "")
 SAM_API_BASE_URL = env_str("SAM_API_BASE_URL", "https://api.sam.gov")
+# Payer share links for credential packages (days until a link stops working).
+PACKAGE_SHARE_MAX_AGE_DAYS = env_int("PACKAGE_SHARE_MAX_AGE_DAYS", 14)
+# Document extraction: OCR through tesseract when the binary is on PATH (or at this path).
+TESSERACT_CMD = env_str("TESSERACT_CMD", "tesseract")
+OCR_ENABLED = env_bool("OCR_ENABLED", True)
 SAM_API_KEY = env_str("SAM_API_KEY", "")
 # Daily e-mail digest of each coordinator's inbox items due within 30 days (roster.inbox.digest).
 INBOX_DIGEST_ENABLED = env_bool("INBOX_DIGEST_ENABLED", False)

@@ -7,6 +7,7 @@ from credex import api, views
 from roster.api import urls as roster_api
 from screening import api_urls as screening_api
 from screening.nppes import api_urls as nppes_api
+from verifications.api import urls as verifications_api
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -25,6 +26,7 @@ org_patterns = [
     re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", audit_views.audit_export, name="audit_export"),
     path("", include("roster.urls")),
     path("screening/", include("screening.urls")),
+    path("", include("verifications.urls")),
 ]
 
 api_patterns = [
@@ -44,6 +46,7 @@ api_patterns = [
     *roster_api.urlpatterns,
     *screening_api.urlpatterns,
     *nppes_api.urlpatterns,
+    *verifications_api.urlpatterns,
 ]
 
 urlpatterns = [
@@ -55,6 +58,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("u/", include("roster.public_urls")),
+    path("p/", include("verifications.public_urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),

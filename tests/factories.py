@@ -149,7 +149,97 @@ def populate_every_tenant_table(tenant, seed=1):
         job.save()
         populate_nppes(org, provider, owner)
         populate_screening(org, provider, owner)
+        populate_verifications(org, provider, cred, doc, payer, link, owner)
     return provider
+
+
+def populate_verifications(org, provider, cred, doc, payer, link, member):
+    """One row of each verifications table for the isolation tests."""
+    from verifications import models as v
+
+    packet = v.ReverificationPacket.objects.create(
+        organization=org, provider=provider, started_by=member, upload_link=link
+    )
+    request = v.VerificationRequest.objects.create(
+        organization=org,
+        provider=provider,
+        credential=cred,
+        source="state_board",
+        source_state="TX",
+        assigned_to=member,
+        created_by=member,
+        packet=packet,
+    )
+    first = v.Verification.objects.create(
+        organization=org,
+        provider=provider,
+        credential=cred,
+        source="state_board",
+        source_state="TX",
+        method="web",
+        result="verified",
+        verifier_kind="member",
+        verifier_user=member.user,
+        verifier_label=member.user.email,
+        verified_at=timezone.now(),
+        request=request,
+    )
+    second = v.Verification.objects.create(
+        organization=org,
+        provider=provider,
+        credential=cred,
+        source="state_board",
+        source_state="TX",
+        method="web",
+        result="verified",
+        verifier_kind="member",
+        verifier_label=member.user.email,
+        verified_at=timezone.now(),
+        supersedes=first,
+        correction_reason="typo",
+    )
+    evidence = v.VerificationEvidence(
+        organization=org,
+        verification=second,
+        original_name="board.pdf",
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
+    )
+    evidence.file.save("board.pdf", ContentFile(PDF_BYTES), save=False)
+    evidence.save()
+    v.PacketStep.objects.create(
+        organization=org,
+        packet=packet,
+        kind="verification",
+        label="Texas license",
+        request=request,
+        verification=second,
+    )
+    v.ExtractionSuggestion.objects.create(
+        organization=org,
+        document=doc,
+        credential=cred,
+        extractor="text-layer:1",
+        engine="text",
+        decided_by=member,
+    )
+    package = v.CredentialPackage.objects.create(
+        organization=org, provider=provider, requested_by=member
+    )
+    contact = v.PayerContact.objects.create(
+        organization=org, payer=payer, name="Pat Payer", email="pat@payer.example"
+    )
+    v.PackageShare.objects.create(
+        organization=org,
+        package=package,
+        contact=contact,
+        email=contact.email,
+        created_by=member,
+        revoked_by=member,
+        expires_at=timezone.now() + timedelta(days=14),
+    )
+    return packet
 
 
 def populate_screening(org, provider, member):

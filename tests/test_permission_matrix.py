@@ -46,6 +46,7 @@ from roster.models import (
 from screening.models import ScreeningHit, ScreeningRun
 from screening.nppes.models import NppesMismatch, NppesRun
 from tests.conftest import build_tenant
+from tests.matrix_parts import PARTS
 
 SESSION_ROLES = ["owner", "admin", "coordinator", "auditor"]
 KEY_ROLES = ["admin", "coordinator", "auditor"]  # an API key is never an owner
@@ -104,8 +105,10 @@ BODIES = {
     ("api_provider_documents", "POST"): {"kind": "cv"},
     ("api_documents_review", "POST"): {"decision": "reject", "reason": "matrix"},
 }
+for _part in PARTS:
+    BODIES.update(_part.BODIES)
 # POSTs that only read (an audited reveal): allowed, but they change no row.
-READS_BY_POST = {("api_provider_reveal", "POST")}
+READS_BY_POST = {("api_provider_reveal", "POST")}.union(*(p.READS_BY_POST for p in PARTS))
 
 
 def routes() -> list[URLPattern]:
@@ -215,6 +218,8 @@ def world(django_db_setup, django_db_blocker, matrix_media):
             **document_ids(a),
             **screening_ids(a),
         }
+        for part in PARTS:
+            ids.update(part.ids(a, dict(ids)))
         # One signed-in session per person, reused by every case (logging in is not the
         # subject here, and it writes an audit event each time).
         people = {role: getattr(a, role) for role in SESSION_ROLES} | {"outsider": b.owner}
@@ -388,7 +393,7 @@ def snapshot(org) -> dict:
                 InboxItem.objects.values_list("id", "status", "snoozed_until", "resolution")
             ),
             "documents": sorted(Document.objects.values_list("id", "status", "reviewed_at")),
-        }
+        } | {k: v for part in PARTS for k, v in part.snapshot(org).items()}
 
 
 def request_as(client, world, actor: str, method: str, url: str, body):

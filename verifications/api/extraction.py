@@ -1,0 +1,3 @@
+"""Stub: filled in by the extraction work."""
+
+urlpatterns: list = []

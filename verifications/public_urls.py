@@ -1,0 +1,3 @@
+"""Stub: payer share pages (filled in by the packages work)."""
+
+urlpatterns: list = []

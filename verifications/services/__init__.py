@@ -1,0 +1,2 @@
+"""Writes of the verifications app (see the modules: records, queue, packets, extraction,
+packages, shares)."""

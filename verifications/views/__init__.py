@@ -1,0 +1,1 @@
+"""Verification pages: queue (PSV log and queue), packets, extraction review, packages."""
