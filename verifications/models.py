@@ -124,7 +124,9 @@ class Verification(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_source_display()} {self.get_result_display()} {self.verified_at:%Y-%m-%d}"
+        return (
+            f"{self.get_source_display()} {self.get_result_display()} {self.verified_at:%Y-%m-%d}"
+        )
 
 
 def evidence_path(instance, filename: str) -> str:

@@ -8,6 +8,7 @@ at most once, so the log is a set of straight chains and "current" is the chain'
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from datetime import datetime
 
@@ -32,6 +33,8 @@ from verifications.models import (
     VerificationSource,
     VerifierKind,
 )
+
+logger = logging.getLogger(__name__)
 
 # Sources checked per provider rather than per credential.
 PROVIDER_LEVEL_SOURCES = {
@@ -61,14 +64,23 @@ def _verifier(actor) -> dict:
             "verifier_label": f"API key {actor.name} ({actor.prefix})",
         }
     if isinstance(actor, Actor):  # a system job
-        return {"verifier_kind": VerifierKind.SYSTEM, "verifier_user": None,
-                "verifier_label": actor.label or "system"}
+        return {
+            "verifier_kind": VerifierKind.SYSTEM,
+            "verifier_user": None,
+            "verifier_label": actor.label or "system",
+        }
     raise InvalidInput("Unknown verifier.")
 
 
 def _clean(
-    *, provider: Provider, credential: Credential | None, source: str, source_state: str,
-    method: str, result: str, verified_at: datetime | None,
+    *,
+    provider: Provider,
+    credential: Credential | None,
+    source: str,
+    source_state: str,
+    method: str,
+    result: str,
+    verified_at: datetime | None,
 ) -> dict:
     errors = {}
     if source not in VerificationSource.values:
@@ -93,8 +105,9 @@ def _clean(
     if verified_at > now + timezone.timedelta(minutes=5):
         errors["verified_at"] = "A verification cannot be dated in the future."
     if errors:
-        raise InvalidInput("The verification was not saved: " + " ".join(errors.values()),
-                           details=errors)
+        raise InvalidInput(
+            "The verification was not saved: " + " ".join(errors.values()), details=errors
+        )
     return {"source_state": source_state, "verified_at": verified_at}
 
 
@@ -122,7 +135,7 @@ def _discard(evidence: list[VerificationEvidence]) -> None:
         try:
             item.file.storage.delete(item.file.name)
         except Exception:  # pragma: no cover - best effort; the rows never existed
-            pass
+            logger.exception("could not remove orphaned evidence file %s", item.file.name)
 
 
 def verification_record(
@@ -150,15 +163,32 @@ def verification_record(
         require(actor, cap.CHANGE_ROSTER)
     if provider.organization_id != org.pk:
         raise NotFound("Not found.")
-    cleaned = _clean(provider=provider, credential=credential, source=source,
-                     source_state=source_state, method=method, result=result,
-                     verified_at=verified_at)
+    cleaned = _clean(
+        provider=provider,
+        credential=credential,
+        source=source,
+        source_state=source_state,
+        method=method,
+        result=result,
+        verified_at=verified_at,
+    )
     verification = Verification(
-        id=uuid.uuid4(), organization_id=org.pk, provider=provider, credential=credential,
-        source=source, source_state=cleaned["source_state"], source_name=source_name[:200],
-        method=method, result=result, verified_at=cleaned["verified_at"],
-        details=details or "", reference=reference[:300], data=data or {},
-        supersedes=supersedes, correction_reason=correction_reason, request=request,
+        id=uuid.uuid4(),
+        organization_id=org.pk,
+        provider=provider,
+        credential=credential,
+        source=source,
+        source_state=cleaned["source_state"],
+        source_name=source_name[:200],
+        method=method,
+        result=result,
+        verified_at=cleaned["verified_at"],
+        details=details or "",
+        reference=reference[:300],
+        data=data or {},
+        supersedes=supersedes,
+        correction_reason=correction_reason,
+        request=request,
         **_verifier(actor),
     )
     evidence = _store_evidence(org, verification, evidence_files)
@@ -174,7 +204,8 @@ def verification_record(
             audit_record(
                 org=org,
                 actor=actor if isinstance(actor, Actor) else audit_actor(actor),
-                action="verifications.verification.corrected" if supersedes
+                action="verifications.verification.corrected"
+                if supersedes
                 else "verifications.verification.recorded",
                 target=verification,
                 source=source,
@@ -214,24 +245,36 @@ def verification_correct(
     """A correction: a new record, copied from the old with `changes`, that supersedes it."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why the record is being corrected.",
-                           details={"reason": "Say why the record is being corrected."})
+        raise InvalidInput(
+            "Say why the record is being corrected.",
+            details={"reason": "Say why the record is being corrected."},
+        )
     with transaction.atomic():
         current = Verification.objects.select_for_update().get(pk=verification.pk)
         if Verification.objects.filter(supersedes=current).exists():
             raise Conflict("That verification was already corrected; correct the newest record.")
         fields = {
-            "provider": current.provider, "credential": current.credential,
-            "source": current.source, "source_state": current.source_state,
-            "source_name": current.source_name, "method": current.method,
-            "result": current.result, "verified_at": current.verified_at,
-            "details": current.details, "reference": current.reference, "data": current.data,
+            "provider": current.provider,
+            "credential": current.credential,
+            "source": current.source,
+            "source_state": current.source_state,
+            "source_name": current.source_name,
+            "method": current.method,
+            "result": current.result,
+            "verified_at": current.verified_at,
+            "details": current.details,
+            "reference": current.reference,
+            "data": current.data,
         }
         unknown = set(changes) - set(fields)
         if unknown:
             raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.")
         fields.update({k: v for k, v in changes.items() if v is not None})
         return verification_record(
-            org=org, actor=actor, supersedes=current, correction_reason=reason,
-            evidence_files=evidence_files, **fields,
+            org=org,
+            actor=actor,
+            supersedes=current,
+            correction_reason=reason,
+            evidence_files=evidence_files,
+            **fields,
         )

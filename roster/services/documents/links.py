@@ -30,6 +30,7 @@ from roster.services.documents.files import (
     document_audit_data,
     store_file,
 )
+from verifications.services.hooks import document_received
 
 UPLOAD_LINK_SALT = "credex.roster.upload_link"
 # Requests (page views and uploads) one link may make per hour before it is told to wait.
@@ -389,6 +390,7 @@ def upload_link_upload(*, org, link: UploadLink, kind: str, file, filename: str 
                 data=document_audit_data(document, sniffed, "upload_link")
                 | {"upload_link": str(link.pk)},
             )
+            document_received(org=org, document=document)
     except BaseException:
         discard_file(document)
         raise
