@@ -1,0 +1,1 @@
+"""Celery tasks of the verifications app, one module per area."""

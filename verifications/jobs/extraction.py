@@ -1,0 +1,3 @@
+"""Celery tasks: extraction (stub)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Celery tasks: packages (stub)."""
+
+__all__: list = []

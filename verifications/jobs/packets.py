@@ -1,0 +1,3 @@
+"""Celery tasks: packets (stub)."""
+
+__all__: list = []
