@@ -25,6 +25,7 @@ from roster.services import committee as svc
 from roster.services.providers import add_months, credential_create
 from roster.services.requirements import requirement_set_for_type
 from tests.factories import make_provider
+from verifications.services.records import verification_record
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -67,12 +68,39 @@ def add_credential(tenant, provider, kind, *, expiry=None, **extra):
         )
 
 
+def verify(tenant, provider, credential, *, days_ago=90, result="verified"):
+    """A primary-source verification of the credential, `days_ago` days ago."""
+    source = {"state_license": "state_board", "malpractice": "malpractice_carrier"}.get(
+        credential.kind, credential.kind
+    )
+    with tenant_context(tenant.org):
+        return verification_record(
+            org=tenant.org,
+            actor=coordinator(tenant),
+            provider=provider,
+            credential=credential,
+            source=source,
+            method="web",
+            result=result,
+            verified_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+
+def verify_before(tenant, provider, day: date):
+    """Verify every credential of the provider ten days before `day` (a past decision)."""
+    with tenant_context(tenant.org):
+        credentials = list(provider.credentials.all())
+    for credential in credentials:
+        verify(tenant, provider, credential, days_ago=(TODAY() - day).days + 10)
+
+
 def ready_provider(tenant, seed=1, **fields):
-    """A provider whose file meets the requirements (set up here too)."""
+    """A provider whose file meets the requirements (set up here too), each required
+    credential verified at its primary source 90 days ago (inside the 120-day window)."""
     require_license_and_malpractice(tenant)
     provider = make_provider(tenant.org, seed=seed, **fields)
-    add_credential(tenant, provider, "state_license")
-    add_credential(tenant, provider, "malpractice")
+    for kind in ("state_license", "malpractice"):
+        verify(tenant, provider, add_credential(tenant, provider, kind))
     return provider
 
 
@@ -142,12 +170,53 @@ def test_missing_and_expired_required_credentials_are_each_named(tenant_a):
     assert result.required == ["State license", "Malpractice insurance"]
 
 
+def test_a_required_credential_without_a_primary_source_verification_is_not_ready(tenant_a):
+    require_license_and_malpractice(tenant_a)
+    provider = make_provider(tenant_a.org, seed=71)
+    license_ = add_credential(tenant_a, provider, "state_license")
+    malpractice = add_credential(tenant_a, provider, "malpractice")
+    verify(tenant_a, provider, malpractice)
+    result = readiness(tenant_a, provider)
+    assert not result.ready
+    (reason,) = [r for r in result.reasons if "primary-source" in r]
+    assert reason.startswith("State license CA")
+    verify(tenant_a, provider, license_)
+    assert readiness(tenant_a, provider).ready
+
+
+def test_a_verification_older_than_the_window_or_not_verified_does_not_count(tenant_a):
+    require_license_and_malpractice(tenant_a)
+    provider = make_provider(tenant_a.org, seed=72)
+    license_ = add_credential(tenant_a, provider, "state_license")
+    verify(tenant_a, provider, add_credential(tenant_a, provider, "malpractice"))
+    verify(tenant_a, provider, license_, days_ago=121)
+    verify(tenant_a, provider, license_, days_ago=5, result="discrepancy")
+    assert not readiness(tenant_a, provider).ready
+    verify(tenant_a, provider, license_, days_ago=120)  # the window's first day still counts
+    assert readiness(tenant_a, provider).ready
+
+
+def test_an_approval_is_refused_when_a_verification_falls_outside_the_window_of_its_date(
+    tenant_a,
+):
+    provider = ready_provider(tenant_a, seed=73)  # verified 90 days ago
+    review = mark_ready(tenant_a, provider)
+    with pytest.raises(Conflict) as refused:
+        decide(tenant_a, review, decision_date=TODAY() - timedelta(days=91))  # before it
+    assert refused.value.code == "verification_outside_window"
+    assert len(refused.value.details["verifications"]) == 2
+    assert fresh(tenant_a, review).decision == ""
+    # A deferral rests on nothing verified; an approval inside the window goes through.
+    decide(tenant_a, review, decision_date=TODAY() - timedelta(days=30))
+    assert fresh(tenant_a, review).decision == "approved"
+
+
 def test_marking_a_file_that_is_not_ready_is_refused_with_the_reasons_and_writes_nothing(
     tenant_a,
 ):
     require_license_and_malpractice(tenant_a)
     provider = make_provider(tenant_a.org, seed=3)
-    add_credential(tenant_a, provider, "state_license")
+    verify(tenant_a, provider, add_credential(tenant_a, provider, "state_license"))
     before = actions(tenant_a)
 
     with pytest.raises(Conflict) as refused:
@@ -168,7 +237,7 @@ def test_a_required_document_missing_blocks_the_file_too(tenant_a):
             required={"state_license": True},
         )
     provider = make_provider(tenant_a.org, seed=4)
-    add_credential(tenant_a, provider, "state_license")
+    verify(tenant_a, provider, add_credential(tenant_a, provider, "state_license"))
     assert readiness(tenant_a, provider).reasons == ["State license: no document on file."]
 
 
@@ -245,6 +314,7 @@ def test_a_24_month_organization_gets_the_next_due_date_24_months_after_the_deci
     tenant_a.org.refresh_from_db()
     provider = ready_provider(tenant_a, seed=11)
     review = mark_ready(tenant_a, provider)
+    verify_before(tenant_a, provider, date(2024, 2, 29))
     decide(tenant_a, review, "approved", date(2024, 2, 29))
     provider = fresh(tenant_a, provider)
     assert provider.recredentialing_due_date == date(2026, 2, 28)  # no 29 Feb in 2026
@@ -255,6 +325,7 @@ def test_a_recredentialing_approval_keeps_the_initial_date_and_moves_the_cycle(t
     provider = ready_provider(tenant_a, seed=12, initial_credentialing_date=first_approval)
     review = mark_ready(tenant_a, provider)
     assert review.cycle == "recredentialing"
+    verify_before(tenant_a, provider, date(2026, 5, 1))
 
     decide(
         tenant_a,

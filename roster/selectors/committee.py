@@ -20,6 +20,7 @@ from roster.models import (
     Provider,
 )
 from roster.services.requirements import provider_missing, requirements_for_type
+from verifications.selectors.readiness import psv_gaps
 
 NOTIFY_WITHIN_DAYS = 30  # NCQA: the provider hears the decision within 30 days
 APPROVALS = (CommitteeDecision.APPROVED, CommitteeDecision.APPROVED_WITH_CONDITIONS)
@@ -59,9 +60,9 @@ def provider_readiness(*, org, provider: Provider, today: date | None = None) ->
     The rule is the provider file's own "what is missing" list (roster.services.requirements:
     every required credential on file, not expired, revoked or inactive, with its document
     when one is required, and a license for each practice state), plus: requirements must be
-    set up for the type, the provider must not be flagged excluded, and no other review may
-    be waiting. When the primary-source verification issue lands, "verified" tightens this
-    (each required credential must carry a current verification).
+    set up for the type, the provider must not be flagged excluded, no other review may be
+    waiting, and each required credential of a kind verified at a primary source must carry a
+    current, verified record inside the organization's window (verifications.selectors.readiness).
     """
     today = today or timezone.localdate()
     required = requirements_for_type(org=org, provider_type=provider.provider_type)
@@ -80,6 +81,9 @@ def provider_readiness(*, org, provider: Provider, today: date | None = None) ->
         today=today,
     )
     result.reasons.extend(m.message for m in missing)
+    result.reasons.extend(
+        gap.message for gap in psv_gaps(org=org, provider=provider, kinds=required, as_of=today)
+    )
     if provider.excluded:
         result.reasons.append(
             "Flagged as excluded (OIG/SAM screening): resolve the exclusion before committee."

@@ -147,6 +147,11 @@ def committee_record_decision(
                 f"{locked.decision_date:%d %b %Y}).",
                 code="already_decided",
             )
+        if decision in (
+            CommitteeDecision.APPROVED,
+            CommitteeDecision.APPROVED_WITH_CONDITIONS,
+        ):
+            _refuse_stale_verifications(org, locked, decision_date)
         locked.decision = decision
         locked.decision_date = decision_date
         locked.minutes = minutes
@@ -184,6 +189,24 @@ def committee_record_decision(
         {f.attname: getattr(locked, f.attname) for f in CommitteeReview._meta.concrete_fields}
     )
     return review
+
+
+def _refuse_stale_verifications(org, review: CommitteeReview, decision_date: date) -> None:
+    """NCQA: an approval rests on verifications made within the organization's window before
+    the decision; name each required credential whose record is missing or too old."""
+    from roster.services.requirements import requirements_for_type
+    from verifications.selectors.readiness import psv_gaps
+
+    provider = review.provider
+    required = requirements_for_type(org=org, provider_type=provider.provider_type)
+    gaps = psv_gaps(org=org, provider=provider, kinds=required, as_of=decision_date)
+    if gaps:
+        raise Conflict(
+            "The committee cannot approve on verifications outside the "
+            f"{org.psv_validity_days}-day window: re-verify first.",
+            code="verification_outside_window",
+            details={"verifications": [g.message for g in gaps]},
+        )
 
 
 def _provider_dates(org, provider: Provider, review: CommitteeReview) -> dict[str, date]:
