@@ -19,6 +19,7 @@ class OrganizationOut(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     recredentialing_cycle_months = serializers.IntegerField()
+    psv_validity_days = serializers.IntegerField()
     require_mfa = serializers.BooleanField()
 
 
@@ -67,6 +68,7 @@ class OrganizationSettingsIn(serializers.Serializer):
     recredentialing_cycle_months = serializers.IntegerField(
         required=False, min_value=6, max_value=36
     )
+    psv_validity_days = serializers.IntegerField(required=False, min_value=30, max_value=365)
     require_mfa = serializers.BooleanField(required=False)
 
 

@@ -53,7 +53,7 @@ def organization_create(*, name: str, owner: User, slug: str = "") -> Organizati
     return org
 
 
-SETTINGS_FIELDS = ("name", "recredentialing_cycle_months", "require_mfa")
+SETTINGS_FIELDS = ("name", "recredentialing_cycle_months", "psv_validity_days", "require_mfa")
 
 
 def organization_update_settings(*, org: Organization, actor, **changes) -> Organization:
@@ -70,6 +70,13 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
         if not isinstance(months, int) or not 6 <= months <= 36:
             errors["recredentialing_cycle_months"] = (
                 "Enter a whole number of months from 6 to 36 (NCQA requires at most 36)."
+            )
+    if "psv_validity_days" in changes:
+        days = changes["psv_validity_days"]
+        if not isinstance(days, int) or not 30 <= days <= 365:
+            errors["psv_validity_days"] = (
+                "Enter a whole number of days from 30 to 365 (NCQA allows at most 120 for most "
+                "elements)."
             )
     if errors:
         raise InvalidInput("Some settings are not valid.", details=errors)

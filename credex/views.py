@@ -90,6 +90,7 @@ def organization_settings(request, org_slug):
     form = {
         "name": org.name,
         "recredentialing_cycle_months": org.recredentialing_cycle_months,
+        "psv_validity_days": org.psv_validity_days,
         "require_mfa": org.require_mfa,
     }
     if request.method == "POST":
@@ -98,12 +99,18 @@ def organization_settings(request, org_slug):
         form = {
             "name": request.POST.get("name", ""),
             "recredentialing_cycle_months": request.POST.get("recredentialing_cycle_months", ""),
+            # Absent (an older form or a script): keep the current window.
+            "psv_validity_days": request.POST.get("psv_validity_days", org.psv_validity_days),
             "require_mfa": request.POST.get("require_mfa") == "on",
         }
         try:
             months = int(form["recredentialing_cycle_months"])
         except (TypeError, ValueError):
             errors["recredentialing_cycle_months"] = "Enter a whole number of months from 6 to 36."
+        try:
+            validity = int(form["psv_validity_days"])
+        except (TypeError, ValueError):
+            errors["psv_validity_days"] = "Enter a whole number of days from 30 to 365."
         if not errors:
             try:
                 services.organization_update_settings(
@@ -111,6 +118,7 @@ def organization_settings(request, org_slug):
                     actor=request.membership,
                     name=form["name"].strip(),
                     recredentialing_cycle_months=months,
+                    psv_validity_days=validity,
                     require_mfa=form["require_mfa"],
                 )
             except DomainError as exc:

@@ -615,6 +615,23 @@ def test_an_invalid_recredentialing_cycle_is_a_400_and_nothing_changes(tenant_a,
     assert events_of(tenant_a.org, "org.settings.changed") == []
 
 
+@pytest.mark.parametrize("days", [29, 366, "monthly"])
+def test_an_invalid_verification_window_is_a_400_and_nothing_changes(tenant_a, login, days):
+    body = assert_error(
+        api(login(tenant_a.admin), "PATCH", "organization", {"psv_validity_days": days}),
+        400,
+        "invalid",
+    )
+    assert set(body["details"]) == {"psv_validity_days"}
+    assert org_row(tenant_a.org).psv_validity_days == 120
+
+
+def test_the_api_changes_the_verification_window(tenant_a, login):
+    response = api(login(tenant_a.admin), "PATCH", "organization", {"psv_validity_days": 90})
+    assert response.status_code == 200 and response.json()["psv_validity_days"] == 90
+    assert org_row(tenant_a.org).psv_validity_days == 90
+
+
 def test_an_unchanged_setting_records_no_event(tenant_a, login):
     current = org_row(tenant_a.org).recredentialing_cycle_months
     response = api(

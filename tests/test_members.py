@@ -242,6 +242,25 @@ def test_settings_change_is_audited_and_validated(tenant_a, login):
     assert event.data["changes"]["recredentialing_cycle_months"] == {"from": 36, "to": 24}
 
 
+def test_the_verification_validity_window_is_a_setting_from_30_to_365_days(tenant_a, login):
+    client = login(tenant_a.admin)
+    url = f"/o/{tenant_a.org.slug}/settings/"
+    form = {"name": "Acme Health", "recredentialing_cycle_months": "36"}
+    assert 'name="psv_validity_days" ' in client.get(url).content.decode()
+    for bad in ("29", "366", "soon"):
+        response = client.post(url, form | {"psv_validity_days": bad})
+        assert response.status_code == 400
+        assert "365" in response.context["errors"]["psv_validity_days"]
+    tenant_a.org.refresh_from_db()
+    assert tenant_a.org.psv_validity_days == 120
+    assert client.post(url, form | {"psv_validity_days": "90"}).status_code == 302
+    tenant_a.org.refresh_from_db()
+    assert tenant_a.org.psv_validity_days == 90
+    with tenant_context(tenant_a.org):
+        event = AuditEvent.objects.get(organization=tenant_a.org, action="org.settings.changed")
+    assert event.data["changes"] == {"psv_validity_days": {"from": 120, "to": 90}}
+
+
 def test_auditor_cannot_change_settings(tenant_a, login):
     response = login(tenant_a.auditor).post(
         f"/o/{tenant_a.org.slug}/settings/",
