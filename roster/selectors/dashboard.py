@@ -158,14 +158,13 @@ def _caqh(org, today: date, counts: dict) -> dict:
     return block
 
 
-def _psv(org, counts: dict) -> dict:
-    """Until verifications land: applicants are the providers awaiting verification."""
-    top = list(
-        Provider.objects.filter(organization=org, status=ProviderStatus.APPLICANT).order_by(
-            "created_at", "id"
-        )[:TOP]
-    )
-    return {"applicants": counts["applicants"], "top": top}
+def _psv(org, counts: dict, today: date) -> dict:
+    """The PSV queue: its size, overdue written requests and the five most urgent elements."""
+    from verifications.selectors.queue import dashboard_block
+
+    block = dashboard_block(org=org, today=today, top=TOP)
+    block["applicants"] = counts["applicants"]
+    return block
 
 
 def _enrollments(org, today: date) -> dict:
@@ -341,10 +340,16 @@ def _start_here(org, d: Dashboard) -> list[dict]:
             _inbox_url(org, kind=InboxKind.CAQH),
         ),
         (
-            d.psv["applicants"],
-            f"Verify {_n(d.psv['applicants'], 'applicant')}",
-            "Primary-source verification before committee.",
-            reverse("providers", kwargs=slug) + "?status=applicant",
+            d.psv["overdue"],
+            f"Chase {_n(d.psv['overdue'], 'overdue verification request')}",
+            "A board or institution has not answered by the due date.",
+            reverse("psv_queue", kwargs=slug) + "?status=overdue",
+        ),
+        (
+            d.psv["count"],
+            f"Verify {_n(d.psv['count'], 'credential or check', 'credentials and checks')}",
+            "Primary-source verification before committee, most urgent first.",
+            reverse("psv_queue", kwargs=slug),
         ),
     ]
     picks = [(n, title, detail, url) for n, title, detail, url in candidates if n]
@@ -360,7 +365,7 @@ def dashboard_summary(*, org, membership=None, today: date | None = None) -> Das
     d.expiring = _expiring(org, today)
     d.recred = _recred(org, today, counts)
     d.caqh = _caqh(org, today, counts)
-    d.psv = _psv(org, counts)
+    d.psv = _psv(org, counts, today)
     d.enrollments = _enrollments(org, today)
     d.screening = _screening(org)
     d.documents = _documents(org, timezone.now())

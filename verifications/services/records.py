@@ -112,21 +112,29 @@ def _clean(
 
 
 def _store_evidence(org, verification: Verification, files) -> list[VerificationEvidence]:
-    stored = []
+    # Read and sniff every file before storing any, so a bad second file leaves no first one
+    # behind on disk.
+    checked = []
     for upload in files or ():
         data = read_limited(upload)
-        sniffed = sniff(data)  # PDF, PNG or JPEG only, from the bytes
-        evidence = VerificationEvidence(
-            id=uuid.uuid4(),
-            organization_id=org.pk,
-            verification=verification,
-            original_name=clean_filename(getattr(upload, "name", "") or "evidence"),
-            content_type=sniffed.content_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-        evidence.file.save("evidence", ContentFile(data), save=False)
-        stored.append(evidence)
+        checked.append((upload, data, sniff(data)))  # PDF, PNG or JPEG only, from the bytes
+    stored = []
+    try:
+        for upload, data, sniffed in checked:
+            evidence = VerificationEvidence(
+                id=uuid.uuid4(),
+                organization_id=org.pk,
+                verification=verification,
+                original_name=clean_filename(getattr(upload, "name", "") or "evidence"),
+                content_type=sniffed.content_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            evidence.file.save("evidence", ContentFile(data), save=False)
+            stored.append(evidence)
+    except BaseException:
+        _discard(stored)
+        raise
     return stored
 
 
@@ -194,6 +202,11 @@ def verification_record(
     evidence = _store_evidence(org, verification, evidence_files)
     try:
         with transaction.atomic():
+            if request is None and supersedes is None:
+                # Recording a verification answers the element's open queue request, whatever
+                # page or API call it came from.
+                request = _open_request(org, provider, credential, source)
+                verification.request = request
             verification.save(force_insert=True)
             for item in evidence:
                 item.save(force_insert=True)
@@ -218,6 +231,22 @@ def verification_record(
         _discard(evidence)
         raise
     return verification
+
+
+def _open_request(org, provider, credential, source) -> VerificationRequest | None:
+    from verifications.models import OPEN_REQUEST_STATUSES
+
+    return (
+        VerificationRequest.objects.select_for_update()
+        .filter(
+            organization=org,
+            provider=provider,
+            credential=credential,
+            source=source,
+            status__in=OPEN_REQUEST_STATUSES,
+        )
+        .first()
+    )
 
 
 def _audit_data(verification: Verification, evidence) -> dict:
@@ -250,7 +279,10 @@ def verification_correct(
             details={"reason": "Say why the record is being corrected."},
         )
     with transaction.atomic():
-        current = Verification.objects.select_for_update().get(pk=verification.pk)
+        # No row lock: the application role has no UPDATE grant on the log, so FOR UPDATE is
+        # refused. The one-to-one `supersedes` key is the guard: of two concurrent corrections
+        # the second insert fails and verification_record answers Conflict.
+        current = Verification.objects.get(organization=org, pk=verification.pk)
         if Verification.objects.filter(supersedes=current).exists():
             raise Conflict("That verification was already corrected; correct the newest record.")
         fields = {
