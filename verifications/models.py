@@ -340,6 +340,13 @@ class ExtractionSuggestion(TenantModel):
         indexes = [
             models.Index(fields=["organization", "status"], name="extraction_org_status_idx")
         ]
+        constraints = [
+            # A task retry or a second worker never makes a second suggestion.
+            models.UniqueConstraint(
+                fields=["organization", "document", "extractor"],
+                name="extraction_one_per_extractor",
+            )
+        ]
 
 
 # --- credential packages and payer shares ------------------------------------------------

@@ -1,0 +1,63 @@
+"""Extraction review in a real browser: the worklist, the review page beside the credential,
+and an approval that changes the credential (screenshots at desktop and narrow widths)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+
+from tests.test_browser import live_url, page  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+SHOTS = os.environ.get("CREDEX_SCREENSHOTS", "/tmp/credex-screenshots")
+
+
+@pytest.fixture
+def reviewed(committed_tenant):
+    from tests.test_extraction_web import _suggestion_for
+
+    provider, credential, suggestion = _suggestion_for(committed_tenant, seed=95)
+    return committed_tenant, provider, credential, suggestion
+
+
+def test_a_coordinator_reviews_and_approves_an_extraction_in_the_browser(reviewed, live_url, page):  # noqa: F811
+    from credex.tenancy import tenant_context
+    from roster.models import Credential
+    from tests.conftest import PASSWORD
+
+    tenant, provider, credential, suggestion = reviewed
+    os.makedirs(SHOTS, exist_ok=True)
+    page.goto(f"{live_url}/accounts/login/")
+    page.get_by_label("Email").fill(tenant.coordinator.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/o/{tenant.org.slug}/")
+
+    page.goto(f"{live_url}/o/{tenant.org.slug}/extractions/")
+    assert "1 differs" in page.locator(".ext-table").inner_text()
+    page.screenshot(path=f"{SHOTS}/extraction-worklist.png", full_page=True)
+
+    page.get_by_role("link", name=f"Review License for {provider.full_name}").click()
+    page.wait_for_url(f"**/extractions/{suggestion.pk}/**")
+    row = page.locator("tr.ext-differs")
+    assert "differs" in row.inner_text() and "2027-01-31" in row.inner_text()
+    page.screenshot(path=f"{SHOTS}/extraction-review.png", full_page=True)
+    page.set_viewport_size({"width": 600, "height": 900})
+    page.screenshot(path=f"{SHOTS}/extraction-review-narrow.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(f"**/o/{tenant.org.slug}/extractions/**")
+    assert "approved and applied" in page.content()
+    page.screenshot(path=f"{SHOTS}/extraction-after-approve.png", full_page=True)
+
+    def expiry():  # the ORM refuses a thread running Playwright's event loop
+        with tenant_context(tenant.org):
+            return Credential.objects.get(pk=credential.pk).expiry_date
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(expiry).result() == date(2027, 1, 31)
