@@ -1,11 +1,266 @@
-"""Stub: credential packages (filled in by the packages work)."""
+"""Credential package pages (under /o/<slug>/packages/): the package list, a package with its
+build progress, download and payer shares, the build button's endpoint, and payer contacts.
 
-from django.http import HttpResponse
-from django.urls import path
+Reading packages (and downloading them) needs roster.view, so auditors can; building,
+sharing, revoking and editing contacts need roster.change.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credex import capabilities as cap
+from credex.capabilities import has_capability
+from credex.errors import DomainError
+from credex.views import capability_required
+from roster.selectors.providers import provider_get
+from verifications.models import PackageStatus
+from verifications.selectors import packages as selectors
+from verifications.services import packages as services
+from verifications.services import shares as share_services
+
+PAGE_SIZE = 50
 
 
+def _can_change(request) -> bool:
+    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
+
+
+def _vary(response):
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _errors(exc: DomainError) -> dict:
+    return {**exc.details, "__all__": exc.message}
+
+
+# --- the list -------------------------------------------------------------------------------
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
 def packages(request, org_slug):
-    return HttpResponse("Packages")
+    org = request.org
+    status = request.GET.get("status", "")
+    status = status if status in PackageStatus.values else ""
+    q = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.package_list(org=org, status=status, q=q), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    counts = selectors.package_status_counts(org=org)
+    # A build runs in one transaction, so "building" is only ever seen live (in the cache);
+    # its tab shows only if a row somehow has it.
+    tabs = [("", "All", counts["all"])] + [
+        (value, label, counts[value])
+        for value, label in PackageStatus.choices
+        if value != PackageStatus.BUILDING or counts[value]
+    ]
+    query = {k: v for k, v in (("status", status), ("q", q)) if v}
+    context = {
+        "page": page,
+        "counts": counts,
+        "tabs": tabs,
+        "filters": {"status": status, "q": q},
+        "query": query,
+        "can_change": _can_change(request),
+    }
+    template = "verifications/packages/list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return _vary(render(request, template, context))
 
 
-urlpatterns = [path("", packages, name="packages")]
+# --- one package ----------------------------------------------------------------------------
+def _detail_context(request, package, **extra) -> dict:
+    org = request.org
+    return {
+        "package": package,
+        "provider": package.provider,
+        "progress": selectors.package_progress(package),
+        "shares": selectors.shares_for_package(org=org, package=package),
+        "payers": [p for p in selectors.payers_with_contacts(org=org) if p.contact_list],
+        "can_change": _can_change(request),
+        "max_days": settings.PACKAGE_SHARE_MAX_AGE_DAYS,
+        "form": {"days": settings.PACKAGE_SHARE_MAX_AGE_DAYS},
+        "errors": {},
+        **extra,
+    }
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def package_detail(request, org_slug, package_id):
+    package = selectors.package_get(org=request.org, package_id=package_id)
+    return _vary(
+        render(request, "verifications/packages/detail.html", _detail_context(request, package))
+    )
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def package_progress(request, org_slug, package_id):
+    """The progress fragment (htmx polls it every second while the build is open)."""
+    package = selectors.package_get(org=request.org, package_id=package_id)
+    context = {"package": package, "progress": selectors.package_progress(package)}
+    response = render(request, "verifications/packages/_progress.html", context)
+    response["Cache-Control"] = "no-store"
+    return _vary(response)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def package_build(request, org_slug, provider_id):
+    org = request.org
+    provider = provider_get(org=org, provider_id=provider_id)
+    package = services.package_request(org=org, actor=request.membership, provider=provider)
+    if request.htmx:
+        from verifications.templatetags.package_ui import provider_block_context
+
+        context = provider_block_context(request, provider)
+        return render(request, "verifications/packages/_provider_block.html", context)
+    messages.success(request, f"Building the package for {provider.full_name}.")
+    return redirect("package_detail", org_slug=org.slug, package_id=package.pk)
+
+
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def package_download(request, org_slug, package_id):
+    package = selectors.package_get(org=request.org, package_id=package_id)
+    try:
+        opened = services.package_download(
+            org=request.org, actor=request.membership, package=package
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("package_detail", org_slug=request.org.slug, package_id=package.pk)
+    return stream_package(package, opened)
+
+
+def stream_package(package, opened) -> FileResponse:
+    """The stored PDF as a download, never cached or sniffed."""
+    name = f"credential-package-{package.provider.last_name.lower()}-{package.pk.hex[:8]}.pdf"
+    response = FileResponse(
+        opened, as_attachment=True, filename=name, content_type="application/pdf"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    if not response.has_header("Content-Length"):
+        response["Content-Length"] = str(package.size)
+    return response
+
+
+# --- shares ---------------------------------------------------------------------------------
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def package_share(request, org_slug, package_id):
+    org = request.org
+    package = selectors.package_get(org=org, package_id=package_id)
+    form = {
+        "contact": request.POST.get("contact", ""),
+        "email": request.POST.get("email", "").strip(),
+        "days": request.POST.get("days", "").strip(),
+        "message": request.POST.get("message", ""),
+    }
+    try:
+        contact = (
+            selectors.contact_get(org=org, contact_id=form["contact"]) if form["contact"] else None
+        )
+        try:
+            days = int(form["days"]) if form["days"] else None
+        except ValueError:
+            days = -1  # reported as out of range by the service
+        share = share_services.share_create(
+            org=org,
+            actor=request.membership,
+            package=package,
+            contact=contact,
+            email="" if contact else form["email"],
+            days=days,
+            message=form["message"],
+        )
+    except DomainError as exc:
+        context = _detail_context(request, package, form=form, errors=_errors(exc))
+        return render(request, "verifications/packages/detail.html", context, status=exc.status)
+    messages.success(request, f"Link sent to {share.email}.")
+    return redirect("package_detail", org_slug=org.slug, package_id=package.pk)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def package_share_revoke(request, org_slug, share_id):
+    org = request.org
+    share = selectors.share_get(org=org, share_id=share_id)
+    share_services.share_revoke(org=org, actor=request.membership, share=share)
+    messages.success(request, f"The link sent to {share.email} no longer works.")
+    return redirect("package_detail", org_slug=org.slug, package_id=share.package_id)
+
+
+# --- payer contacts -------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.VIEW_ROSTER)
+def payer_contacts(request, org_slug):
+    org = request.org
+    form, errors, status = {}, {}, 200
+    if request.method == "POST":
+        if not _can_change(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = {k: request.POST.get(k, "") for k in ("payer", "name", "email", "title", "phone")}
+        try:
+            payer = selectors.payer_get(org=org, payer_id=form["payer"])
+            contact = services.payer_contact_add(
+                org=org,
+                actor=request.membership,
+                payer=payer,
+                name=form["name"],
+                email=form["email"],
+                title=form["title"],
+                phone=form["phone"],
+            )
+        except DomainError as exc:
+            errors, status = _errors(exc), exc.status
+            if exc.status == 404:
+                errors, status = {"payer": "Choose a payer.", "__all__": "Choose a payer."}, 400
+        else:
+            messages.success(request, f"{contact.name} added to {payer.name}.")
+            return redirect("payer_contacts", org_slug=org.slug)
+    payers = selectors.payers_with_contacts(org=org)
+    context = {
+        "payers": payers,
+        "contact_count": sum(len(p.contact_list) for p in payers),
+        "form": form,
+        "errors": errors,
+        "can_change": _can_change(request),
+    }
+    return render(request, "verifications/packages/contacts.html", context, status=status)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def payer_contact_remove(request, org_slug, contact_id):
+    org = request.org
+    contact = selectors.contact_get(org=org, contact_id=contact_id)
+    services.payer_contact_remove(org=org, actor=request.membership, contact=contact)
+    messages.success(request, f"{contact.name} removed from {contact.payer.name}.")
+    return redirect(reverse("payer_contacts", kwargs={"org_slug": org.slug}))
+
+
+urlpatterns = [
+    path("", packages, name="packages"),
+    path("contacts/", payer_contacts, name="payer_contacts"),
+    path("contacts/<uuid:contact_id>/remove", payer_contact_remove, name="payer_contact_remove"),
+    path("build/<uuid:provider_id>", package_build, name="package_build"),
+    path("<uuid:package_id>/", package_detail, name="package_detail"),
+    path("<uuid:package_id>/progress", package_progress, name="package_progress"),
+    path("<uuid:package_id>/download", package_download, name="package_download"),
+    path("<uuid:package_id>/share", package_share, name="package_share"),
+    path("shares/<uuid:share_id>/revoke", package_share_revoke, name="package_share_revoke"),
+]

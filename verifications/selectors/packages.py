@@ -1,0 +1,342 @@
+"""Reads for credential packages: what goes into a package, the package list and detail,
+build progress, payer shares and payer contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from credex.services import get_or_404
+from roster.models import (
+    CommitteeReview,
+    Credential,
+    CredentialKind,
+    CredentialStatus,
+    Document,
+    DocumentStatus,
+    Payer,
+    Provider,
+)
+from verifications.models import (
+    CredentialPackage,
+    PackageShare,
+    PackageStatus,
+    PayerContact,
+    VerificationSource,
+)
+from verifications.selectors.records import provider_verifications, valid_verifications
+
+# Documents a payer expects in the package, in the order they are attached.
+PACKAGE_DOCUMENT_KINDS = (
+    "license",
+    "dea",
+    "cds",
+    "board_cert",
+    "malpractice",
+    "cv",
+    "diploma",
+    "attestation",
+    "life_support",
+)
+# Credential kinds whose every current record needs a primary-source verification.
+VERIFIED_KINDS = (
+    CredentialKind.STATE_LICENSE,
+    CredentialKind.DEA,
+    CredentialKind.CDS,
+    CredentialKind.BOARD_CERT,
+    CredentialKind.MALPRACTICE,
+)
+# Checks made per provider (the screening issue records them automatically).
+PROVIDER_CHECKS = (VerificationSource.NPPES, VerificationSource.OIG, VerificationSource.SAM)
+
+
+def progress_key(package_id) -> str:
+    return f"credex.verifications.package.progress:{package_id}"
+
+
+@dataclass
+class PackageContent:
+    """Everything the front matter shows, read in the organization's scope."""
+
+    org: object
+    provider: Provider
+    type_name: str
+    specialties: list[str]
+    credentials: list[Credential]
+    verifications: list
+    screening: list[dict]
+    nppes: object
+    review: CommitteeReview | None
+    documents: list[Document]
+    missing: list[dict] = field(default_factory=list)
+    generated_at: object = None
+
+
+def _credential_label(c: Credential) -> str:
+    label = c.get_kind_display()
+    if c.state:
+        label += f" ({c.state})"
+    if c.number:
+        label += f" {c.number}"
+    return label
+
+
+def _missing_verifications(*, org, provider, credentials, today: date) -> list[dict]:
+    valid = list(valid_verifications(org=org, decision_date=today).filter(provider=provider))
+    by_credential = {v.credential_id for v in valid if v.credential_id}
+    by_source = {v.source for v in valid if not v.credential_id}
+    missing = []
+    for c in credentials:
+        if c.kind not in VERIFIED_KINDS or c.status == CredentialStatus.INACTIVE:
+            continue
+        if c.pk not in by_credential:
+            missing.append(
+                {
+                    "category": "verification",
+                    "message": f"{_credential_label(c)}: no primary-source verification within "
+                    f"the last {org.psv_validity_days} days.",
+                }
+            )
+    for source in PROVIDER_CHECKS:
+        if source not in by_source:
+            missing.append(
+                {
+                    "category": "verification",
+                    "message": f"{VerificationSource(source).label}: no check within the last "
+                    f"{org.psv_validity_days} days.",
+                }
+            )
+    return missing
+
+
+def _screening(org, provider) -> tuple[list[dict], object]:
+    from screening.nppes.models import NppesCheck
+    from screening.selectors import provider_screening_history
+
+    history = provider_screening_history(org, provider, limit=4)
+    rows = []
+    for status in history["latest"]:
+        rows.append(
+            {
+                "label": status.label,
+                "checked_at": status.checked_at,
+                "version": str(status.version) if status.version else "",
+                "outcome": status.outcome,
+                "matches": status.matches,
+            }
+        )
+    nppes = NppesCheck.objects.filter(organization=org, provider=provider).first()
+    return rows, nppes
+
+
+def package_content(*, org, provider: Provider, today: date | None = None) -> PackageContent:
+    """Read everything a package of this provider shows (front matter and documents)."""
+    from roster.selectors.providers import provider_type_choices, taxonomy_names
+    from roster.services.requirements import provider_missing, requirements_for_type
+
+    today = today or timezone.localdate()
+    credentials = list(
+        Credential.objects.filter(organization=org, provider=provider).order_by(
+            "kind", "state", "-expiry_date"
+        )
+    )
+    all_documents = list(Document.objects.filter(organization=org, provider=provider))
+    codes = [c for c in [provider.primary_taxonomy_id, *provider.taxonomy_codes] if c]
+    names = taxonomy_names(codes)
+    specialties = []
+    for code in dict.fromkeys(codes):
+        specialties.append(f"{names.get(code, code)} ({code})")
+    required = requirements_for_type(org=org, provider_type=provider.provider_type)
+    missing = [
+        {"category": "requirement", "message": m.message}
+        for m in provider_missing(
+            provider=provider,
+            required=required,
+            credentials=credentials,
+            documents=all_documents,
+            today=today,
+        )
+    ]
+    missing += _missing_verifications(
+        org=org, provider=provider, credentials=credentials, today=today
+    )
+    order = {kind: i for i, kind in enumerate(PACKAGE_DOCUMENT_KINDS)}
+    documents = sorted(
+        (
+            d
+            for d in all_documents
+            if d.status == DocumentStatus.ACCEPTED and d.kind in PACKAGE_DOCUMENT_KINDS
+        ),
+        key=lambda d: (order[d.kind], d.created_at),
+    )
+    screening, nppes = _screening(org, provider)
+    review = (
+        CommitteeReview.objects.filter(organization=org, provider=provider)
+        .exclude(decision="")
+        .order_by("-decision_date", "-ready_at")
+        .first()
+    ) or CommitteeReview.objects.filter(organization=org, provider=provider).first()
+    return PackageContent(
+        org=org,
+        provider=provider,
+        type_name=dict(provider_type_choices(org=org)).get(
+            provider.provider_type, provider.provider_type
+        ),
+        specialties=specialties,
+        credentials=credentials,
+        verifications=provider_verifications(org=org, provider=provider),
+        screening=screening,
+        nppes=nppes,
+        review=review,
+        documents=documents,
+        missing=missing,
+        generated_at=timezone.now(),
+    )
+
+
+# --- packages -------------------------------------------------------------------------------
+def package_list(*, org, status: str = "", provider_id=None, q: str = "") -> QuerySet:
+    """The organization's packages, newest first, with their share counts."""
+    qs = (
+        CredentialPackage.objects.filter(organization=org)
+        .select_related("provider", "requested_by__user")
+        .annotate(share_count=Count("shares"))
+        .order_by("-created_at")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if provider_id:
+        qs = qs.filter(provider_id=provider_id)
+    if q:
+        qs = qs.filter(
+            Q(provider__last_name__icontains=q)
+            | Q(provider__first_name__icontains=q)
+            | Q(provider__npi__startswith=q)
+        )
+    return qs
+
+
+def package_status_counts(*, org) -> dict[str, int]:
+    """{status: n} over the organization's packages, with "all"."""
+    rows = (
+        CredentialPackage.objects.filter(organization=org)
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(PackageStatus.values, 0)
+    counts.update(dict(rows))
+    counts["all"] = sum(counts[s] for s in PackageStatus.values)
+    return counts
+
+
+def package_get(*, org, package_id) -> CredentialPackage:
+    """One package of the organization, or NotFound (also for another org's id)."""
+    return get_or_404(
+        CredentialPackage.objects.filter(organization=org).select_related(
+            "provider", "requested_by__user"
+        ),
+        pk=package_id,
+    )
+
+
+def packages_for_provider(*, org, provider, limit: int = 5) -> list[CredentialPackage]:
+    """A provider's most recent packages."""
+    return list(
+        CredentialPackage.objects.filter(organization=org, provider=provider)
+        .annotate(share_count=Count("shares"))
+        .order_by("-created_at")[:limit]
+    )
+
+
+@dataclass
+class BuildProgress:
+    status: str
+    phase: str = ""
+    processed: int = 0
+    total: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (PackageStatus.QUEUED, PackageStatus.BUILDING)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 0
+
+
+def package_progress(package: CredentialPackage) -> BuildProgress:
+    """Live progress: the worker publishes it in the cache (the row commits at the end)."""
+    if package.status in (PackageStatus.QUEUED, PackageStatus.BUILDING):
+        live = cache.get(progress_key(package.pk))
+        if live:
+            return BuildProgress(
+                status=PackageStatus.BUILDING,
+                phase=live.get("phase", ""),
+                processed=live.get("processed", 0),
+                total=live.get("total", 0),
+            )
+        return BuildProgress(status=package.status, phase="waiting for a worker")
+    return BuildProgress(status=package.status)
+
+
+# --- shares --------------------------------------------------------------------------------
+def share_state(share: PackageShare) -> str:
+    """active, expired or revoked."""
+    if share.revoked_at:
+        return "revoked"
+    if share.expires_at <= timezone.now():
+        return "expired"
+    return "active"
+
+
+def shares_for_package(*, org, package) -> list[PackageShare]:
+    """A package's shares, newest first, each with its state."""
+    shares = list(
+        PackageShare.objects.filter(organization=org, package=package).select_related(
+            "contact__payer", "created_by__user"
+        )
+    )
+    for s in shares:
+        s.state = share_state(s)
+    return shares
+
+
+def share_get(*, org, share_id) -> PackageShare:
+    """One share of the organization, or NotFound."""
+    return get_or_404(
+        PackageShare.objects.filter(organization=org).select_related("package", "contact"),
+        pk=share_id,
+    )
+
+
+# --- payer contacts --------------------------------------------------------------------------
+def payer_get(*, org, payer_id) -> Payer:
+    """One payer of the organization, or NotFound."""
+    return get_or_404(Payer.objects.filter(organization=org), pk=payer_id)
+
+
+def contacts_for_payer(*, org, payer) -> QuerySet[PayerContact]:
+    """A payer's contacts, by name."""
+    return PayerContact.objects.filter(organization=org, payer=payer).order_by("name")
+
+
+def contact_get(*, org, contact_id) -> PayerContact:
+    """One payer contact of the organization, or NotFound."""
+    return get_or_404(
+        PayerContact.objects.filter(organization=org).select_related("payer"), pk=contact_id
+    )
+
+
+def payers_with_contacts(*, org) -> list[Payer]:
+    """Every payer of the organization with its contacts (`contact_list`), by name."""
+    payers = list(Payer.objects.filter(organization=org).order_by("name"))
+    contacts: dict = {}
+    for c in PayerContact.objects.filter(organization=org).order_by("name"):
+        contacts.setdefault(c.payer_id, []).append(c)
+    for p in payers:
+        p.contact_list = contacts.get(p.pk, [])
+    return payers
