@@ -9,4 +9,5 @@ urlpatterns = [
     path("imports/", include("roster.views.imports")),
     path("enrollments/", include("roster.views.enrollment")),
     path("committee/", include("roster.views.committee")),
+    path("caqh/", include("roster.views.caqh")),
 ]

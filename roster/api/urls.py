@@ -124,3 +124,14 @@ urlpatterns += [
         name="api_committee_notified",
     ),
 ]
+
+# --- CAQH ProView export (packets area) ---
+from roster.api import caqh as _caqh  # noqa: E402
+
+urlpatterns += [
+    path(
+        "providers/<uuid:provider_id>/caqh",
+        _caqh.ProviderCaqhView.as_view(),
+        name="api_provider_caqh",
+    ),
+]

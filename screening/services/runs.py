@@ -52,6 +52,7 @@ from screening.models import (
     Source,
 )
 from screening.normalize import provider_name_keys
+from verifications.services.automatic import screening_verifications_after_run
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +282,12 @@ def _execute(org, run: ScreeningRun) -> ScreeningRun:
     hit_rows = _write_hits(org, run, providers, versions, matches, now)
     ended = _surface_ended_exclusions(org, run, versions, now)
     outcomes = _write_results(org, run, providers, versions, matches, hit_rows, now)
+    # The PSV log: one record per provider per list, in bulk; a large run's after it commits.
+    recorded = screening_verifications_after_run(
+        org=org, run=run, versions=versions, label=SYSTEM_ACTOR.label, now=now
+    )
+    for source, count in recorded.items():
+        outcomes[source]["verifications_recorded"] = count
     counts = _counts(hit_rows, outcomes, providers, ended)
     run.counts = counts
     run.providers_processed = len(providers)

@@ -9,7 +9,10 @@ from verifications.models import RequestStatus
 
 
 def request_completed(*, org, request, verification) -> None:
-    """Mark the request that a new verification answers as completed."""
+    """Mark the request that a new verification answers as completed (and its packet step)."""
+    from verifications.services.packets import packet_request_completed
+
     request.status = RequestStatus.COMPLETED
     request.completed_at = timezone.now()
     request.save(update_fields=["status", "completed_at"])
+    packet_request_completed(org=org, request=request, verification=verification)

@@ -52,6 +52,7 @@ from screening.nppes.services.common import (
     next_nightly_run,
     request_summary,
 )
+from verifications.services.automatic import nppes_verifications_record
 
 
 @dataclass
@@ -243,7 +244,7 @@ def _write_mismatches(org, evaluated: list[Evaluated], now: datetime) -> tuple[i
     return opened, resolved
 
 
-def _audit_event(e: Evaluated, run: NppesRun) -> dict:
+def _audit_event(e: Evaluated, run: NppesRun, verification_id=None) -> dict:
     return {
         "action": "nppes.checked",
         "target": e.provider,
@@ -254,6 +255,7 @@ def _audit_event(e: Evaluated, run: NppesRun) -> dict:
             "outcome": str(e.outcome),
             "differences": [d.field for d in e.differences],
             "result": e.result.summary(),
+            "verification": str(verification_id or ""),  # its PSV record
         },
     }
 
@@ -271,7 +273,14 @@ def record_results(
             _write_checks(_check_rows(org, chunk, now))
             o, r = _write_mismatches(org, chunk, now)
             opened, resolved = opened + o, resolved + r
-            audit_record_many(org=org, actor=actor, events=[_audit_event(e, run) for e in chunk])
+            records = nppes_verifications_record(
+                org=org, run=run, evaluated=chunk, label=actor.label, now=now
+            )
+            audit_record_many(
+                org=org,
+                actor=actor,
+                events=[_audit_event(e, run, records.get(e.provider.pk)) for e in chunk],
+            )
         for e in chunk:
             counts[e.outcome] += 1
     counts.update(
