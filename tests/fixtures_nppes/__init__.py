@@ -150,6 +150,11 @@ class FakeNppes:
             best = max(best, end - start + 1)
         return best
 
+    def span(self) -> float:
+        """Seconds between the first and the last request's arrival."""
+        times = sorted(t for t, _, _ in self.requests)
+        return times[-1] - times[0] if times else 0.0
+
     # -- server ------------------------------------------------------------------------------
     @property
     def url(self) -> str:
