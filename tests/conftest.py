@@ -6,7 +6,9 @@ outsider. Every tenant test has an outsider.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -132,3 +134,37 @@ def login(client):
         return client
 
     return _login
+
+
+@contextlib.contextmanager
+def own_queue_worker(*, concurrency: int = 2, shutdown_timeout: int = 30):
+    """A real Celery worker on a queue of this test's own. The embedded Redis broker is shared
+    with whatever else runs from this checkout (a `make run` worker, another test process);
+    their workers must not take these tasks (they would run them against another database),
+    nor this worker theirs."""
+    from celery.contrib.testing.worker import start_worker
+
+    from credex.celery import app
+
+    queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    conf, amqp = app.conf, app.amqp
+    before = conf.task_default_queue
+
+    def reroute(name):
+        conf.task_default_queue = name
+        for cached in ("queues", "default_queue", "router"):
+            amqp.__dict__.pop(cached, None)
+
+    reroute(queue)
+    try:
+        with start_worker(
+            app,
+            pool="threads",
+            concurrency=concurrency,
+            perform_ping_check=False,
+            shutdown_timeout=shutdown_timeout,
+            queues=[queue],
+        ):
+            yield queue
+    finally:
+        reroute(before)

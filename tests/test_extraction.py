@@ -564,13 +564,9 @@ def test_a_suggestion_of_org_b_is_not_found_for_org_a(tenant_a, tenant_b):
 # --- the real path: commit, broker, worker -----------------------------------------------------
 @pytest.fixture
 def worker(committed_db):
-    from celery.contrib.testing.worker import start_worker
+    from tests.conftest import own_queue_worker
 
-    from credex.celery import app
-
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
-    ):
+    with own_queue_worker():
         yield
 
 

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,7 +19,6 @@ from django.db import connections, transaction
 from rest_framework.throttling import SimpleRateThrottle
 
 from audit.models import AuditEvent
-from credex.celery import app
 from credex.tenancy import tenant_context
 from roster import importer
 from roster.models import (
@@ -33,6 +31,7 @@ from roster.models import (
     Provider,
 )
 from roster.services.imports import JobProgress, import_job_create
+from tests.conftest import own_queue_worker
 from tests.factories import PDF_BYTES, make_provider, valid_npi
 
 PNG_BYTES = (
@@ -776,9 +775,7 @@ def test_the_import_endpoints_are_in_the_openapi_schema(tenant_a, login):
 # --- the Celery path, with a real worker ------------------------------------------------------
 @pytest.fixture
 def worker(committed_db):
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
-    ):
+    with own_queue_worker():
         yield
 
 

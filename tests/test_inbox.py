@@ -615,13 +615,9 @@ def test_the_cross_org_view_needs_a_signed_in_user(client, db):
 
 @pytest.fixture
 def worker(committed_db):
-    from celery.contrib.testing.worker import start_worker
+    from tests.conftest import own_queue_worker
 
-    from credex.celery import app
-
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
-    ):
+    with own_queue_worker(shutdown_timeout=20):
         yield
 
 

@@ -4,7 +4,6 @@ refresh back and the re-run writes everything once; the nightly job fans out per
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
 from credex.celery import app
@@ -14,6 +13,7 @@ from screening.nppes import tasks
 from screening.nppes.models import NppesCheck, NppesMismatch, NppesRun
 from screening.nppes.services import nppes_refresh_request
 from screening.nppes.services import refresh as refresh_module
+from tests.conftest import own_queue_worker
 from tests.fixtures_nppes import FakeNppes, individual, use_fake
 from tests.test_nppes_refresh import add_provider
 
@@ -22,9 +22,7 @@ pytestmark = pytest.mark.external
 
 @pytest.fixture
 def worker(committed_db):
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
-    ):
+    with own_queue_worker(shutdown_timeout=20):
         yield
 
 

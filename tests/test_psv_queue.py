@@ -115,6 +115,16 @@ def test_the_queue_lists_psv_credentials_of_applicants_and_active_providers_most
     ]
 
 
+def test_an_expired_or_inactive_credential_waits_for_its_renewal_not_in_the_queue(tenant_a, world):
+    today = timezone.localdate()
+    expired = cred(tenant_a.org, world.adams, number="OLD", expiry_date=today - timedelta(days=1))
+    inactive = cred(tenant_a.org, world.adams, number="OFF", state="CA", status="inactive")
+    queued = keys(tenant_a)
+    assert key(world.adams, expired) not in queued
+    assert key(world.adams, inactive) not in queued
+    assert key(world.adams, world.lic) in queued  # expiring today+12: still verified
+
+
 def test_the_reason_names_the_committee_or_the_expiry(tenant_a, world):
     with tenant_context(tenant_a.org):
         items = sel.queue_items(org=tenant_a.org, rows=sel.queue_rows(org=tenant_a.org))

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from credex.celery import app
 from credex.tasks import count_members
+from tests.conftest import own_queue_worker
 
 pytestmark = pytest.mark.external
 
 
 @pytest.fixture
 def worker(committed_db):
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
-    ):
+    with own_queue_worker(shutdown_timeout=20):
         yield
 
 

@@ -331,7 +331,8 @@ def _unlabelled_dates(lines: list[str], found: _Collector) -> None:
 
 
 # --- numbers --------------------------------------------------------------------------------
-_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9\-]*[A-Z0-9]|[0-9]", re.I)
+# Inner dots and slashes belong to the number (Ohio "35.123456", "MD/12345").
+_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9\-./]*[A-Z0-9]|[0-9]", re.I)
 DEA_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
 DEA_DIGITS = str.maketrans(
     {"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"}

@@ -203,7 +203,10 @@ def _credential_part(org, today: date, source: str):
         Credential.objects.filter(
             organization=org, kind__in=kinds, provider__status__in=QUEUE_PROVIDERS
         )
-        .exclude(status="inactive")
+        .exclude(status__in=("inactive", "expired"))
+        # An expired credential needs its renewal first (the expiry inbox asks for it); the
+        # renewal, once entered, joins the queue.
+        .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
         .annotate(
             row_credential=F("pk"),
             row_provider=F("provider_id"),

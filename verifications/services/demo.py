@@ -30,15 +30,9 @@ from verifications.models import (
 )
 from verifications.services.packets import CREDENTIAL_SOURCES, packet_start
 from verifications.services.records import _audit_data
+from verifications.sources import source_for
 
 DEMO_REF = "demo:"
-BOARD_NAMES = {
-    "CA": "Medical Board of California",
-    "TX": "Texas Medical Board",
-    "NY": "NYS Office of the Professions",
-    "FL": "Florida Board of Medicine",
-    "WA": "Washington Medical Commission",
-}
 METHODS = {
     "state_board": [VerificationMethod.WEB] * 8 + [VerificationMethod.EMAIL],
     "dea": [VerificationMethod.WEB],
@@ -115,7 +109,7 @@ def _record(org, credential: Credential, rng, members, now) -> Verification:
         credential=credential,
         source=source,
         source_state=state,
-        source_name=BOARD_NAMES.get(state, f"{state} licensing board" if state else ""),
+        source_name=source_for(credential)["source_name"],
         method=method,
         result=VerificationResult.DISCREPANCY if discrepancy else VerificationResult.VERIFIED,
         verifier_kind=VerifierKind.MEMBER,
