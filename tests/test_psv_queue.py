@@ -633,3 +633,18 @@ def page():
         context = browser.new_context(viewport={"width": 1366, "height": 768})
         yield context.new_page()
         browser.close()
+
+
+def test_a_request_for_a_credential_uses_the_source_its_kind_is_verified_with(tenant_a, world):
+    org, actor = tenant_a.org, tenant_a.membership(tenant_a.coordinator)
+    with tenant_context(org), pytest.raises(InvalidInput) as refused:
+        svc.request_open(
+            org=org, actor=actor, provider=world.adams, credential=world.dea, source="state_board"
+        )
+    assert "source" in refused.value.details
+    with tenant_context(org), pytest.raises(InvalidInput):
+        svc.request_open(org=org, actor=actor, provider=world.adams, credential=world.life)
+    with tenant_context(org):
+        assert not VerificationRequest.objects.filter(provider=world.adams).exists()
+        request = svc.request_open(org=org, actor=actor, provider=world.adams, credential=world.dea)
+    assert request.source == "dea"

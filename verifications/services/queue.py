@@ -64,7 +64,22 @@ def _check_element(org, provider: Provider, credential: Credential | None, sourc
                 "That credential belongs to another provider.",
                 details={"credential": "That credential belongs to another provider."},
             )
-        source = source or SOURCE_FOR_KIND.get(credential.kind, "")
+        expected = SOURCE_FOR_KIND.get(credential.kind, "")
+        if not expected:
+            raise InvalidInput(
+                f"A {credential.get_kind_display().lower()} is not verified at a primary source.",
+                details={
+                    "credential": "Choose a credential that needs primary-source verification."
+                },
+            )
+        # One request per credential: its source follows from its kind (the queue joins on it).
+        if source and source != expected:
+            label = VerificationSource(expected).label
+            raise InvalidInput(
+                f"A {credential.get_kind_display().lower()} is verified with the {label}.",
+                details={"source": f"Use {expected} for this credential."},
+            )
+        source = expected
     if source not in VerificationSource.values:
         raise InvalidInput(
             "Choose the primary source to verify with.",
