@@ -225,3 +225,83 @@ def _packets(org, actor: Membership, rng) -> int:
     for provider in due:
         packet_start(org=org, actor=actor, provider=provider, run_checks=False)
     return len(due)
+
+
+DEMO_RENEWAL = "demo-renewal-"
+
+
+def seed_demo_extractions(org, actor: Membership) -> int:
+    """Three renewed licences "uploaded" for providers (two text PDFs, one scanned image),
+    through the real upload service: their extraction runs on the worker and waits for review
+    on the extraction page. Once per organization."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from roster.models import Document
+    from roster.services.documents import document_upload
+    from verifications.extraction.samples import render
+
+    if Document.objects.filter(organization=org, original_name__startswith=DEMO_RENEWAL).exists():
+        return 0
+    licences = list(
+        Credential.objects.filter(
+            organization=org,
+            kind="state_license",
+            status=CredentialStatus.ACTIVE,
+            provider__status=ProviderStatus.ACTIVE,
+            expiry_date__isnull=False,
+        )
+        .exclude(number="")
+        .select_related("provider")
+        .order_by("expiry_date")[:3]
+    )
+    for index, licence in enumerate(licences):
+        provider = licence.provider
+        issued = min(timezone.localdate(), licence.expiry_date - timedelta(days=30))
+        renewed = licence.expiry_date.replace(year=licence.expiry_date.year + 2)
+        rows = [
+            ("title", source_for(licence)["source_name"].upper() or "STATE LICENSING BOARD"),
+            ("text", "This is to certify that the person named below is licensed to practice."),
+            ("stack", "Licensee", f"{provider.first_name} {provider.last_name}"),
+            ("pairs", [("License Number", licence.number), ("State", licence.state)]),
+            (
+                "pairs",
+                [
+                    ("Issue Date", issued.strftime("%m/%d/%Y")),
+                    ("Expiration Date", renewed.strftime("%m/%d/%Y")),
+                ],
+            ),
+        ]
+        medium = "image" if index == 2 else "text_pdf"
+        data, content_type = render(rows, medium, random.Random(index))  # noqa: S311
+        suffix = (
+            "png" if content_type == "image/png" else "jpg" if "jpeg" in content_type else "pdf"
+        )
+        document_upload(
+            org=org,
+            actor=actor,
+            provider=provider,
+            kind="license",
+            credential=licence,
+            file=SimpleUploadedFile(f"{DEMO_RENEWAL}{index}.{suffix}", data, content_type),
+        )
+    return len(licences)
+
+
+def seed_demo_payer_contacts(org) -> int:
+    """One credentialing contact per demo payer (synthetic addresses), once."""
+    from django.utils.text import slugify
+
+    from roster.models import Payer
+    from verifications.models import PayerContact
+
+    created = 0
+    for payer in Payer.objects.filter(organization=org):
+        domain = slugify(payer.name)[:40] or "payer"
+        _, made = PayerContact.objects.get_or_create(
+            organization=org,
+            payer=payer,
+            email=f"credentialing@{domain}.example",
+            defaults={"name": "Provider network credentialing", "title": "Credentialing desk"},
+        )
+        created += made
+    return created

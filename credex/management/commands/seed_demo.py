@@ -99,13 +99,20 @@ class Command(BaseCommand):
             from roster.services.committee import seed_demo_committee
             from roster.services.enrollment import seed_demo_enrollment
             from screening.nppes.services import seed_demo_nppes
-            from verifications.services.demo import seed_demo_verifications
+            from verifications.services.demo import (
+                seed_demo_extractions,
+                seed_demo_payer_contacts,
+                seed_demo_verifications,
+            )
 
             seed_demo_enrollment(org, owner_membership)
             # Before the committee (a file is ready only with current verifications) and before
             # NPPES and screening (their automatic records complete the packets' checks).
             seed_demo_verifications(org, owner_membership)
             seed_demo_committee(org, owner_membership)
+            # Renewed licences "uploaded": their extraction waits for review once the worker runs.
+            seed_demo_extractions(org, owner_membership)
+            seed_demo_payer_contacts(org)
             seed_demo_nppes(org)
             from roster.services.inbox import inbox_generate
 

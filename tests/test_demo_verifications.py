@@ -1,0 +1,50 @@
+"""The verification demo seeders used by `make run`: renewed licences uploaded through the real
+service (their extraction is enqueued, nothing applied) and payer contacts; both idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from credex.tenancy import tenant_context
+from roster.models import Document
+from roster.services.demo import seed_demo_roster
+from roster.services.enrollment import payer_create
+from verifications.models import ExtractionSuggestion, PayerContact
+from verifications.services.demo import seed_demo_extractions, seed_demo_payer_contacts
+from verifications.services.extraction import extraction_run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_renewals_are_uploaded_once_and_wait_for_review(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    owner = tenant_a.membership(tenant_a.owner)
+    with tenant_context(tenant_a.org):
+        seed_demo_roster(tenant_a.org, owner, count=30)
+        with django_capture_on_commit_callbacks() as callbacks:
+            uploaded = seed_demo_extractions(tenant_a.org, owner)
+        assert uploaded == 3
+        assert seed_demo_extractions(tenant_a.org, owner) == 0
+        documents = list(Document.objects.filter(original_name__startswith="demo-renewal-"))
+        assert len(documents) == 3 and len(callbacks) == 3  # one extraction each, on commit
+        text_pdf = next(d for d in documents if d.content_type == "application/pdf")
+        before = (text_pdf.credential.expiry_date, text_pdf.credential.number)
+        suggestion = extraction_run(org=tenant_a.org, document=text_pdf)
+        text_pdf.credential.refresh_from_db()
+    assert suggestion.status == "pending"
+    assert suggestion.fields["number"]["value"] == before[1]
+    assert suggestion.fields["expiry_date"]["value"] > before[0].isoformat()  # the renewal
+    assert (text_pdf.credential.expiry_date, text_pdf.credential.number) == before
+    with tenant_context(tenant_a.org):
+        assert ExtractionSuggestion.objects.count() == 1
+
+
+def test_demo_payer_contacts_are_added_once_per_payer(tenant_a):
+    owner = tenant_a.membership(tenant_a.owner)
+    with tenant_context(tenant_a.org):
+        payer_create(org=tenant_a.org, actor=owner, name="Cascade Medicare Advantage")
+        assert seed_demo_payer_contacts(tenant_a.org) == 1
+        assert seed_demo_payer_contacts(tenant_a.org) == 0
+        (contact,) = PayerContact.objects.all()
+    assert contact.email == "credentialing@cascade-medicare-advantage.example"
