@@ -482,6 +482,10 @@ def test_the_api_records_with_json_lists_the_log_and_corrects(
     log = api(client, "get", f"providers/{provider.pk}/verifications", keys["auditor"]).json()
     flags = {r["id"]: r["superseded"] for r in log["results"]}
     assert flags == {body["id"]: True, corrected.json()["id"]: False}
+    with tenant_context(tenant_a.org):
+        read = AuditEvent.objects.filter(action="roster.provider.viewed").latest("seq")
+    assert read.target_id == str(provider.pk) and read.actor_kind == "api_key"
+    assert read.data == {"part": "verifications", "via": "api"}
     one = api(client, "get", f"verifications/{body['id']}", keys["auditor"]).json()
     assert one["superseded"] is True and one["counts_until"] is None
 

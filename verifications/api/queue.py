@@ -22,6 +22,7 @@ from credex.permissions import actor_for
 from credex.services import get_or_404
 from roster.api.documents import AnyMediaRenderer
 from roster.models import Credential, Provider
+from roster.services.providers import provider_record_read
 from verifications.models import (
     Verification,
     VerificationEvidence,
@@ -291,6 +292,10 @@ class ProviderVerificationListView(APIView):
         paginator = VerificationCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = VerificationOut(page, many=True, context={"org": org}).data
+        # The PSV log is provider data: its reads are audited like the provider file's.
+        provider_record_read(
+            org=org, actor=actor_for(request), provider=provider, part="verifications", via="api"
+        )
         return paginator.get_paginated_response(data)
 
     @extend_schema(
