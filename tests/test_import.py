@@ -885,3 +885,19 @@ def test_a_rejected_import_requests_no_screening(tenant_a):
     _rejected(tenant_a, [row(73), row(74, npi=bad)])
     with tenant_context(tenant_a.org):
         assert not ScreeningRun.objects.filter(organization=tenant_a.org).exists()
+
+
+def test_an_imported_licence_is_queued_for_extraction_and_a_cv_is_not(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    _require_license_document(tenant_a)
+    docs = zip_bytes({"lee32.pdf": PDF_BYTES, "cv32.png": PNG_BYTES})
+    rows = [
+        row(32, document_file="lee32.pdf"),
+        {"npi": valid_npi(32), "document_file": "cv32.png", "document_kind": "cv"},
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = run(tenant_a, csv_bytes(rows), documents=docs)
+    assert job.status == ImportStatus.DONE, job.errors
+    extraction = [c for c in callbacks if "extraction" in c.__qualname__]
+    assert len(extraction) == 1  # the licence; a CV has no credential fields to read

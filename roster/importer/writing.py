@@ -23,6 +23,7 @@ from roster.models import (
     Provider,
     document_path,
 )
+from verifications.services.extraction import extraction_document_received
 
 
 @dataclass
@@ -268,6 +269,10 @@ def _write_chunk(org, actor, part: list[ProviderPlan], job, documents, result) -
     copy_rows(Credential, new_credentials)
     copy_update(Credential, changed_credentials, credential_fields)
     copy_insert(Document, new_documents)
+    # Imported licences, registrations and certificates are read like uploads: a suggestion
+    # per document waits for review (enqueued on commit; nothing is applied without approval).
+    for doc in new_documents:
+        extraction_document_received(org=org, document=doc)
     events.extend(_document_event(doc, job_id) for doc in new_documents)
     return events
 
