@@ -48,3 +48,32 @@ def test_demo_payer_contacts_are_added_once_per_payer(tenant_a):
         assert seed_demo_payer_contacts(tenant_a.org) == 0
         (contact,) = PayerContact.objects.all()
     assert contact.email == "credentialing@cascade-medicare-advantage.example"
+
+
+def test_demo_complete_files_are_ready_for_committee_and_seeded_once(tenant_a):
+    from roster.models import Provider
+    from roster.selectors.committee import provider_readiness
+    from roster.services.demo import DEMO_FILE_PREFIX, seed_demo_complete_files
+    from verifications.services.demo import seed_demo_verifications
+
+    owner = tenant_a.membership(tenant_a.owner)
+    with tenant_context(tenant_a.org):
+        seed_demo_roster(tenant_a.org, owner, count=80)
+        seed_demo_verifications(tenant_a.org, owner)
+        ready_before = [
+            p
+            for p in Provider.objects.all()
+            if provider_readiness(org=tenant_a.org, provider=p).ready
+        ]
+        completed = seed_demo_complete_files(tenant_a.org, owner, count=3)
+        assert seed_demo_complete_files(tenant_a.org, owner, count=3) == 0
+        ready_after = [
+            p
+            for p in Provider.objects.all()
+            if provider_readiness(org=tenant_a.org, provider=p).ready
+        ]
+        placeholders = Document.objects.filter(original_name__startswith=DEMO_FILE_PREFIX)
+        assert {d.status for d in placeholders} == {"accepted"}
+        assert not ExtractionSuggestion.objects.exists()  # placeholders are not read
+    assert completed == 3
+    assert len(ready_after) == len(ready_before) + 3

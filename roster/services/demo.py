@@ -12,6 +12,8 @@ attestations older than 120 days and re-credentialing due within 120 days.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import random
 from datetime import date, timedelta
 
@@ -441,3 +443,112 @@ def _caps(actor) -> frozenset:
     from credex.capabilities import ROLE_CAPABILITIES
 
     return ROLE_CAPABILITIES.get(actor.role, frozenset())
+
+
+DEMO_FILE_PREFIX = "demo-file-"
+
+
+@functools.cache
+def _demo_pdf(kind_label: str) -> bytes:
+    """A one-page placeholder PDF standing in for a scanned credential document (one per
+    kind: rendering is the slow part of seeding)."""
+    from weasyprint import HTML
+
+    return HTML(
+        string=(
+            "<html><body style='font-family:sans-serif'>"
+            f"<h1>{kind_label}</h1><p>Demo copy on file.</p>"
+            "<p>Synthetic document: CredEx demo data.</p></body></html>"
+        )
+    ).write_pdf()
+
+
+def seed_demo_complete_files(org, actor, *, count: int = 10) -> int:
+    """Complete a few files for the committee demo: providers whose only gap is a missing
+    document (every element verified, nothing expired) get a placeholder PDF for each required
+    kind, accepted. Stored by the roster itself, without the upload hooks (no extraction of a
+    placeholder). Once per organization; returns how many files were completed."""
+    from django.core.files.base import ContentFile
+
+    from audit.services import audit_record_many
+    from roster.models import CredentialKind, Document, DocumentStatus
+    from roster.services.requirements import (
+        DOCUMENT_KIND_FOR,
+        provider_missing,
+        requirements_by_type,
+    )
+    from verifications.selectors.readiness import psv_gaps
+
+    if Document.objects.filter(
+        organization=org, original_name__startswith=DEMO_FILE_PREFIX
+    ).exists():
+        return 0
+    today = timezone.localdate()
+    by_type = requirements_by_type(org=org)
+    member = actor if isinstance(actor, Membership) else None
+    providers = (
+        Provider.objects.filter(
+            organization=org,
+            excluded=False,
+            status__in=(ProviderStatus.ACTIVE, ProviderStatus.APPLICANT),
+        )
+        .prefetch_related("credentials", "documents")
+        .order_by("last_name", "first_name")
+    )
+    completed, events = 0, []
+    with transaction.atomic():
+        for provider in providers:
+            required = by_type.get(provider.provider_type)
+            if not required:
+                continue
+            credentials = list(provider.credentials.all())
+            missing = provider_missing(
+                provider=provider,
+                required=required,
+                credentials=credentials,
+                documents=list(provider.documents.all()),
+                today=today,
+            )
+            if not missing or any(m.problem != "document" for m in missing):
+                continue
+            if psv_gaps(org=org, provider=provider, kinds=required, as_of=today):
+                continue
+            for gap in missing:
+                credential = next(c for c in credentials if c.kind == gap.kind)
+                label = CredentialKind(gap.kind).label
+                data = _demo_pdf(label)
+                document = Document(
+                    organization_id=org.pk,
+                    provider=provider,
+                    credential=credential,
+                    kind=DOCUMENT_KIND_FOR[gap.kind],
+                    original_name=f"{DEMO_FILE_PREFIX}{gap.kind}.pdf",
+                    content_type="application/pdf",
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    status=DocumentStatus.ACCEPTED,
+                    uploaded_by=member,
+                    reviewed_by=member,
+                    reviewed_at=timezone.now(),
+                    review_note="Demo placeholder.",
+                )
+                document.file.save("upload", ContentFile(data), save=False)
+                document.save(force_insert=True)
+                events.append(
+                    {
+                        "action": "roster.document.uploaded",
+                        "target": document,
+                        "data": {
+                            "provider": str(provider.pk),
+                            "kind": document.kind,
+                            "source": "demo",
+                            "sha256": document.sha256,
+                        },
+                    }
+                )
+            completed += 1
+            if completed >= count:
+                break
+        if events:
+            audit_record_many(org=org, actor=audit_actor(actor), events=events)
+    return completed

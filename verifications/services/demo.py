@@ -28,9 +28,9 @@ from verifications.models import (
     VerificationResult,
     VerifierKind,
 )
-from verifications.services.packets import CREDENTIAL_SOURCES, packet_start
+from verifications.services.packets import packet_start
 from verifications.services.records import _audit_data
-from verifications.sources import source_for
+from verifications.sources import SOURCE_FOR_KIND, source_for
 
 DEMO_REF = "demo:"
 METHODS = {
@@ -69,9 +69,10 @@ def seed_demo_verifications(org, actor: Membership, *, seed: int = 20261122) -> 
     credentials = list(
         Credential.objects.filter(
             organization=org,
-            kind__in=list(CREDENTIAL_SOURCES),
+            kind__in=list(SOURCE_FOR_KIND),
             status=CredentialStatus.ACTIVE,
-            provider__status=ProviderStatus.ACTIVE,
+            # Applicants too: the committee demo takes files whose every element is verified.
+            provider__status__in=(ProviderStatus.ACTIVE, ProviderStatus.APPLICANT),
         ).select_related("provider")
     )
     rng.shuffle(credentials)
@@ -94,7 +95,7 @@ def seed_demo_verifications(org, actor: Membership, *, seed: int = 20261122) -> 
 
 
 def _record(org, credential: Credential, rng, members, now) -> Verification:
-    source = CREDENTIAL_SOURCES[credential.kind]
+    source = SOURCE_FOR_KIND[credential.kind]
     member = rng.choice(members)
     # 45-110 days ago: inside the 120-day window today, and before the demo committee's
     # decisions (the oldest is 41 days ago), so those approvals rest on current verifications.

@@ -97,6 +97,7 @@ class Command(BaseCommand):
             seed_demo_roster(org, owner_membership, count=DEMO_ROSTER_SIZES.get(slug, 40))
             # Each area adds its own synthetic rows; every seeder is idempotent.
             from roster.services.committee import seed_demo_committee
+            from roster.services.demo import seed_demo_complete_files
             from roster.services.enrollment import seed_demo_enrollment
             from screening.nppes.services import seed_demo_nppes
             from verifications.services.demo import (
@@ -109,6 +110,7 @@ class Command(BaseCommand):
             # Before the committee (a file is ready only with current verifications) and before
             # NPPES and screening (their automatic records complete the packets' checks).
             seed_demo_verifications(org, owner_membership)
+            seed_demo_complete_files(org, owner_membership)
             seed_demo_committee(org, owner_membership)
             # Renewed licences "uploaded": their extraction waits for review once the worker runs.
             seed_demo_extractions(org, owner_membership)
