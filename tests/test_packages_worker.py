@@ -4,7 +4,6 @@ the request commits, the worker builds the PDF, the row ends ready with its file
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import uuid
 
@@ -12,6 +11,7 @@ import pytest
 
 from audit.models import AuditEvent
 from credex.tenancy import tenant_context
+from tests.conftest import own_queue_worker
 from tests.factories import make_provider, pdf_bytes
 from tests.test_packages import upload
 from verifications.models import PackageStatus
@@ -51,30 +51,6 @@ def test_a_requested_package_is_built_by_a_real_worker(package_worker, committed
 @pytest.fixture
 def package_worker(committed_db):
     """A real worker on a queue of this test's own (the shared broker's other workers must
-    not take these tasks), as the screening tests do."""
-    from celery.contrib.testing.worker import start_worker
-
-    from credex.celery import app
-
-    queue = f"packages-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    conf, amqp = app.conf, app.amqp
-    before = conf.task_default_queue
-
-    def reroute(name):
-        conf.task_default_queue = name
-        for cached in ("queues", "default_queue", "router"):
-            amqp.__dict__.pop(cached, None)
-
-    reroute(queue)
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=1,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-            queues=[queue],
-        ):
-            yield queue
-    finally:
-        reroute(before)
+    not take these tasks)."""
+    with own_queue_worker(concurrency=1) as queue:
+        yield queue

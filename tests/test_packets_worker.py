@@ -5,16 +5,13 @@ theirs."""
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from datetime import date, timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from credex.celery import app
 from credex.tenancy import tenant_context
+from tests.conftest import own_queue_worker
 from tests.fixtures_nppes import FakeNppes, individual, use_fake
 from tests.test_packets import jane
 from tests.test_screening_runs import load_lists
@@ -27,28 +24,8 @@ pytestmark = pytest.mark.external
 @pytest.fixture
 def worker(committed_db):
     """A worker on a queue of this test's own (the broker is shared with other processes)."""
-    queue = f"packets-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    conf, amqp = app.conf, app.amqp
-    before = conf.task_default_queue
-
-    def reroute(name):
-        conf.task_default_queue = name
-        for cached in ("queues", "default_queue", "router"):
-            amqp.__dict__.pop(cached, None)
-
-    reroute(queue)
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-            queues=[queue],
-        ):
-            yield queue
-    finally:
-        reroute(before)
+    with own_queue_worker() as queue:
+        yield queue
 
 
 @pytest.fixture

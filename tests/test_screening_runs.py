@@ -5,20 +5,17 @@ roster hook (new hire, rename), and the `screen` command."""
 from __future__ import annotations
 
 import io
-import os
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 
 from audit.models import AuditEvent
-from credex.celery import app
 from credex.tenancy import tenant_context
 from roster import crypto
 from roster.models import Provider
@@ -28,7 +25,7 @@ from screening.loaders import load_dataset
 from screening.models import RunStatus, ScreeningHit, ScreeningResult, ScreeningRun
 from screening.services import screening_run_now, screening_run_request
 from screening.services.runs import _lock
-from tests.conftest import build_tenant
+from tests.conftest import build_tenant, own_queue_worker
 from tests.factories import make_provider
 
 pytestmark = pytest.mark.external
@@ -82,28 +79,8 @@ def hit_counts(org):
 def worker(committed_db):
     """A real worker on a queue of this test's own: the Redis broker is shared with other
     processes, whose workers must not take these tasks (nor this one theirs)."""
-    queue = f"screening-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    conf, amqp = app.conf, app.amqp
-    before = conf.task_default_queue
-
-    def reroute(name):
-        conf.task_default_queue = name
-        for cached in ("queues", "default_queue", "router"):
-            amqp.__dict__.pop(cached, None)
-
-    reroute(queue)
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-            queues=[queue],
-        ):
-            yield queue
-    finally:
-        reroute(before)
+    with own_queue_worker() as queue:
+        yield queue
 
 
 # --- idempotency and the lock (real commits, threads) --------------------------------------
