@@ -588,3 +588,26 @@ def test_an_upload_is_read_by_a_real_worker_after_commit(committed_tenant, worke
     assert suggestion.fields["expiry_date"]["value"] == "2027-01-31"
     with tenant_context(tenant.org):
         assert not Credential.objects.filter(provider=provider).exists()  # nothing applied
+
+
+def test_a_declarations_page_names_the_carrier_from_its_letterhead():
+    from verifications.extraction.parsing import parse_fields
+
+    text = (
+        "The Doctors Company\n"
+        "Physicians and Surgeons Professional Liability Declarations\n"
+        "Named Insured: Jane Q. Doe, MD\n"
+        "Policy Number: TDC-0098812-A\n"
+        "Policy Period: From 01/01/2026 To 01/01/2027 12:01 A.M. Standard Time\n"
+    )
+    fields = parse_fields(text, "malpractice")
+    assert fields["issuer"].value == "The Doctors Company"
+    assert fields["number"].value == "TDC-0098812-A"
+    assert (fields["issue_date"].value, fields["expiry_date"].value) == ("2026-01-01", "2027-01-01")
+
+
+def test_an_ohio_licence_number_keeps_its_dotted_prefix():
+    from verifications.extraction.parsing import parse_fields
+
+    fields = parse_fields("STATE MEDICAL BOARD OF OHIO\nLicense No. 35.123456\n", "license")
+    assert fields["number"].value == "35.123456"

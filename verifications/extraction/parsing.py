@@ -444,6 +444,8 @@ _ISSUER_HINTS = {
     "malpractice": [
         r"insurance\s+(?:company|co\b|exchange|group|trust)|mutual|assurance|indemnity"
         r"|risk\s+retention|underwriters|reciprocal",
+        # Weaker: a carrier's letterhead without those words ("The Doctors Company").
+        r"\b(?:company|insurance|insurers?|protective)\b",
     ],
 }
 
@@ -471,7 +473,12 @@ def _issuers(lines: list[str], document_kind: str, found: _Collector) -> None:
         for line in lines[:12]
         if len(line) <= 80
         and not _ANY_LABEL.search(line)
-        and not re.search(r"certif(?:y|ies)\s+that|^(?:this|the)\b", line, re.I)
+        and not re.search(
+            r"certif(?:y|ies)\s+that|^this\b"
+            r"|^the\s+(?:above|following|person|named|undersigned|holder|licensee)\b",
+            line,
+            re.I,
+        )
     ]
     for hint in _ISSUER_HINTS.get(document_kind, []):
         for line in titles:
