@@ -16,24 +16,18 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from credex.errors import InvalidInput
+from credex.links import private_link_response
 from credex.tenancy import tenant_context
 from roster.models import DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
 
 
-def _private(response):
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    # The token is in the address: it must not leave this site in a Referer header. (Not
-    # "no-referrer": browsers then send "Origin: null" on the form posts and CSRF fails.)
-    response["Referrer-Policy"] = "same-origin"
-    return response
-
-
 def _unavailable(request, *, title: str, message: str, status: int, link_org=None):
     context = {"title": title, "message": message, "link_org": link_org, "status": status}
-    return _private(render(request, "roster/upload_link/unavailable.html", context, status=status))
+    return private_link_response(
+        render(request, "roster/upload_link/unavailable.html", context, status=status)
+    )
 
 
 def _page(request, token, org, link, *, errors=None, form_kind="", status=200):
@@ -63,7 +57,9 @@ def _page(request, token, org, link, *, errors=None, form_kind="", status=200):
         "form_kind": form_kind,
         "max_size": services.size_words(settings.DOCUMENT_MAX_BYTES),
     }
-    return _private(render(request, "roster/upload_link/public.html", context, status=status))
+    return private_link_response(
+        render(request, "roster/upload_link/public.html", context, status=status)
+    )
 
 
 def _upload(request, token, org, link):

@@ -13,20 +13,13 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from credex.links import private_link_response
 from verifications.services import shares as services
-
-
-def _private(response):
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    # The token is in the address: it must not leave this site in a Referer header.
-    response["Referrer-Policy"] = "same-origin"
-    return response
 
 
 def _unavailable(request, *, title: str, message: str, status: int, share_org=None):
     context = {"title": title, "message": message, "share_org": share_org, "status": status}
-    return _private(
+    return private_link_response(
         render(request, "verifications/packages/share_unavailable.html", context, status=status)
     )
 
@@ -86,7 +79,9 @@ def package_share_public(request, token):
         "sections": [s for s in package.sections if s.get("level") == 1],
         "documents": [s for s in package.sections if s.get("level") == 2],
     }
-    return _private(render(request, "verifications/packages/share_public.html", context))
+    return private_link_response(
+        render(request, "verifications/packages/share_public.html", context)
+    )
 
 
 @require_GET
@@ -104,7 +99,7 @@ def package_share_download(request, token):
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     if not response.has_header("Content-Length"):
         response["Content-Length"] = str(package.size)
-    return _private(response)
+    return private_link_response(response)
 
 
 urlpatterns = [

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -29,6 +28,7 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, DomainError, InvalidInput
+from credex.links import hourly_limit_exceeded
 from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
 from verifications.models import CredentialPackage, PackageShare, PackageStatus, PayerContact
@@ -193,28 +193,17 @@ def share_revoke(*, org, actor, share: PackageShare) -> PackageShare:
 
 
 # --- the payer's side (no account: the signed link is the capability) ------------------------
-def _over_limit(key: str, limit: int) -> bool:
-    key = f"credex:{key}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(key, 0, timeout=3700)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3700)
-        count = 1
-    return count > limit
-
-
 def share_throttle_invalid(ip: str | None) -> None:
     """Count a request with an invalid link from this address; refuse past the limit."""
     limit = getattr(settings, "INVALID_SHARE_REQUESTS_PER_HOUR", INVALID_SHARE_REQUESTS_PER_HOUR)
-    if _over_limit(f"share_invalid:{ip or 'unknown'}", limit):
+    if hourly_limit_exceeded(f"share_invalid:{ip or 'unknown'}", limit):
         raise ShareRateLimited("Too many attempts. Wait an hour and try again.")
 
 
 def share_throttle(share: PackageShare) -> None:
     """Count one request on this share; refuse past the hourly limit."""
     limit = getattr(settings, "SHARE_REQUESTS_PER_HOUR", SHARE_REQUESTS_PER_HOUR)
-    if _over_limit(f"share:{share.pk}", limit):
+    if hourly_limit_exceeded(f"share:{share.pk}", limit):
         raise ShareRateLimited(
             "This link has been used many times in the last hour. Wait a while and try again."
         )

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,6 +20,7 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import DomainError, InvalidInput
+from credex.links import hourly_limit_exceeded
 from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
 from roster.models import Document, DocumentKind, Provider, UploadLink
@@ -218,27 +218,12 @@ def upload_link_revoke(*, org, actor, link: UploadLink) -> UploadLink:
 
 
 # --- the provider's side (no account: the signed link is the capability) --------------------
-def _hour_bucket() -> int:
-    return int(timezone.now().timestamp() // 3600)
-
-
-def _over_limit(key: str, limit: int) -> bool:
-    key = f"credex:{key}:{_hour_bucket()}"
-    cache.add(key, 0, timeout=3700)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3700)
-        count = 1
-    return count > limit
-
-
 def upload_link_throttle_invalid(ip: str | None) -> None:
     """Count a request with an invalid link from this address; refuse past the limit."""
     limit = getattr(
         settings, "INVALID_UPLOAD_LINK_REQUESTS_PER_HOUR", INVALID_LINK_REQUESTS_PER_HOUR
     )
-    if _over_limit(f"upload_link_invalid:{ip or 'unknown'}", limit):
+    if hourly_limit_exceeded(f"upload_link_invalid:{ip or 'unknown'}", limit):
         raise UploadLinkRateLimited("Too many attempts. Wait an hour and try again.")
 
 
@@ -317,7 +302,7 @@ def _unverified_link(token: str) -> tuple[Organization | None, UploadLink | None
 def upload_link_throttle(link: UploadLink) -> None:
     """Count one request on this link; refuse past the hourly limit."""
     limit = getattr(settings, "UPLOAD_LINK_REQUESTS_PER_HOUR", UPLOAD_LINK_REQUESTS_PER_HOUR)
-    if _over_limit(f"upload_link:{link.pk}", limit):
+    if hourly_limit_exceeded(f"upload_link:{link.pk}", limit):
         raise UploadLinkRateLimited(
             "This link has been used many times in the last hour. Wait a while and try again."
         )
