@@ -17,6 +17,7 @@ from credex.capabilities import has_capability
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.models import DocumentKind
+from roster.services.providers import provider_record_read
 from verifications.extraction.base import CREDENTIAL_KIND_FOR
 from verifications.models import SuggestionStatus
 from verifications.selectors import extraction as selectors
@@ -108,6 +109,13 @@ def _detail_context(request, suggestion, **extra) -> dict:
 @capability_required(cap.VIEW_ROSTER)
 def extraction_detail(request, org_slug, suggestion_id):
     suggestion = selectors.suggestion_get(org=request.org, suggestion_id=suggestion_id)
+    # What was read from the provider's document is provider data: the read is audited.
+    provider_record_read(
+        org=request.org,
+        actor=request.membership,
+        provider=suggestion.document.provider,
+        part="extraction",
+    )
     return render(
         request, "verifications/extraction/detail.html", _detail_context(request, suggestion)
     )

@@ -21,6 +21,7 @@ from credex.capabilities import has_capability
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.selectors.providers import provider_get
+from roster.services.providers import provider_record_read
 from verifications.models import PackageStatus
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -97,6 +98,9 @@ def _detail_context(request, package, **extra) -> dict:
 @capability_required(cap.VIEW_ROSTER)
 def package_detail(request, org_slug, package_id):
     package = selectors.package_get(org=request.org, package_id=package_id)
+    provider_record_read(
+        org=request.org, actor=request.membership, provider=package.provider, part="package"
+    )
     return _vary(
         render(request, "verifications/packages/detail.html", _detail_context(request, package))
     )

@@ -24,6 +24,7 @@ from credex.errors import Conflict, DomainError
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import DocumentKind, Provider
+from roster.services.providers import provider_record_read
 from verifications.models import PacketStatus
 from verifications.selectors import packets as selectors
 from verifications.services import packets as services
@@ -84,6 +85,7 @@ def packet_list(request, org_slug):
 def packet_detail(request, org_slug, packet_id):
     org = request.org
     packet = selectors.packet_get(org=org, packet_id=packet_id)
+    provider_record_read(org=org, actor=request.membership, provider=packet.provider, part="packet")
     steps = selectors.packet_steps(org=org, packet=packet)
     labels = dict(DocumentKind.choices)
     for step in steps:  # document kinds in words on the page
