@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 
-.PHONY: install run test test-external lint format migrations-check bench vendor screenshots clean-data
+.PHONY: install system-deps run test test-external lint format migrations-check bench vendor screenshots clean-data
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "CredEx needs Python 3.12 or newer (Django 6.0). Install it, or set PYTHON=/path/to/python3.12."; exit 1; fi
@@ -20,7 +20,10 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m credex.devstack
 
-test: install
+system-deps:
+	@bash scripts/system_deps.sh
+
+test: install system-deps
 	$(PY) -m pytest
 
 lint: install
