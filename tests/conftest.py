@@ -168,3 +168,17 @@ def own_queue_worker(*, concurrency: int = 2, shutdown_timeout: int = 30):
             yield queue
     finally:
         reroute(before)
+
+
+def pytest_unconfigure(config):
+    """Stop the embedded Postgres and Redis if this test session started them.
+
+    Servers that were already running (a `make run` in another terminal) are reused and
+    left running.
+    """
+    if os.environ.get("DATABASE_URL"):
+        return
+    from credex import embedded
+
+    connections.close_all()
+    embedded.stop_started_here()
