@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
+	@bash scripts/system_deps.sh run
 	$(PY) -m credex.devstack
 
 system-deps:

@@ -5,12 +5,18 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
+# `system_deps.sh run` installs what the running product needs; the default (tests) adds the
+# browser and the PDF rasterizer.
 PACKAGES=(
-  chromium                                  # browser tests (Playwright drives Debian's build)
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core   # WeasyPrint
   tesseract-ocr tesseract-ocr-eng           # OCR of scanned documents
-  poppler-utils                             # pdftoppm: looking at generated PDFs
 )
+if [ "${1:-test}" = "test" ]; then
+  PACKAGES+=(
+    chromium                                # browser tests (Playwright drives Debian's build)
+    poppler-utils                           # pdftoppm: looking at generated PDFs
+  )
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -19,14 +25,14 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "The test suite needs these Debian packages (or your system's equivalents): ${missing[*]}" >&2
+  echo "CredEx needs these Debian packages (or your system's equivalents): ${missing[*]}" >&2
   exit 1
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "The test suite needs Debian packages that are not installed. Run:" >&2
+  echo "CredEx needs Debian packages that are not installed. Run:" >&2
   echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
-echo "Installing Debian packages the tests need: ${missing[*]}"
+echo "Installing the Debian packages CredEx needs: ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -182,3 +182,29 @@ def pytest_unconfigure(config):
 
     connections.close_all()
     embedded.stop_started_here()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        metavar="HH:MM",
+        default=None,
+        help="run every test with the clock moved to today at HH:MM UTC (ticking), to prove "
+        "the suite does not depend on the time of day",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_time_of_day(request):
+    when = request.config.getoption("--clock")
+    if not when:
+        yield
+        return
+    import datetime as dt
+
+    import time_machine
+
+    hour, minute = (int(part) for part in when.split(":"))
+    today = dt.datetime.now(dt.UTC).date()
+    with time_machine.travel(dt.datetime.combine(today, dt.time(hour, minute), dt.UTC), tick=True):
+        yield
