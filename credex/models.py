@@ -132,6 +132,16 @@ class Invitation(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per address and organization (an expired one is revoked
+            # when the address is invited again).
+            models.UniqueConstraint(
+                "organization",
+                models.functions.Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
 
     @property
     def status(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from credex.models import ApiKey, Invitation, Membership
 
@@ -17,9 +17,15 @@ def memberships_for_user(user) -> list[Membership]:
 
 
 def member_list(*, org) -> QuerySet[Membership]:
-    """Members of the active organization with their users."""
+    """Members of the active organization with their users (and `has_mfa`: a TOTP device)."""
+    from allauth.mfa.models import Authenticator
+
+    totp = Authenticator.objects.filter(user=OuterRef("user_id"), type=Authenticator.Type.TOTP)
     return (
-        Membership.objects.filter(organization=org).select_related("user").order_by("user__email")
+        Membership.objects.filter(organization=org)
+        .select_related("user")
+        .annotate(has_mfa=Exists(totp))
+        .order_by("user__email")
     )
 
 

@@ -134,13 +134,21 @@ def membership_invite(*, org: Organization, actor, email: str, role: str) -> Inv
     if Membership.objects.filter(organization=org, user__email__iexact=email).exists():
         raise Conflict("That person is already a member.", details={"email": "already a member"})
     with transaction.atomic():
-        invitation = Invitation.objects.create(
-            organization=org,
-            email=email,
-            role=role,
-            invited_by=actor if isinstance(actor, Membership) else None,
-            expires_at=timezone.now() + settings.INVITATION_MAX_AGE,
-        )
+        _replace_expired_invitation(org=org, actor=actor, email=email)
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    organization=org,
+                    email=email,
+                    role=role,
+                    invited_by=actor if isinstance(actor, Membership) else None,
+                    expires_at=timezone.now() + settings.INVITATION_MAX_AGE,
+                )
+        except IntegrityError:
+            raise Conflict(
+                f"An invitation to {email} is already waiting. Revoke it to send a new one.",
+                details={"email": "already invited"},
+            )
         audit_record(
             org=org,
             actor=audit_actor(actor),
@@ -164,6 +172,32 @@ def membership_invite(*, org: Organization, actor, email: str, role: str) -> Inv
             lambda: send_mail(f"You're invited to {org.name} on CredEx", body, None, [email])
         )
     return invitation
+
+
+def _replace_expired_invitation(*, org: Organization, actor, email: str) -> None:
+    """An expired, unanswered invitation to the address is revoked so a new one can go out."""
+    expired = (
+        Invitation.objects.select_for_update()
+        .filter(
+            organization=org,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__lte=timezone.now(),
+        )
+        .first()
+    )
+    if expired is None:
+        return
+    expired.revoked_at = timezone.now()
+    expired.save(update_fields=["revoked_at"])
+    audit_record(
+        org=org,
+        actor=audit_actor(actor),
+        action="member.invitation.revoked",
+        target=expired,
+        data={"email": email, "reason": "expired; invited again"},
+    )
 
 
 class InvitationInvalid(InvalidInput):

@@ -738,3 +738,17 @@ def test_the_api_docs_page_renders(client, db):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"/api/schema/" in response.content
+
+
+def test_inviting_an_address_with_an_open_invitation_is_a_409_and_nothing_is_sent(
+    tenant_a, login, mailoutbox, django_capture_on_commit_callbacks
+):
+    client = login(tenant_a.owner)
+    body = {"email": "again@example.com", "role": "coordinator"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(client, "POST", "invitations", body).status_code == 201
+        response = api(client, "POST", "invitations", {**body, "email": "AGAIN@example.com"})
+    err = assert_error(response, 409, "conflict")
+    assert err["details"] == {"email": "already invited"}
+    assert len(mailoutbox) == 1
+    assert in_org(tenant_a.org, Invitation.objects.count) == 1

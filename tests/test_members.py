@@ -291,3 +291,91 @@ def test_a_new_user_creates_an_organization_and_becomes_its_owner(db, login):
     assert response.status_code == 302
     slug = response["Location"].split("/")[2]
     assert client.get(f"/o/{slug}/settings/members/").status_code == 200
+
+
+def _open_invitations(org, email):
+    with tenant_context(org):
+        return Invitation.objects.filter(
+            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).count()
+
+
+def test_the_same_address_cannot_be_invited_twice_while_the_first_invitation_waits(
+    tenant_a, login, mailoutbox
+):
+    owner_client = login(tenant_a.owner)
+    url = f"/o/{tenant_a.org.slug}/settings/members/"
+    assert (
+        owner_client.post(url, {"email": "twice@a.example", "role": "coordinator"}).status_code
+        == 302
+    )
+    again = owner_client.post(url, {"email": "Twice@A.example", "role": "admin"})
+    assert again.status_code == 400
+    assert b"already waiting" in again.content and b"Twice@A.example" in again.content
+    assert _open_invitations(tenant_a.org, "twice@a.example") == 1
+    assert _actions(tenant_a.org).count("member.invitation.sent") == 1
+
+
+def test_an_expired_invitation_is_replaced_when_the_address_is_invited_again(tenant_a, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    owner_client = login(tenant_a.owner)
+    url = f"/o/{tenant_a.org.slug}/settings/members/"
+    owner_client.post(url, {"email": "late@a.example", "role": "coordinator"})
+    with tenant_context(tenant_a.org):
+        Invitation.objects.filter(email="late@a.example").update(
+            expires_at=timezone.now() - timedelta(days=1)
+        )
+    assert (
+        owner_client.post(url, {"email": "late@a.example", "role": "coordinator"}).status_code
+        == 302
+    )
+    assert _open_invitations(tenant_a.org, "late@a.example") == 1
+    with tenant_context(tenant_a.org):
+        assert Invitation.objects.filter(email="late@a.example").count() == 2
+    assert "member.invitation.revoked" in _actions(tenant_a.org)
+
+
+def test_the_database_refuses_a_second_open_invitation_for_one_address(tenant_a):
+    from datetime import timedelta
+
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    with tenant_context(tenant_a.org):
+        Invitation.objects.create(
+            organization=tenant_a.org,
+            email="race@a.example",
+            role="coordinator",
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Invitation.objects.create(
+                organization=tenant_a.org,
+                email="RACE@a.example",
+                role="admin",
+                expires_at=timezone.now() + timedelta(days=7),
+            )
+
+
+def test_the_members_page_shows_two_step_sign_in_and_last_sign_in(tenant_a, login):
+    from datetime import timedelta
+
+    from allauth.mfa.models import Authenticator
+    from django.utils import timezone
+
+    Authenticator.objects.create(user=tenant_a.admin, type=Authenticator.Type.TOTP, data={})
+    type(tenant_a.coordinator).objects.filter(pk=tenant_a.coordinator.pk).update(
+        last_login=timezone.now() - timedelta(days=3)
+    )
+    page = login(tenant_a.owner).get(f"/o/{tenant_a.org.slug}/settings/members/")
+    html = page.content.decode()
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r"<tr>.*?<td>[^<]*</td>\s*<td>([^<]+)</td>.*?</tr>", html, re.S)
+    }
+    assert "✓ On" in rows["admin@a.example"] and "Off" in rows["coordinator@a.example"]
+    assert "3 days ago" in rows["coordinator@a.example"]
+    assert "never" in rows["auditor@a.example"]

@@ -196,6 +196,27 @@ def initials(user):
     return email[:1].upper() or "?"
 
 
+def since_words(value, now=None) -> str:
+    """A past moment in words: 'today', 'yesterday', '3 days ago', '5 months ago'; 'never'."""
+    if value is None:
+        return "never"
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    days = (timezone.localdate(now) - timezone.localdate(value)).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return f"{_span(days)} ago"
+
+
+@register.filter(name="since")
+def since_filter(value):
+    """{{ user.last_login|since }} -> 'today' / '3 days ago' / 'never'."""
+    return since_words(value)
+
+
 @register.filter
 def duration_words(delta):
     """A timedelta as '15 minutes', '1 hour', '2 days' (for lockout and expiry notices)."""
