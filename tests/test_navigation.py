@@ -53,11 +53,11 @@ def _reachable_pages(client, slug: str) -> set[str]:
     for path in sorted(_org_pages(slug)):
         response = client.get(path)
         kind = response.get("Content-Type", "")
-        if response.status_code == 200 and kind.startswith("text/html"):
-            if re.search(rb"<html", response.content[:500]) and b"attachment" not in (
-                response.get("Content-Disposition", "").encode()
-            ):
-                pages.add(path)
+        full_page = re.search(rb"<html", response.content[:500]) is not None
+        download = "attachment" in response.get("Content-Disposition", "")
+        ok = response.status_code == 200 and kind.startswith("text/html")
+        if ok and full_page and not download:
+            pages.add(path)
     return pages
 
 
