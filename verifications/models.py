@@ -271,7 +271,10 @@ class PacketStepKind(models.TextChoices):
 
 class StepStatus(models.TextChoices):
     PENDING = "pending", "Pending"
-    DONE = "done", "Done"
+    DONE = "done", "Done"  # only when the outcome was "verified"
+    # The step's record came back as a discrepancy or "unable to verify": the reason is in
+    # detail["attention"]; the packet cannot complete until a verified record replaces it.
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
 

@@ -87,6 +87,11 @@ class ContractIn(serializers.Serializer):
 class EnrollmentOut(serializers.ModelSerializer):
     provider = serializers.UUIDField(source="provider_id")
     provider_name = serializers.CharField(source="provider.full_name")
+    provider_excluded = serializers.BooleanField(
+        source="provider.excluded",
+        help_text="The provider has a confirmed exclusion (OIG LEIE / SAM): no enrollment "
+        "step but follow-up, denial or withdrawal is allowed.",
+    )
     payer = serializers.UUIDField(source="payer_id")
     payer_name = serializers.CharField(source="payer.name")
     overdue = serializers.SerializerMethodField()
@@ -98,6 +103,7 @@ class EnrollmentOut(serializers.ModelSerializer):
             "id",
             "provider",
             "provider_name",
+            "provider_excluded",
             "payer",
             "payer_name",
             "status",
@@ -305,6 +311,11 @@ ENROLLMENT_FILTERS = [
     OpenApiParameter("payer", str, description="A payer id."),
     OpenApiParameter("provider", str, description="A provider id."),
     OpenApiParameter("overdue", bool, description="Open with the next follow-up date passed."),
+    OpenApiParameter(
+        "excluded",
+        bool,
+        description="Open or approved applications of providers with a confirmed exclusion.",
+    ),
 ]
 
 
@@ -328,7 +339,8 @@ class EnrollmentListView(APIView):
     @extend_schema(
         request=EnrollmentIn,
         responses={201: EnrollmentOut},
-        summary="Request enrollment of a provider with a payer (409 when one is open)",
+        summary="Request enrollment of a provider with a payer (409 when one is open, or "
+        "`provider_excluded` when the provider has a confirmed exclusion)",
     )
     def post(self, request):
         body = EnrollmentIn(data=request.data)

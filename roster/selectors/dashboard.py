@@ -179,6 +179,16 @@ def _enrollments(org, today: date) -> dict:
         in_progress=Count(
             "id", filter=Q(status__in=(EnrollmentStatus.IN_PREPARATION, *FOLLOW_UP_STATUSES))
         ),
+        # Providers with a confirmed exclusion who still have an open (or approved)
+        # application: they cannot bill federal programs. Same aggregate, no extra query.
+        excluded_providers=Count(
+            "provider",
+            filter=Q(
+                provider__excluded=True,
+                status__in=(*OPEN_STATUSES, EnrollmentStatus.APPROVED),
+            ),
+            distinct=True,
+        ),
     )
     # Overdue follow-ups first, then the newest requests: five rows in all.
     top = [{"enrollment": en, "overdue": True} for en in enrollments_overdue(org, today)[:TOP]]
@@ -286,6 +296,17 @@ def _start_here(org, d: Dashboard) -> list[dict]:
     ce, re_ = InboxKind.CREDENTIAL_EXPIRY, InboxKind.RECREDENTIALING
     slug = {"org_slug": org.slug}
     candidates = []
+    if en.get("excluded_providers"):
+        n = en["excluded_providers"]
+        candidates.append(
+            (
+                n,
+                f"Withdraw the enrollments of {_n(n, 'excluded provider')}",
+                f"{_n(n, 'provider')} with a confirmed exclusion "
+                f"{'has' if n == 1 else 'have'} open enrollments.",
+                reverse("enrollments", kwargs=slug) + "?excluded=1",
+            )
+        )
     if d.screening and d.screening.get("to_review"):
         n = d.screening["to_review"]
         candidates.append(

@@ -101,6 +101,7 @@ class EnrollmentFilters:
     provider: str = ""
     overdue: bool = False
     sort: str = ""
+    excluded: bool = False  # open or approved applications of providers with an exclusion
 
     @classmethod
     def from_query(cls, query) -> tuple[EnrollmentFilters, dict[str, str]]:
@@ -122,7 +123,8 @@ class EnrollmentFilters:
         sort = (query.get("sort") or "").strip()
         if sort.lstrip("-") not in SORTS:
             sort = ""
-        return cls(status, payer, provider, overdue, sort), errors
+        excluded = (query.get("excluded") or "").lower() in ("1", "true", "on", "yes")
+        return cls(status, payer, provider, overdue, sort, excluded), errors
 
     def as_query(self, **override) -> dict:
         """The non-empty filters as URL parameters (for links and pagination)."""
@@ -132,6 +134,7 @@ class EnrollmentFilters:
             "provider": self.provider,
             "overdue": "1" if self.overdue else "",
             "sort": self.sort,
+            "excluded": "1" if self.excluded else "",
         }
         values.update(override)
         return {k: v for k, v in values.items() if v}
@@ -145,6 +148,10 @@ def _filtered(org, filters: EnrollmentFilters, today: date, *, with_status: bool
         qs = qs.filter(provider_id=filters.provider)
     if filters.overdue:
         qs = qs.filter(status__in=OPEN_STATUSES, next_follow_up__lt=today)
+    if filters.excluded:
+        qs = qs.filter(
+            provider__excluded=True, status__in=(*OPEN_STATUSES, EnrollmentStatus.APPROVED)
+        )
     if with_status and filters.status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif with_status and filters.status:
@@ -236,7 +243,17 @@ def provider_choices(*, org) -> QuerySet[Provider]:
     return (
         Provider.objects.filter(organization=org)
         .exclude(status="terminated")
-        .only("id", "first_name", "middle_name", "last_name", "suffix", "npi", "provider_type")
+        .only(
+            "id",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "suffix",
+            "npi",
+            "provider_type",
+            "excluded",
+            "excluded_at",
+        )
         .order_by("last_name", "first_name")
     )
 

@@ -154,6 +154,24 @@ def provider_list(*, org, filters: ProviderFilters | None = None) -> QuerySet[Pr
     return qs.order_by(*SORTS[f.sort])
 
 
+def provider_exclusion_block(provider: Provider, *, what: str = "enrolled") -> str | None:
+    """Why this provider cannot be enrolled (or resubmitted, approved...), or None.
+
+    The one roster-side rule for a confirmed exclusion. Screening sets `Provider.excluded`
+    when a coordinator confirms an OIG LEIE or SAM hit (roster.services.providers.
+    provider_set_exclusion, called from screening, which sits above the roster), so the
+    roster asks its own flag and never imports screening.
+    """
+    if not provider.excluded:
+        return None
+    since = f" on {provider.excluded_at:%-d %b %Y}" if provider.excluded_at else ""
+    return (
+        f"{provider.full_name} has a confirmed exclusion (OIG LEIE / SAM){since}: a provider "
+        f"on an exclusion list cannot bill federal health-care programs, so they cannot be "
+        f"{what}. Resolve the exclusion on the screening page first."
+    )
+
+
 def provider_status_counts(*, org) -> dict[str, int]:
     """{status: count} and "total" for the whole roster (one query)."""
     counts = dict.fromkeys(ProviderStatus.values, 0)

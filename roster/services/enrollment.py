@@ -33,6 +33,7 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
 from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract, Provider
+from roster.selectors.providers import provider_exclusion_block
 
 S = EnrollmentStatus
 OPEN_STATUSES = (S.REQUESTED, S.IN_PREPARATION, S.SUBMITTED, S.IN_FOLLOW_UP, S.RESUBMITTED)
@@ -51,6 +52,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     S.WITHDRAWN: (),
 }
 MAX_RESUBMISSIONS = 1
+# A provider with a confirmed exclusion cannot be enrolled: no new request, and an open
+# application may only be followed up, denied or withdrawn (every step towards enrollment
+# -- preparing, filing, resubmitting, recording an approval -- is refused with a 409).
+EXCLUDED_ALLOWED_STEPS = (S.IN_FOLLOW_UP, S.DENIED, S.WITHDRAWN)
+EXCLUDED_CODE = "provider_excluded"
 FOLLOW_UP_DAYS = 30
 
 # What the button says for each target status (the UI and error messages use it).
@@ -65,12 +71,25 @@ STEP_LABELS = {
 }
 
 
-def allowed_transitions(enrollment: Enrollment) -> list[str]:
-    """The statuses this application may move to next (resubmission only while allowed)."""
+def allowed_transitions(enrollment: Enrollment, *, excluded: bool | None = None) -> list[str]:
+    """The statuses this application may move to next (resubmission only while allowed;
+    for a provider with a confirmed exclusion only follow-up, denial and withdrawal)."""
     steps = list(TRANSITIONS.get(enrollment.status, ()))
     if S.RESUBMITTED in steps and enrollment.resubmissions >= MAX_RESUBMISSIONS:
         steps.remove(S.RESUBMITTED)
+    if enrollment.provider.excluded if excluded is None else excluded:
+        steps = [s for s in steps if s in EXCLUDED_ALLOWED_STEPS]
     return steps
+
+
+def _refuse_if_excluded(provider: Provider, what: str) -> None:
+    reason = provider_exclusion_block(provider, what=what)
+    if reason:
+        raise Conflict(
+            reason,
+            details={"provider": reason},
+            code=EXCLUDED_CODE,
+        )
 
 
 def _jsonable(value):
@@ -301,7 +320,8 @@ def enrollment_request(
         # Lock the provider so two requests for the same pair cannot both pass the check
         # below (no unique constraint can express "one open application per pair" without
         # a migration; see the report).
-        Provider.objects.select_for_update().filter(pk=provider.pk).first()
+        locked = Provider.objects.select_for_update().filter(pk=provider.pk).first()
+        _refuse_if_excluded(locked or provider, "enrolled with a payer")
         open_payers = set(
             Enrollment.objects.filter(
                 organization=org,
@@ -377,7 +397,11 @@ def enrollment_transition(
         )
     on = on or timezone.localdate()
     with transaction.atomic():
-        locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        locked = (
+            Enrollment.objects.select_for_update().select_related("provider").get(pk=enrollment.pk)
+        )
+        if to in TRANSITIONS.get(locked.status, ()) and to not in EXCLUDED_ALLOWED_STEPS:
+            _refuse_if_excluded(locked.provider, _EXCLUDED_WHAT.get(to, "enrolled"))
         allowed = allowed_transitions(locked)
         if to not in allowed:
             raise Conflict(
@@ -417,6 +441,14 @@ def enrollment_transition(
         {f.attname: getattr(locked, f.attname) for f in Enrollment._meta.concrete_fields}
     )
     return enrollment
+
+
+_EXCLUDED_WHAT = {
+    S.IN_PREPARATION: "enrolled (the application cannot be prepared)",
+    S.SUBMITTED: "enrolled (the application cannot be submitted)",
+    S.RESUBMITTED: "enrolled (the application cannot be resubmitted)",
+    S.APPROVED: "enrolled (an approval cannot be recorded)",
+}
 
 
 def _apply_transition(enrollment, to, on, effective_date, next_follow_up) -> None:

@@ -27,6 +27,9 @@ class PacketStepOut(serializers.ModelSerializer):
     request = serializers.UUIDField(source="request_id", allow_null=True)
     verification = serializers.UUIDField(source="verification_id", allow_null=True)
     detail = serializers.DictField()
+    needs_attention = serializers.SerializerMethodField()
+    attention_reason = serializers.SerializerMethodField()
+    record_url = serializers.SerializerMethodField()
 
     class Meta:
         model = PacketStep
@@ -35,11 +38,29 @@ class PacketStepOut(serializers.ModelSerializer):
             "kind",
             "label",
             "status",
+            "needs_attention",
+            "attention_reason",
+            "record_url",
             "request",
             "verification",
             "detail",
             "updated_at",
         ]
+
+    def get_needs_attention(self, obj) -> bool:
+        """True when the step's record is a discrepancy or "unable to verify" (status
+        `needs_attention`) or the step failed: the packet cannot complete."""
+        return obj.status in ("needs_attention", "failed")
+
+    def get_attention_reason(self, obj) -> str:
+        if obj.status == "needs_attention":
+            return obj.detail.get("attention", "")
+        if obj.status == "failed":
+            return obj.detail.get("reason", "")
+        return ""
+
+    def get_record_url(self, obj) -> str | None:
+        return getattr(obj, "record_url", None)
 
 
 class PacketOut(serializers.ModelSerializer):
@@ -48,6 +69,7 @@ class PacketOut(serializers.ModelSerializer):
     started_by = serializers.SerializerMethodField()
     steps_total = serializers.SerializerMethodField()
     steps_done = serializers.SerializerMethodField()
+    steps_needing_attention = serializers.SerializerMethodField()
 
     class Meta:
         model = ReverificationPacket
@@ -62,6 +84,7 @@ class PacketOut(serializers.ModelSerializer):
             "bulk_key",
             "steps_total",
             "steps_done",
+            "steps_needing_attention",
         ]
 
     def get_started_by(self, obj) -> str | None:
@@ -82,6 +105,12 @@ class PacketOut(serializers.ModelSerializer):
         if done is not None:
             return done
         return sum(1 for s in self._steps(obj) if s.status in ("done", "skipped"))
+
+    def get_steps_needing_attention(self, obj) -> int:
+        failed = getattr(obj, "steps_failed", None)
+        if failed is not None:
+            return failed
+        return sum(1 for s in self._steps(obj) if s.status in ("needs_attention", "failed"))
 
 
 class PacketDetailOut(PacketOut):

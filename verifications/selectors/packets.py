@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
 from credex.services import get_or_404
@@ -26,7 +27,11 @@ def packet_list(*, org, status: str = "", due: str = "", q: str = "") -> QuerySe
         .annotate(
             steps_total=Count("steps"),
             steps_done=Count("steps", filter=Q(steps__status__in=["done", "skipped"])),
-            steps_failed=Count("steps", filter=Q(steps__status="failed")),
+            # "Needs attention" on the list: failed steps and steps whose record was a
+            # discrepancy or "unable to verify".
+            steps_failed=Count(
+                "steps", filter=Q(steps__status__in=["failed", StepStatus.NEEDS_ATTENTION])
+            ),
         )
     )
     if status in PacketStatus.values:
@@ -79,7 +84,23 @@ def packet_steps(*, org, packet: ReverificationPacket) -> list[PacketStep]:
     steps = PacketStep.objects.filter(organization=org, packet=packet).select_related(
         "request", "verification"
     )
-    return sorted(steps, key=lambda s: (order.get(s.kind, 9), s.label))
+    steps = sorted(steps, key=lambda s: (order.get(s.kind, 9), s.label))
+    for step in steps:
+        step.record_url = step_record_url(org=org, provider_id=packet.provider_id, step=step)
+    return steps
+
+
+def step_record_url(*, org, provider_id, step: PacketStep) -> str:
+    """Where the record behind a step is read: the provider's screening history (OIG/SAM),
+    NPPES panel, or PSV log on the provider file."""
+    slug = {"org_slug": org.slug, "provider_id": provider_id}
+    if step.kind in ("oig", "sam"):
+        return reverse("screening_provider_history", kwargs=slug)
+    if step.kind == "nppes":
+        return reverse("nppes_provider", kwargs=slug)
+    if step.kind == "verification":
+        return reverse("provider_detail", kwargs=slug) + "#provider-psv"
+    return reverse("provider_documents", kwargs=slug)
 
 
 def provider_current_packet(*, org, provider) -> ReverificationPacket | None:

@@ -4,7 +4,10 @@ A packet re-runs the automated checks (NPPES, OIG, SAM), opens a queue item for 
 license board, DEA, CDS, board certification and malpractice verification that is due, and
 sends the provider a signed upload link for an updated CV, malpractice declarations page and
 attestation. Each of these is a PacketStep; the packet completes when every step is done
-(or skipped). Steps complete from the outside:
+(or skipped). A step is done only when its record says "verified": a discrepancy or an
+"unable to verify" makes it "needs attention" (with the reason), which holds the packet open
+until a later verified record (a re-check, a new verification of the queue item) replaces it.
+Steps complete from the outside:
 
 - NPPES / OIG / SAM: when the automatic PSV record is written (verifications.services.
   automatic calls `packet_steps_complete_automatic` in the check's transaction);
@@ -43,6 +46,7 @@ from verifications.models import (
     StepStatus,
     Verification,
     VerificationRequest,
+    VerificationResult,
     VerificationSource,
 )
 
@@ -68,6 +72,8 @@ BULK_DUE_DAYS = 120
 # re-credentialing is due sooner).
 REQUEST_DUE_DAYS = 30
 TERMINAL_STEPS = (StepStatus.DONE, StepStatus.SKIPPED)
+# Steps a new record may still settle (a verified re-check clears "needs attention").
+OPEN_STEPS = (StepStatus.PENDING, StepStatus.FAILED, StepStatus.NEEDS_ATTENTION)
 STEP_AUDIT_SOURCE = {
     PacketStepKind.NPPES: "NPPES",
     PacketStepKind.OIG: "OIG",
@@ -374,6 +380,55 @@ def _step_done(org, step: PacketStep, *, actor: Actor, source: str, **fields) ->
     )
 
 
+def _attention_reason(step: PacketStep, verification) -> str:
+    result = VerificationResult(verification.result).label.lower()
+    what = {
+        PacketStepKind.NPPES: "The NPPES check",
+        PacketStepKind.OIG: "The OIG LEIE screening",
+        PacketStepKind.SAM: "The SAM.gov screening",
+    }.get(step.kind, "The verification")
+    reason = f"{what} came back as “{result}”"
+    details = (getattr(verification, "details", "") or "").strip()
+    return (f"{reason}: {details}" if details else f"{reason}.")[:500]
+
+
+def _step_outcome(org, step: PacketStep, *, verification, actor: Actor, source: str, **fields):
+    """A record answered the step: done when it says verified, otherwise needs attention
+    (reason and record kept on the step, audited); the caller holds the packet's lock."""
+    if verification.result == VerificationResult.VERIFIED:
+        fields["detail"] = {
+            k: v for k, v in fields.get("detail", step.detail).items() if k != "attention"
+        }
+        _step_done(org, step, actor=actor, source=source, verification=verification, **fields)
+        return
+    now = timezone.now()
+    for name, value in fields.items():
+        setattr(step, name, value)
+    reason = _attention_reason(step, verification)
+    step.verification = verification
+    step.detail = {**step.detail, "result": verification.result, "attention": reason}
+    step.status = StepStatus.NEEDS_ATTENTION
+    step.updated_at = now
+    step.save()
+    audit_record(
+        org=org,
+        actor=actor,
+        action="verifications.packet.step_needs_attention",
+        target=step.packet,
+        source=source,
+        data={
+            "step": str(step.pk),
+            "kind": step.kind,
+            "label": step.label,
+            "result": verification.result,
+            "reason": reason,
+            "verification": str(verification.pk),
+            "request": str(step.request_id or ""),
+            "at": now.isoformat(),
+        },
+    )
+
+
 def _complete_if_done(org, packet: ReverificationPacket, *, actor: Actor) -> bool:
     if packet.status != PacketStatus.IN_PROGRESS:
         return False
@@ -420,7 +475,7 @@ def packet_steps_complete_automatic(
     steps = PacketStep.objects.filter(
         organization=org,
         kind__in=list(kinds),
-        status=StepStatus.PENDING,
+        status__in=[StepStatus.PENDING, StepStatus.NEEDS_ATTENTION],
         packet__status=PacketStatus.IN_PROGRESS,
     ).select_related("packet")
     if provider_ids is not None:
@@ -434,7 +489,7 @@ def packet_steps_complete_automatic(
         reference=reference,
         source__in=list(kinds.values()),
         provider_id__in={s.packet.provider_id for s in steps},
-    ).only("id", "provider_id", "source", "result", "verifier_label")
+    ).only("id", "provider_id", "source", "result", "verifier_label", "details")
     for row in rows:
         records[(row.provider_id, row.source)] = row
     packets = _locked_packets(org, [s.packet_id for s in steps])
@@ -446,7 +501,7 @@ def packet_steps_complete_automatic(
             continue
         step.packet = packet
         actor = Actor.system(record.verifier_label or "system")
-        _step_done(
+        _step_outcome(
             org,
             step,
             actor=actor,
@@ -454,7 +509,7 @@ def packet_steps_complete_automatic(
             verification=record,
             detail={**step.detail, "result": record.result, "run": reference},
         )
-        done += 1
+        done += step.status == StepStatus.DONE
     for packet in packets.values():
         _complete_if_done(org, packet, actor=Actor.system("re-verification packet"))
     return done
@@ -475,9 +530,7 @@ def _verifier_actor(verification: Verification) -> Actor:
 def packet_request_completed(*, org, request: VerificationRequest, verification) -> None:
     """A queue item a packet opened was answered: its step is done (and maybe the packet)."""
     steps = list(
-        PacketStep.objects.filter(
-            organization=org, request=request, status__in=[StepStatus.PENDING, StepStatus.FAILED]
-        )
+        PacketStep.objects.filter(organization=org, request=request, status__in=list(OPEN_STEPS))
     )
     if not steps:
         return
@@ -488,7 +541,43 @@ def packet_request_completed(*, org, request: VerificationRequest, verification)
         if packet is None or packet.status != PacketStatus.IN_PROGRESS:
             continue
         step.packet = packet
-        _step_done(
+        _step_outcome(
+            org,
+            step,
+            actor=actor,
+            source=verification.source,
+            verification=verification,
+            detail={**step.detail, "result": verification.result},
+        )
+        _complete_if_done(org, packet, actor=actor)
+
+
+def packet_verification_recorded(*, org, verification: Verification) -> None:
+    """A new record for a credential settles the packet steps of that credential and source
+    that need attention (a verified record makes them done; another failure updates the
+    reason)."""
+    steps = [
+        s
+        for s in PacketStep.objects.filter(
+            organization=org,
+            kind=PacketStepKind.VERIFICATION,
+            status=StepStatus.NEEDS_ATTENTION,
+            packet__provider_id=verification.provider_id,
+            packet__status=PacketStatus.IN_PROGRESS,
+        ).exclude(verification=verification)
+        if s.detail.get("credential") == str(verification.credential_id)
+        and s.detail.get("source") == verification.source
+    ]
+    if not steps:
+        return
+    packets = _locked_packets(org, [s.packet_id for s in steps])
+    actor = _verifier_actor(verification)
+    for step in steps:
+        packet = packets.get(step.packet_id)
+        if packet is None or packet.status != PacketStatus.IN_PROGRESS:
+            continue
+        step.packet = packet
+        _step_outcome(
             org,
             step,
             actor=actor,
@@ -557,9 +646,9 @@ def packet_cancel(
         packet.status = PacketStatus.CANCELLED
         packet.completed_at = now
         packet.save(update_fields=["status", "completed_at"])
-        skipped = PacketStep.objects.filter(
-            packet=packet, status__in=[StepStatus.PENDING, StepStatus.FAILED]
-        ).update(status=StepStatus.SKIPPED, updated_at=now)
+        skipped = PacketStep.objects.filter(packet=packet, status__in=list(OPEN_STEPS)).update(
+            status=StepStatus.SKIPPED, updated_at=now
+        )
         audit_record(
             org=org,
             actor=_actor_audit(actor),

@@ -214,6 +214,13 @@ def verification_record(
                 from verifications.services.queue_hooks import request_completed
 
                 request_completed(org=org, request=request, verification=verification)
+            if credential is not None:
+                from verifications.services.packets import packet_verification_recorded
+
+                # A step that needs attention (its queue item came back as a discrepancy) is
+                # settled by the next record of the same credential and source, even when
+                # no queue item is open any more, or when it corrects the earlier record.
+                packet_verification_recorded(org=org, verification=verification)
             audit_record(
                 org=org,
                 actor=actor if isinstance(actor, Actor) else audit_actor(actor),
