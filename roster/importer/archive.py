@@ -19,6 +19,7 @@ those can lie. Two steps keep a hostile or damaged archive from costing more tha
 
 from __future__ import annotations
 
+import copy
 import stat
 import struct
 import zipfile
@@ -228,9 +229,15 @@ class DocumentArchive:
         if info.file_size > limit:
             raise ArchiveRefused(f"Larger than the {_mb(limit)} limit.")
         counted = member in self._counted
+        # zipfile stops at the declared size and checks the CRC of what it returned, so an
+        # entry that declares less than it holds would pass cut short. Opened with our own
+        # ceiling instead, it decompresses to its real end (or our limit) and the CRC and the
+        # size comparison below see everything it holds.
+        ceiling = copy.copy(info)
+        ceiling.file_size = limit + 1
         chunks, got = [], 0
         try:
-            with self.zip.open(info) as fh:
+            with self.zip.open(ceiling) as fh:
                 while True:
                     chunk = fh.read(min(CHUNK, limit + 1 - got))
                     if not chunk:
