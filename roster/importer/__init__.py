@@ -5,6 +5,9 @@ each; `format` holds the documented columns, limits and the error record):
 
 - `read_csv(raw)` (reading): UTF-8 with or without BOM, nothing else; CRLF or LF; the csv
   module.
+- `inspect_archive(fileobj)` and `DocumentArchive` (archive): the documents ZIP checked from
+  its directory at upload, then read entry by entry, streaming, with limits; only entries the
+  CSV names are read, and only after every row has passed.
 - `check(org, header, records, documents)` (checking): every rule on every row; returns a
   `Plan` or the complete list of errors (row, column, value, reason). The roster, members,
   NUCC set and requirements are read once per file, never per row.
@@ -20,6 +23,7 @@ An NPI already on the roster updates that provider.
 
 from __future__ import annotations
 
+from roster.importer.archive import ArchiveRefused, DocumentArchive, inspect_archive
 from roster.importer.checking import Plan, check, nucc_codes
 from roster.importer.format import (
     COLUMN_NAMES,
@@ -38,6 +42,9 @@ from roster.importer.reading import decode, read_csv
 from roster.importer.writing import WriteResult, delete_files, write
 
 __all__ = [
+    "ArchiveRefused",
+    "DocumentArchive",
+    "inspect_archive",
     "COLUMNS",
     "COLUMN_NAMES",
     "REQUIRED_HEADER",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from posixpath import basename
@@ -13,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from credex.errors import DomainError
+from roster.importer.archive import ArchiveRefused, DocumentArchive
 from roster.importer.format import (
     COLUMN_NAMES,
     CREDENTIAL_COLUMNS,
@@ -56,6 +56,7 @@ class DocumentPlan:
     kind: str
     content_type: str
     pages: int | None = None
+    named: str = ""  # the document_file value, for error messages
 
 
 @dataclass
@@ -94,7 +95,7 @@ class _Group:
 class Checker:
     """Every rule on every row; `run()` returns (plan, errors)."""
 
-    def __init__(self, org, header, records, documents: zipfile.ZipFile | None, *, progress=None):
+    def __init__(self, org, header, records, documents: DocumentArchive | None, *, progress=None):
         self.org = org
         self.header = set(header)
         self.records = records
@@ -154,6 +155,9 @@ class Checker:
                 self.progress(done)
                 next_report = done + 500
         self.progress(len(self.records))
+        # Rows first: a file with a bad row is refused before any document is decompressed.
+        if not self.errors and self.zip is not None:
+            self._read_documents(plans)
         if self.errors:
             self.errors.sort(key=lambda e: (e["row"] or 0, COLUMN_ORDER.get(e["column"], 99)))
             return None, self.errors
@@ -473,18 +477,39 @@ class Checker:
         if info.file_size == 0:
             self.add(row_no, "document_file", name, "This file is empty.")
             return None
-        sniffed = self._sniff(self.zip.read(info))
-        if isinstance(sniffed, str):
-            self.add(row_no, "document_file", name, sniffed)
-            return None
+        # Its bytes are read only once every row has passed (`_read_documents`).
         return DocumentPlan(
             row=row_no,
             member=member,
             original_name=basename(name)[:255],
             kind=kind or DocumentKind.OTHER,
-            content_type=sniffed.content_type,
-            pages=sniffed.pages,
+            content_type="",
+            named=name,
         )
+
+    def _read_documents(self, plans: list[ProviderPlan]) -> None:
+        """Read and sniff each named entry once, streaming, within the archive's limits."""
+        documents = [
+            d
+            for p in plans
+            for d in [*(c.document for c in p.credentials if c.document), *p.documents]
+        ]
+        documents.sort(key=lambda d: d.row)
+        outcome: dict[str, object] = {}
+        for d in documents:
+            if d.member not in outcome:
+                try:
+                    data = self.zip.read(d.member)
+                except ArchiveRefused as exc:
+                    outcome[d.member] = exc.message
+                else:
+                    outcome[d.member] = self._sniff(data)
+                    del data
+            sniffed = outcome[d.member]
+            if isinstance(sniffed, str):
+                self.add(d.row, "document_file", d.named, sniffed)
+                continue
+            d.content_type, d.pages = sniffed.content_type, sniffed.pages
 
     @staticmethod
     def _sniff(data: bytes):

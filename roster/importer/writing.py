@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,6 +13,7 @@ from django.db import connections
 from django.utils import timezone
 
 from roster import crypto
+from roster.importer.archive import DocumentArchive
 from roster.importer.checking import CredentialPlan, DocumentPlan, Plan, ProviderPlan
 from roster.models import (
     Credential,
@@ -103,7 +103,7 @@ def write(
     audit_actor,
     plan: Plan,
     job,
-    documents: zipfile.ZipFile | None = None,
+    documents: DocumentArchive | None = None,
     progress: Callable[[int], None] | None = None,
     chunk: int = 1000,
 ) -> WriteResult:
@@ -426,7 +426,7 @@ def _would_change(c: CredentialPlan) -> bool:
 
 def _document(org, provider_id, credential_id, plan: DocumentPlan, documents, member, now):
     """Store the file (never under its uploaded name) and build its row."""
-    data = documents.read(plan.member)
+    data = documents.read(plan.member)  # streamed and limited again (ArchiveRefused)
     doc = Document(
         organization_id=org.pk,
         provider_id=provider_id,

@@ -108,8 +108,10 @@ def import_job_create(
     if documents_zip is not None:
         if documents_zip.size > max_zip_bytes():
             errors["documents"] = f"The ZIP is larger than {max_zip_bytes() // 2**20} MB."
-        elif not _is_zip(documents_zip):
-            errors["documents"] = "This is not a ZIP file. Zip the documents and try again."
+        else:
+            problem = _archive_problem(documents_zip)
+            if problem:
+                errors["documents"] = problem
     if errors:
         raise InvalidInput("The upload needs attention.", details=errors)
     raw = csv_file.read()
@@ -149,11 +151,15 @@ def import_job_create(
     return import_run(org=org, actor=actor, job=job)
 
 
-def _is_zip(upload) -> bool:
-    upload.seek(0)
-    ok = zipfile.is_zipfile(upload)
-    upload.seek(0)
-    return ok
+def _archive_problem(upload) -> str:
+    """Why the documents ZIP cannot be used ("" if it can), from its directory alone."""
+    try:
+        importer.inspect_archive(upload)
+    except importer.ArchiveRefused as exc:
+        return exc.message
+    finally:
+        upload.seek(0)
+    return ""
 
 
 def import_run(*, org, actor, job: ImportJob, report_progress: bool = False) -> ImportJob:
@@ -172,6 +178,8 @@ def _run(org, actor, job, progress) -> ImportJob:
     with job.file.open("rb") as fh:
         raw = fh.read()
     with _documents(job) as documents:
+        if isinstance(documents, str):
+            return _reject(org, who, job, [importer.error(None, "", "", documents)], total=0)
         if progress:
             progress.update(status=ImportStatus.VALIDATING, processed=0)
         try:
@@ -201,6 +209,9 @@ def _run(org, actor, job, progress) -> ImportJob:
                 )
         except (IntegrityError, DatabaseError) as exc:
             return _fail(org, who, job, exc)
+        except importer.ArchiveRefused as exc:
+            # Checked entries are read again to be stored; one that fails now rolls back.
+            return _mark_failed(org, who, job, exc.message, detail="archive")
     job.status = ImportStatus.DONE
     job.processed_rows = job.total_rows
     job.created_count = result.created
@@ -232,11 +243,20 @@ def _screen_imported(org) -> None:
 
 @contextmanager
 def _documents(job):
+    """The job's ZIP as a DocumentArchive, None without one, or the sentence refusing it."""
     if not job.documents_zip:
         yield None
         return
-    with job.documents_zip.open("rb") as fh, zipfile.ZipFile(fh) as zf:
-        yield zf
+    with job.documents_zip.open("rb") as fh:
+        try:
+            # Checked at upload; checked again here for a job stored before that check.
+            importer.inspect_archive(fh)
+            zf = zipfile.ZipFile(fh)
+        except importer.ArchiveRefused as exc:
+            yield exc.message
+            return
+        with zf:
+            yield importer.DocumentArchive(zf)
 
 
 def _reject(org, who, job, errors, *, total) -> ImportJob:
