@@ -78,6 +78,38 @@ def error_json(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
 
 
+def bad_request(request, exception=None):
+    """handler400: Django's own 400s (SuspiciousOperation, a body too large) in the API's shape."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from credex import hostile
+
+    if isinstance(exception, RequestDataTooBig):
+        refused = hostile.too_big()
+        return hostile.error_response(
+            request, refused.status, refused.code, refused.message, refused.details
+        )
+    return hostile.error_response(
+        request, 400, "invalid", "The request could not be understood (bad host, header or body)."
+    )
+
+
+def permission_denied(request, exception=None):
+    """handler403: the API's shape under /api/ (DRF's own 403s already have it)."""
+    if _is_api(request):
+        return error_json("forbidden", "You do not have permission to do this.", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a 403 in the API's shape under /api/, the 403 page elsewhere."""
+    if _is_api(request):
+        return error_json("forbidden", "CSRF verification failed. Reload and try again.", 403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
+
+
 def not_found(request, exception=None):
     """handler404: a URL no route matches (e.g. a malformed id) answers in the API's shape."""
     if _is_api(request):

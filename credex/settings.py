@@ -162,6 +162,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before any view (and CSRF's process_view) reads input: control characters, JSON depth,
+    # body size (credex/hostile.py).
+    "credex.hostile.HostileInputMiddleware",
     "credex.middleware.TenantMiddleware",
     # axes last, as its docs require
     "axes.middleware.AxesMiddleware",
@@ -423,6 +426,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CredEx <no-reply@credex.loca
 # --- security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+CSRF_FAILURE_VIEW = "credex.api_common.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

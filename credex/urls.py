@@ -65,5 +65,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "credex.api_common.bad_request"
+handler403 = "credex.api_common.permission_denied"
 handler404 = "credex.api_common.not_found"
 handler500 = "credex.api_common.server_error"
