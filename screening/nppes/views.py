@@ -89,7 +89,8 @@ def _decided_row(request, mismatch, error: str = ""):
         "compact": request.POST.get("compact") == "1",
         "back_url": _back(request, ""),
     }
-    return render(request, "nppes/_mismatch_row.html", context, status=400 if error else 200)
+    template = "_mismatch_item" if request.POST.get("stacked") == "1" else "_mismatch_row"
+    return render(request, f"nppes/{template}.html", context, status=400 if error else 200)
 
 
 @require_POST
