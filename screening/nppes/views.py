@@ -71,6 +71,7 @@ def nppes_home(request, org_slug):
     context |= {
         "failures": failures[:PAGE_SIZE],
         "failure_count": failures.count(),
+        "failure_groups": sel.failure_groups(org=org),
         "summary": sel.check_summary(org=org),
         "last_run": sel.last_run(org=org),
         "active_run": _run_context(request, active) if active else None,
