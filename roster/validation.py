@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 NPI_RE = re.compile(r"^\d{10}$")
-DEA_RE = re.compile(r"^[A-Z]{2}\d{7}$")
+# DEA registration number: the registrant-type letter, the registrant's last-name initial (or 9
+# for a registration under a business name), seven digits whose last is a check digit.
+DEA_RE = re.compile(r"^[A-Z][A-Z9]\d{7}$")
+# Registrant-type letters in use: A, B, F and G practitioners (F and G since the earlier letters
+# ran out), M mid-level practitioners (NP, PA, CRNA...), C-L businesses (practitioner-owned
+# clinics, teaching institutions, manufacturers, distributors, researchers, labs, importers,
+# exporters, reverse distributors), P-U narcotic treatment programs and distributors, X the
+# former DATA-waiver (buprenorphine) registrations. I, O, V, W, Y and Z are not issued.
+DEA_TYPE_LETTERS = frozenset("ABCDEFGHJKLMNPQRSTUX")
 TAXONOMY_RE = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
 
 # States, DC and territories (USPS codes), plus the armed-forces "states".
@@ -46,13 +54,27 @@ def npi_problem(value: str) -> str | None:
     return None
 
 
+def dea_check_digit(six: str) -> int:
+    """(d1 + d3 + d5) + 2 * (d2 + d4 + d6): its last digit is the seventh digit."""
+    d = [int(c) for c in six]
+    return ((d[0] + d[2] + d[4]) + 2 * (d[1] + d[3] + d[5])) % 10
+
+
 def dea_problem(value: str) -> str | None:
+    """None if `value` is a well-formed DEA number with a right check digit, else why not."""
     value = (value or "").strip().upper()
     if not DEA_RE.match(value):
-        return "A DEA number is two letters and seven digits."
-    d = [int(c) for c in value[2:]]
-    if ((d[0] + d[2] + d[4]) + 2 * (d[1] + d[3] + d[5])) % 10 != d[6]:
-        return "This DEA number fails its check digit."
+        return (
+            "A DEA number is a letter for the registrant type, the registrant's last-name "
+            "initial (or 9 for a business), then seven digits, e.g. AB1234563 or F91234563."
+        )
+    if value[0] not in DEA_TYPE_LETTERS:
+        return (
+            f"{value[0]} is not a DEA registrant type; a DEA number starts with A, B, F or G "
+            "(practitioners), M (mid-level practitioners) or another type letter (C-L, P-U, X)."
+        )
+    if dea_check_digit(value[2:8]) != int(value[8]):
+        return "This DEA number fails its check digit; check for a typo."
     return None
 
 

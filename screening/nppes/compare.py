@@ -16,6 +16,11 @@ What counts as a difference (decisions, since the issue leaves them open):
   letters and digits only, leading zeros dropped) that the roster's state licenses lack.
   Roster licenses missing from NPPES are not flagged: NPPES is self-reported and often lists
   one license only; nothing could be taken from it anyway.
+- authorized official (organizations, NPI-2): the person NPPES names as the organization's
+  authorized official is not the one last acknowledged (first and last name compared; a new
+  title or phone of the same person is not a change). The first answer that names an official
+  sets the acknowledged one (there is nothing to compare it with); accepting the difference
+  acknowledges the new official. Medium: the official signs payer enrollments.
 - status: NPPES says the NPI is deactivated (status other than "A" or a deactivation date
   without a later reactivation) while the roster has the provider as applicant or active:
   high severity.
@@ -30,10 +35,10 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from screening.nppes.parse import NppesRecord, format_postal, postal_digits
+from screening.nppes.parse import NppesRecord, format_postal, license_key, postal_digits
 
 # NPPES credential tokens -> roster provider types (roster.models.PROVIDER_TYPES).
 CREDENTIAL_TYPES: dict[str, str] = {
@@ -98,6 +103,7 @@ SEVERITY = {
     "credential_text": "low",
     "secondary_taxonomies": "low",
     "practice_address": "low",
+    "authorized_official": "medium",
 }
 
 _STREET_WORDS = {
@@ -192,8 +198,7 @@ def norm_street(value: str) -> str:
 
 def norm_license(value: str) -> str:
     """'2017-01132' -> '201701132'; 'a-0012345' -> 'A0012345'; '0043634' -> '43634'."""
-    text = re.sub(r"[^A-Z0-9]", "", _ascii(value).upper())
-    return text.lstrip("0") or text
+    return license_key(value)
 
 
 def value_hash(field: str, key: Any) -> str:
@@ -219,9 +224,11 @@ class RosterSide:
     postal_code: str = ""
     status: str = ""
     licenses: tuple[tuple[str, str], ...] = ()  # (state, number)
+    # The organization's authorized official as last acknowledged (NppesCheck), or None.
+    authorized_official: dict | None = None
 
     @classmethod
-    def of(cls, provider, licenses=()) -> RosterSide:
+    def of(cls, provider, licenses=(), authorized_official=None) -> RosterSide:
         return cls(
             first_name=provider.first_name,
             middle_name=provider.middle_name,
@@ -237,6 +244,7 @@ class RosterSide:
             postal_code=provider.postal_code,
             status=provider.status,
             licenses=tuple((s or "", n or "") for s, n in licenses),
+            authorized_official=authorized_official or None,
         )
 
 
@@ -409,6 +417,29 @@ def _status(ours: RosterSide, rec: NppesRecord) -> Difference | None:
     )
 
 
+def official_key(official: dict | None) -> list[str]:
+    """Who the official is: first and last name, normalized (title and phone left out)."""
+    official = official or {}
+    return [norm_name(official.get("first_name", "")), norm_name(official.get("last_name", ""))]
+
+
+def _authorized_official(ours: RosterSide, rec: NppesRecord) -> Difference | None:
+    if not rec.is_organization or rec.authorized_official is None:
+        return None
+    if not ours.authorized_official:  # first sight: nothing acknowledged to compare with
+        return None
+    theirs = asdict(rec.authorized_official)
+    if official_key(ours.authorized_official) == official_key(theirs):
+        return None
+    return Difference(
+        "authorized_official",
+        ours.authorized_official,
+        theirs,
+        SEVERITY["authorized_official"],
+        value_hash("authorized_official", official_key(theirs)),
+    )
+
+
 def compare(ours: RosterSide, record: NppesRecord) -> list[Difference]:
     """Every difference between the roster and the NPPES record, most severe first."""
     found = [
@@ -418,6 +449,7 @@ def compare(ours: RosterSide, record: NppesRecord) -> list[Difference]:
         *_taxonomies(ours, record),
         _address(ours, record),
         _licenses(ours, record),
+        _authorized_official(ours, record),
     ]
     return [d for d in found if d is not None]
 
@@ -463,6 +495,8 @@ def text_of(field: str, value: Any, *, labels: dict | None = None) -> list[str]:
         return [text] if text else []
     if field == "licenses":
         return [f"{d['state'] or '—'} {d['number']}" for d in value]
+    if field == "authorized_official":
+        return [official_text(value)]
     if field == "status":
         if "deactivated_on" not in value:  # our side: the roster's provider status
             return [f"{str(value.get('status', '')).capitalize()} on the roster"]
@@ -470,6 +504,20 @@ def text_of(field: str, value: Any, *, labels: dict | None = None) -> list[str]:
         text = f"NPI deactivated{f' {when}' if when else ''} (status {value.get('status')})"
         return [f"{text}, reason code {reason}" if reason else text]
     return [json.dumps(value, default=str)]
+
+
+def official_text(value: dict) -> str:
+    """'TIMOTHY GORDON BARTON, CRNA (MANAGING MEMBER)'."""
+    name = " ".join(
+        p
+        for p in (value.get("name_prefix"), value.get("first_name"), value.get("middle_name"))
+        if p
+    )
+    name = " ".join(p for p in (name, value.get("last_name")) if p)
+    for extra in (value.get("name_suffix"), value.get("credential")):
+        if extra:
+            name = f"{name}, {extra}"
+    return f"{name} ({value['title']})" if value.get("title") else name
 
 
 def _item_key(field: str, item: Any) -> str:

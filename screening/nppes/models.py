@@ -46,6 +46,10 @@ class NppesCheck(TenantModel):
     # The last successful answer, normalized (screening.nppes.parse.NppesRecord.as_json).
     record = models.JSONField(default=dict, blank=True)
     record_fetched_at = models.DateTimeField(null=True, blank=True)
+    # Organizations (NPI-2): the authorized official as last acknowledged (the first one NPPES
+    # named, or the one a coordinator accepted). NPPES naming someone else is a mismatch until
+    # accepted (screening.nppes.compare).
+    authorized_official_known = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-checked_at"]
@@ -71,6 +75,7 @@ class MismatchField(models.TextChoices):
     PRACTICE_ADDRESS = "practice_address", "Practice location"
     LICENSES = "licenses", "Licenses (self-reported)"
     STATUS = "status", "NPI status"
+    AUTHORIZED_OFFICIAL = "authorized_official", "Authorized official"
 
 
 class Severity(models.TextChoices):

@@ -10,6 +10,7 @@ licenses; postal codes are 5 or 9 digits without a hyphen. Errors come with HTTP
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
@@ -111,6 +112,49 @@ class License:
     taxonomy: str = ""
 
 
+def license_key(number: str) -> str:
+    """'SC002712-L', 'sc002712l' and 'SC 002712.L' are one license: upper case, letters and
+    digits only, leading zeros dropped ('0043634' and '43634' are the same number)."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", number or "") if ch.isalnum())
+    text = text.encode("ascii", "ignore").decode().upper()
+    return text.lstrip("0") or text
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An electronic address NPPES lists for the NPI (Direct messaging, FHIR, a web site...)."""
+
+    type: str  # endpointType: DIRECT, FHIR, CONNECT, SOAP, REST, WEB, OTHERS...
+    type_description: str = ""
+    endpoint: str = ""  # the address or URL
+    use: str = ""  # HIE, DIRECT, ...
+    use_description: str = ""
+    content_type: str = ""
+    content_description: str = ""
+    affiliation: bool = False
+    affiliation_name: str = ""
+    city: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class AuthorizedOfficial:
+    """The person who signs for an organization (NPI-2) in NPPES."""
+
+    first_name: str = ""
+    middle_name: str = ""
+    last_name: str = ""
+    name_prefix: str = ""
+    name_suffix: str = ""
+    credential: str = ""
+    title: str = ""
+    phone: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.first_name or self.last_name)
+
+
 @dataclass
 class NppesRecord:
     npi: str
@@ -127,6 +171,7 @@ class NppesRecord:
     sole_proprietor: str = ""
     enumeration_date: date | None = None
     last_updated: date | None = None
+    certification_date: date | None = None  # the provider last certified the record as true
     deactivation_date: date | None = None
     deactivation_reason: str = ""
     reactivation_date: date | None = None
@@ -138,6 +183,8 @@ class NppesRecord:
     practice_locations: list[Address] = field(default_factory=list)
     other_names: list[dict] = field(default_factory=list)
     identifiers: list[dict] = field(default_factory=list)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    authorized_official: AuthorizedOfficial | None = None  # NPI-2 only
 
     @property
     def is_organization(self) -> bool:
@@ -174,11 +221,16 @@ class NppesRecord:
 
     @property
     def licenses(self) -> list[License]:
-        """(state, number) pairs listed on taxonomies, de-duplicated. Self-reported."""
+        """(state, number) pairs listed on taxonomies, de-duplicated. Self-reported.
+
+        The same license repeats once per taxonomy and is often typed differently each time
+        ('SC002712-L', 'SC002712-l', 'SC002712L'): one license per state and `license_key`,
+        shown as first written."""
         seen: dict[tuple[str, str], License] = {}
         for t in self.taxonomies:
             if t.license:
-                seen.setdefault((t.state, t.license), License(t.state, t.license, t.code))
+                key = (t.state, license_key(t.license))
+                seen.setdefault(key, License(t.state, t.license, t.code))
         return list(seen.values())
 
     def as_json(self) -> dict:
@@ -196,6 +248,7 @@ class NppesRecord:
         data = convert(asdict(self))
         data["deactivated"] = self.deactivated
         data["is_organization"] = self.is_organization
+        data["licenses"] = [asdict(lic) for lic in self.licenses]
         return data
 
 
@@ -234,6 +287,47 @@ def _address(raw: dict, purpose: str = "") -> Address:
         phone=clean(raw.get("telephone_number")),
         purpose=purpose or clean(raw.get("address_purpose")).upper(),
     )
+
+
+def _endpoints(raw) -> list[Endpoint]:
+    out = []
+    for e in raw or []:
+        if not isinstance(e, dict) or not clean(e.get("endpoint")):
+            continue
+        out.append(
+            Endpoint(
+                type=clean(e.get("endpointType")).upper(),
+                type_description=clean(e.get("endpointTypeDescription")),
+                endpoint=clean(e.get("endpoint")),
+                use=clean(e.get("use")).upper(),
+                use_description=clean(e.get("useDescription")),
+                content_type=clean(e.get("contentType")).upper(),
+                content_description=clean(e.get("contentTypeDescription"))
+                or clean(e.get("contentOtherDescription")),
+                affiliation=_bool(e.get("affiliation")),
+                affiliation_name=clean(e.get("affiliationName")),
+                city=clean(e.get("city")),
+                state=clean(e.get("state")).upper(),
+            )
+        )
+    return out
+
+
+def _authorized_official(basic: dict) -> AuthorizedOfficial | None:
+    def get(name: str) -> str:
+        return clean(basic.get(f"authorized_official_{name}"))
+
+    official = AuthorizedOfficial(
+        first_name=get("first_name"),
+        middle_name=get("middle_name"),
+        last_name=get("last_name"),
+        name_prefix=get("name_prefix"),
+        name_suffix=get("name_suffix"),
+        credential=get("credential"),
+        title=get("title_or_position"),
+        phone=get("telephone_number"),
+    )
+    return None if official.is_empty else official
 
 
 def parse_result(raw: dict) -> NppesRecord:
@@ -277,6 +371,7 @@ def parse_result(raw: dict) -> NppesRecord:
         sole_proprietor=clean(basic.get("sole_proprietor")),
         enumeration_date=parse_date(basic.get("enumeration_date")),
         last_updated=parse_date(basic.get("last_updated")),
+        certification_date=parse_date(basic.get("certification_date")),
         deactivation_date=parse_date(basic.get("deactivation_date")),
         deactivation_reason=clean(basic.get("deactivation_reason_code")),
         reactivation_date=parse_date(basic.get("reactivation_date")),
@@ -298,6 +393,8 @@ def parse_result(raw: dict) -> NppesRecord:
             for i in raw.get("identifiers") or []
             if isinstance(i, dict)
         ],
+        endpoints=_endpoints(raw.get("endpoints")),
+        authorized_official=_authorized_official(basic),
     )
 
 

@@ -130,6 +130,36 @@ def check_list(*, org, failed_only: bool = True) -> QuerySet[NppesCheck]:
     return qs.order_by("-consecutive_failures", "provider__last_name")
 
 
+def failure_groups(*, org, examples: int = 3) -> list[dict]:
+    """Failed checks grouped by what happened (outcome, error kind, message, HTTP status):
+    a night when NPPES was down is one line with its count, not one row per provider."""
+    groups: dict[tuple, dict] = {}
+    for c in check_list(org=org):
+        detail = c.error_detail or {}
+        numbers = tuple(e.get("number", "") for e in detail.get("errors") or [])
+        key = (c.outcome, detail.get("kind", ""), detail.get("message", ""), c.http_status, numbers)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "outcome": c.outcome,
+                "kind": detail.get("kind", ""),
+                "message": detail.get("message", ""),
+                "errors": detail.get("errors") or [],
+                "http_status": c.http_status,
+                "count": 0,
+                "providers": [],
+                "last_tried": c.checked_at,
+                "next_retry_at": c.next_retry_at,
+            }
+        group["count"] += 1
+        if len(group["providers"]) < examples:
+            group["providers"].append(c.provider)
+        group["last_tried"] = max(group["last_tried"], c.checked_at)
+    for group in groups.values():
+        group["more"] = group["count"] - len(group["providers"])
+    return sorted(groups.values(), key=lambda g: -g["count"])
+
+
 def check_summary(*, org) -> dict:
     """How many providers were checked, by outcome; and how many have an NPI."""
     rows = dict(

@@ -71,6 +71,7 @@ def nppes_home(request, org_slug):
     context |= {
         "failures": failures[:PAGE_SIZE],
         "failure_count": failures.count(),
+        "failure_groups": sel.failure_groups(org=org),
         "summary": sel.check_summary(org=org),
         "last_run": sel.last_run(org=org),
         "active_run": _run_context(request, active) if active else None,
@@ -89,7 +90,8 @@ def _decided_row(request, mismatch, error: str = ""):
         "compact": request.POST.get("compact") == "1",
         "back_url": _back(request, ""),
     }
-    return render(request, "nppes/_mismatch_row.html", context, status=400 if error else 200)
+    template = "_mismatch_item" if request.POST.get("stacked") == "1" else "_mismatch_row"
+    return render(request, f"nppes/{template}.html", context, status=400 if error else 200)
 
 
 @require_POST

@@ -12,7 +12,10 @@ NPPES answered, and who took it. What each field's acceptance does:
 - licenses: each NPPES license the roster lacks is added as a pending state license marked
   self-reported; a lone same-state roster license with another number takes NPPES's number;
   nothing is deleted;
-- status (deactivated NPI): the provider becomes inactive.
+- status (deactivated NPI): the provider becomes inactive;
+- authorized official (organizations): the new official becomes the acknowledged one (kept on
+  the provider's NPPES check; the roster has no field for it), so the next refresh compares
+  with them.
 """
 
 from __future__ import annotations
@@ -188,6 +191,11 @@ def _apply_to_roster(org, actor, row: NppesMismatch) -> dict:
             return _take_address(org, actor, provider, value)
         case MismatchField.LICENSES:
             return _take_licenses(org, actor, provider, value)
+        case MismatchField.AUTHORIZED_OFFICIAL:
+            NppesCheck.objects.filter(organization=org, provider=provider).update(
+                authorized_official_known=value
+            )
+            return {"authorized_official": value}
         case MismatchField.STATUS:
             roster.provider_update(
                 org=org, actor=actor, provider=provider, source=SOURCE, status="inactive"

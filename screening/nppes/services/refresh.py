@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -85,10 +85,22 @@ def state_licenses(org, provider_ids) -> dict:
     return licenses
 
 
-def evaluate(provider: Provider, licenses, result: FetchResult) -> Evaluated:
+def known_officials(org, provider_ids) -> dict:
+    """{provider id: the authorized official last acknowledged} (organizations only)."""
+    return dict(
+        NppesCheck.objects.filter(organization=org, provider_id__in=list(provider_ids))
+        .exclude(authorized_official_known={})
+        .values_list("provider_id", "authorized_official_known")
+    )
+
+
+def evaluate(
+    provider: Provider, licenses, result: FetchResult, *, known_official: dict | None = None
+) -> Evaluated:
     """Compare one answer with the roster (found), or classify the failure."""
     if result.outcome == "found" and result.record is not None:
-        diffs = compare(RosterSide.of(provider, licenses), result.record)
+        ours = RosterSide.of(provider, licenses, authorized_official=known_official)
+        diffs = compare(ours, result.record)
         if result.record.deactivated:
             outcome = CheckOutcome.DEACTIVATED
         else:
@@ -119,7 +131,13 @@ def _check_rows(org, evaluated: list[Evaluated], now: datetime) -> list[NppesChe
             http_status=e.result.http_status,
             attempts=e.result.attempts,
         )
+        # The acknowledged official stays until a coordinator accepts another; the first
+        # answer naming one sets it.
+        row.authorized_official_known = (before.authorized_official_known if before else {}) or {}
         if e.result.record is not None:
+            official = e.result.record.authorized_official
+            if not row.authorized_official_known and official and e.result.record.is_organization:
+                row.authorized_official_known = asdict(official)
             row.record = e.result.record.as_json()
             row.record_fetched_at = e.result.fetched_at
             row.last_success_at = now
@@ -156,6 +174,7 @@ def _write_checks(rows: list[NppesCheck]) -> None:
             "last_success_at",
             "record",
             "record_fetched_at",
+            "authorized_official_known",
         ],
     )
 
@@ -301,6 +320,7 @@ def _providers_to_check(org, provider_ids) -> list[Provider]:
 
 def _fetch_and_evaluate(org, providers, client, on_progress) -> list[Evaluated]:
     licenses = state_licenses(org, [p.pk for p in providers])
+    officials = known_officials(org, [p.pk for p in providers])
     by_npi = {p.npi: p for p in providers}
     total = len(by_npi)
     if on_progress:
@@ -308,7 +328,14 @@ def _fetch_and_evaluate(org, providers, client, on_progress) -> list[Evaluated]:
     evaluated = []
     for done, result in enumerate(client.fetch_many(list(by_npi)), 1):
         provider = by_npi[result.npi]
-        evaluated.append(evaluate(provider, licenses.get(provider.pk, ()), result))
+        evaluated.append(
+            evaluate(
+                provider,
+                licenses.get(provider.pk, ()),
+                result,
+                known_official=officials.get(provider.pk),
+            )
+        )
         if on_progress:
             on_progress(done, total)
     return evaluated
