@@ -139,7 +139,13 @@ class _SizeLimitHandler(FileUploadHandler):
 @csrf_exempt  # checked below, once the size limit is in place (the CSRF check reads the body)
 @require_http_methods(["GET", "POST"])
 def upload_link_public(request, token):
-    request.upload_handlers.insert(0, _SizeLimitHandler(request, settings.DOCUMENT_MAX_BYTES))
+    if hasattr(request, "_files"):
+        # The body was already parsed (the hostile-input check reads every form field before
+        # any view): apply the document limit to what arrived.
+        limit = settings.DOCUMENT_MAX_BYTES
+        request.upload_too_large = any(f.size > limit for f in request.FILES.values())
+    else:
+        request.upload_handlers.insert(0, _SizeLimitHandler(request, settings.DOCUMENT_MAX_BYTES))
     return _upload_link_public(request, token)
 
 
