@@ -118,7 +118,18 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    """handler500: the API's shape for an unhandled error, without the exception's text."""
+    """handler500: the API's shape for an unhandled error, without the exception's text.
+
+    Django calls it while handling the exception: a database that is unavailable (e.g. the
+    session middleware saving after the view) answers 503, not 500 (credex/unavailable.py).
+    """
+    import sys
+
+    from credex.unavailable import database_unavailable, unavailable_response
+
+    exc = sys.exc_info()[1]
+    if database_unavailable(exc):
+        return unavailable_response(request, exc)
     if _is_api(request):
         return error_json("server_error", "Something went wrong on our side.", 500)
     return defaults.server_error(request)

@@ -4,6 +4,10 @@
 - `/api/...`: an `Api-Key` header names the organization; a browser session picks it from
   the `X-CredEx-Organization` header (slug) or the user's only membership.
 - anything else: a transaction in which the user may read their own memberships.
+- `/healthz`: no transaction and no session, so it can say the database is down.
+
+When the database is unavailable, the request answers 503 (credex/unavailable.py), whether
+the failure is this middleware's own query or the view's.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from django.utils import timezone
 from audit.context import meta_from_request, request_meta
 from credex.models import ApiKey, Membership, Organization
 from credex.tenancy import set_db_context, tenant_context, unscoped, user_context
+from credex.unavailable import database_unavailable, unavailable_response
 
+HEALTHZ_PATH = "/healthz"
 ORG_PATH = re.compile(r"^/o/(?P<slug>[-a-zA-Z0-9_]+)/")
 API_KEY_HEADER = re.compile(r"^Api-Key\s+(?P<key>\S+)$", re.IGNORECASE)
 
@@ -48,6 +54,8 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info == HEALTHZ_PATH:
+            return self.get_response(request)
         token = request_meta.set(meta_from_request(request))
         try:
             request.org = None
@@ -61,8 +69,20 @@ class TenantMiddleware:
             user_id = request.user.pk if request.user.is_authenticated else None
             with user_context(user_id):
                 return _render(self.get_response(request))
+        except Exception as exc:
+            # The session lookup behind request.user, the membership, the RLS settings and
+            # the commit of the request's transaction all query before or after the view.
+            if database_unavailable(exc):
+                return unavailable_response(request, exc)
+            raise
         finally:
             request_meta.reset(token)
+
+    def process_exception(self, request, exception):
+        """A view's query failed because the database is unavailable: 503, also with DEBUG."""
+        if database_unavailable(exception):
+            return unavailable_response(request, exception)
+        return None
 
     def _org_request(self, request, slug):
         if not request.user.is_authenticated:

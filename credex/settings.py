@@ -57,6 +57,9 @@ def database_from_url(url: str) -> dict:
     query = parse_qs(parsed.query)
     host = unquote(parsed.hostname or "") or query.get("host", [""])[0]
     options = {k: v[0] for k, v in query.items() if k not in {"host"}}
+    # libpq waits forever for a host that does not answer; a request should get its 503
+    # (credex/unavailable.py) in seconds instead.
+    options.setdefault("connect_timeout", str(env_int("DATABASE_CONNECT_TIMEOUT", 5)))
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")),

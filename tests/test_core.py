@@ -87,7 +87,7 @@ def test_healthz_reports_database_and_broker_without_secrets(db, client):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
-    assert body == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert body == {"status": "ok", "components": {"database": "ok", "redis": "ok"}}
     assert "postgres" not in response.content.decode()
 
 
