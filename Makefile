@@ -1,4 +1,5 @@
-# CredEx: `make run` starts the embedded stack with demo data; `make test` runs the suite.
+# CredEx: `make run` starts the embedded stack with demo data (loaded on the first run;
+# `make run SEED=1` reloads it); `make test` runs the suite.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +20,7 @@ install: $(VENV)/.installed
 
 run: install
 	@bash scripts/system_deps.sh run
-	$(PY) -m credex.devstack
+	$(PY) -m credex.devstack$(if $(filter 1 yes true,$(SEED)), --seed)
 
 system-deps:
 	@bash scripts/system_deps.sh
