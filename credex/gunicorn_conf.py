@@ -44,12 +44,14 @@ def pre_request(worker, req):
 
 def post_request(worker, req, environ, resp):
     worker.credex_inflight.pop(id(req), None)
-    if not worker.alive and not worker.credex_inflight:
+    if not worker.alive and not worker.credex_inflight and not worker.credex_drained:
+        worker.credex_drained = True
         _say(worker, "the requests in flight have finished.")
 
 
 def post_worker_init(worker):
     worker.credex_inflight = {}
+    worker.credex_drained = False
     original = worker.handle_exit
     grace = worker.cfg.graceful_timeout
 

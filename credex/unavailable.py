@@ -75,8 +75,8 @@ def unavailable_response(request, exc: BaseException) -> HttpResponse:
         response = JsonResponse(
             {
                 "code": "service_unavailable",
-                "message": "CredEx is briefly unavailable (its database cannot be reached). "
-                "Try again in a moment.",
+                "message": "CredEx is briefly unavailable: its database cannot take requests "
+                "right now. Try again in a moment.",
                 "details": {"component": "database", "reason": reason},
             },
             status=503,
