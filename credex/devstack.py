@@ -284,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(stack_children(port))
 
     def ready():
-        _wait_for(url)
+        if not _wait_for(url, give_up=lambda: supervisor.stop_requested):
+            if supervisor.stop_requested:
+                return
+            print(f"The web server does not answer at {url} yet; see the output above.")
         from credex.management.commands.seed_demo import PASSWORD
 
         print(BANNER.format(url=url, password=PASSWORD), flush=True)
@@ -304,15 +307,22 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _wait_for(url: str) -> None:
+def _wait_for(url: str, *, give_up: Callable[[], bool]) -> bool:
+    """True once the web server answers (any status: /healthz says 503 if Redis is down)."""
+    import urllib.error
     import urllib.request
 
-    for _ in range(100):
+    for _ in range(150):
+        if give_up():
+            return False
         try:
             urllib.request.urlopen(f"{url}/healthz", timeout=1)  # noqa: S310 (loopback)
-            return
+            return True
+        except urllib.error.HTTPError:
+            return True
         except Exception:
             time.sleep(0.2)
+    return False
 
 
 if __name__ == "__main__":
