@@ -176,8 +176,9 @@ class Supervisor:
 
 def supervise(supervisor: Supervisor, *, on_ready: Callable[[], None] | None = None) -> int:
     """Run the children until Ctrl-C/SIGTERM or a crash loop; always stop them."""
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    # SIGHUP: the terminal was closed; stop the children as gracefully as for Ctrl-C.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, supervisor.request_stop)
     supervisor.start()
     try:
         if on_ready:
