@@ -1,4 +1,4 @@
-"""System checks: refuse to run as a role that bypasses row-level security, or to print e-mails in production."""
+"""System checks: the app role must not bypass row-level security; e-mail must be delivered."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ single violation."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import uuid
@@ -11,7 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from credex.tenancy import tenant_context
@@ -124,7 +124,7 @@ def test_every_page_an_owner_can_open_carries_the_policy_without_inline_script(t
         # A finished refresh has its counts (the leaf-row factory leaves them empty).
         keys = ("checked", "match", "mismatch", "deactivated", "not_found", "error")
         NppesRun.objects.update(
-            counts={k: 0 for k in keys} | {"mismatches_opened": 0, "mismatches_resolved": 0}
+            counts=dict.fromkeys(keys, 0) | {"mismatches_opened": 0, "mismatches_resolved": 0}
         )
         paths = {route: _fill(route, tenant_a.org) for route, _ in _routes()}
     for route, path in sorted(paths.items()):
@@ -194,8 +194,10 @@ def test_error_pages_and_the_login_page_carry_the_policy(client):
 
 # --- no inline code in any template ---------------------------------------------------------
 _INLINE = [
-    (re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")", re.I),
-     "an inline <script> (move it to static/js/ and load it with <script src>)"),
+    (
+        re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")", re.I),
+        "an inline <script> (move it to static/js/ and load it with <script src>)",
+    ),
     (re.compile(r"<[a-z][^<>]*\son[a-z]+\s*=", re.I), "an on...= event handler attribute"),
     (re.compile(r"\bhx-on", re.I), "an hx-on attribute (htmx evaluates it as code)"),
     (re.compile(r"javascript:", re.I), "a javascript: URL"),
@@ -213,7 +215,7 @@ def _templates():
     return sorted(p for p in (ROOT / "templates").rglob("*.html"))
 
 
-_COMMENTS = re.compile(r"\{#.*?#\}|\{% comment %\}.*?\{% endcomment %\}|<!--.*?-->", re.S)
+_COMMENTS = re.compile(r"\{#[^\n]*?#\}|\{% comment %\}.*?\{% endcomment %\}|<!--.*?-->", re.S)
 
 
 def inline_code(path: Path) -> list[str]:
@@ -346,7 +348,7 @@ class Violations(list):
     def watch(self, page):
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.append(f"page error: {error}"))
-        page.expose_function("__cspViolation", self.append)
+        page.expose_function("__cspViolation", lambda text: self.append(text))
         page.add_init_script(
             "document.addEventListener('securitypolicyviolation', function (e) {"
             " window.__cspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')"
@@ -396,7 +398,8 @@ def test_pages_with_moved_scripts_and_htmx_work_without_a_single_csp_violation(
     violations = Violations()
     violations.watch(page)
     base = f"{live_url}/o/{t.org.slug}"
-    shots = Path(getattr(settings, "CSP_SCREENSHOTS", "") or tmp_path)
+    # CSP_SCREENSHOTS=folder keeps the screenshots to look at; otherwise they go to tmp_path.
+    shots = Path(os.environ.get("CSP_SCREENSHOTS") or tmp_path)
 
     page.goto(f"{live_url}/accounts/login/")
     page.get_by_label("Email").fill(t.owner.email)
@@ -468,4 +471,9 @@ def test_pages_with_moved_scripts_and_htmx_work_without_a_single_csp_violation(
     page.wait_for_timeout(500)  # Redoc's search worker starts after the first render
     page.screenshot(path=str(shots / "csp-api-docs.png"))
 
-    assert not violations, "\n".join(violations)
+    # The one expected block: Redoc's footer logo from cdn.redoc.ly. No third-party request is
+    # wanted on the docs page either, and Redoc drops the image when it fails to load.
+    redoc_logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+    assert len([v for v in violations if redoc_logo in v]) <= 2
+    unexpected = [v for v in violations if redoc_logo not in v]
+    assert not unexpected, "\n".join(unexpected)
