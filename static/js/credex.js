@@ -78,6 +78,72 @@
   });
 })();
 
+/* Behaviour declared in markup with data- attributes. The Content-Security-Policy forbids inline
+   script (no <script> blocks, no on*= or hx-on attributes), so pages say what they need here.
+   Delegated from document: it works for content htmx swaps in later too. */
+(function () {
+  "use strict";
+
+  // "Select all": <input type=checkbox data-check-all="NAME"> ticks every NAME checkbox of its
+  // form (form.elements includes boxes tied to it with form="..."), or of the page.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-check-all]");
+    if (!all) return;
+    var name = all.getAttribute("data-check-all");
+    var boxes = all.form ? all.form.elements : document.querySelectorAll("input[type=checkbox]");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box !== all && box.type === "checkbox" && box.name === name) box.checked = all.checked;
+    });
+  });
+
+  // <input data-select-on-focus>: a read-only link field selects itself for copying.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+
+  // <button data-print>: the browser's print dialog (print styles hide the screen-only parts).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
+  // <form data-reveal-form hx-post=...>: once the value is revealed, the form goes away.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("[data-reveal-form]") || !event.detail.successful) return;
+    var details = form.closest("details");
+    if (details) details.remove();
+  });
+
+  // NPPES look-up: <button data-nppes-fill='{"first_name": ...}'> copies the values into the
+  // enclosing form's fields by name. Inputs, selects, repeated inputs (taxonomy_codes) and
+  // checkbox groups (practice_states) are handled; the person reviews and saves.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-nppes-fill]");
+    if (!button) return;
+    var data = JSON.parse(button.getAttribute("data-nppes-fill"));
+    var form = button.closest("form") || document.querySelector("form[data-nppes-form]");
+    if (!form) return;
+    Object.keys(data).forEach(function (name) {
+      var el = form.elements[name], value = data[name];
+      if (!el || value === null || value === "" || typeof value === "boolean") return;
+      if (typeof value === "object" && (!Array.isArray(value) || value.some(function (v) { return v && typeof v === "object"; }))) return;
+      var values = Array.isArray(value) ? value.map(String) : [String(value)];
+      var list = el.tagName ? [el] : Array.prototype.slice.call(el);
+      if (list[0].type === "checkbox" || list[0].type === "radio") {
+        list.forEach(function (box) { box.checked = values.indexOf(box.value) !== -1; });
+      } else if (list[0].tagName === "SELECT" && list[0].multiple) {
+        Array.prototype.forEach.call(list[0].options, function (o) { o.selected = values.indexOf(o.value) !== -1; });
+      } else if (list.length > 1) {
+        list.forEach(function (input, i) { input.value = values[i] || ""; });
+      } else {
+        list[0].value = values.join(list[0].tagName === "TEXTAREA" ? "\n" : ", ");
+      }
+      list.forEach(function (one) { one.dispatchEvent(new Event("change", {bubbles: true})); });
+    });
+    button.textContent = "Filled from NPPES: review before saving";
+  });
+})();
+
 // htmx GET forms: leave empty fields out of the URL, so pushed (bookmarkable) URLs stay short.
 document.addEventListener("htmx:configRequest", function (event) {
   if (event.detail.verb !== "get") return;
