@@ -27,6 +27,7 @@ installed here, and messages are built from our own words, never from an excepti
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -39,6 +40,7 @@ from django.conf import settings
 
 API_PATH = "/entity-information/v4/exclusions"
 PAGE_SIZE = 10  # the API's maximum
+MAX_ANSWER_BYTES = 2 * 1024 * 1024  # a page of ten records is ~30 KB; more is not an answer
 USER_AGENT = "CredEx/1.0 (credentialing; SAM.gov exclusions check)"
 _KEY_IN_TEXT = re.compile(r"(api_key=)[^&\s\"']+", re.IGNORECASE)
 
@@ -371,7 +373,13 @@ class SamApiClient:
                 params={"api_key": self.api_key, **query},
                 timeout=(min(self.timeout, 5.0), self.timeout),
                 allow_redirects=False,
+                stream=True,
             )
+            if response.status_code < 300:
+                body = _read_limited(response)
+            else:
+                body = b""
+                response.close()
         except requests.Timeout:
             raise SamApiError(
                 "timeout", f"SAM.gov did not answer within {self.timeout:g} seconds; try again."
@@ -400,10 +408,28 @@ class SamApiClient:
             raise SamApiError(
                 "http", f"SAM.gov answered HTTP {status}; try again later.", http_status=status
             )
+        if body is None:
+            raise SamApiError(
+                "malformed", f"SAM.gov sent more than {MAX_ANSWER_BYTES // 1024} KB for one page."
+            )
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             raise SamApiError("malformed", "SAM.gov sent an answer that is not JSON.")
+
+
+def _read_limited(response) -> bytes | None:
+    """The body, or None when it is larger than MAX_ANSWER_BYTES (the rest is not read)."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                return None
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return b"".join(chunks)
 
 
 def _retry_after(value: str | None) -> int | None:

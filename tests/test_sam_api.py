@@ -201,6 +201,12 @@ def test_an_unreadable_answer_is_malformed(sam):
         client.search(npi=NPI)
 
 
+def test_an_oversized_answer_is_not_read_whole(sam):
+    sam.respond = lambda q: (200, b"[" + b" " * (3 * 1024 * 1024) + b"]", {})
+    with SamApiClient() as client, pytest.raises(SamApiError, match="more than 2048 KB"):
+        client.search(npi=NPI)
+
+
 def test_the_api_key_never_reaches_a_log_line_or_an_error(sam, caplog):
     caplog.set_level(logging.DEBUG)
     sam.respond = lambda q: (200, page([entity()], 1), {})
