@@ -603,7 +603,7 @@ def sam_as_of(fetched: Fetched, as_of: date | None, stats: SamStats) -> date:
             "(SAM_Exclusions_Public_Extract_V2_YYDDD.ZIP).",
             details={"as_of": "required"},
         )
-    if as_of > today:
+    if as_of > today + timedelta(days=1):  # a day of slack: GSA's day is not ours
         raise DatasetError(
             f"As of {as_of.isoformat()} is in the future; give the day GSA published the extract.",
             details={"as_of": "future"},
