@@ -384,6 +384,10 @@ NPPES_BACKOFF_SECONDS = float(env_str("NPPES_BACKOFF_SECONDS", "0.5"))
 OIG_LEIE_URL = env_str("OIG_LEIE_URL", "https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv")
 SAM_EXTRACT_URL = env_str("SAM_EXTRACT_URL", "")
 SAM_API_BASE_URL = env_str("SAM_API_BASE_URL", "https://api.sam.gov")
+# The on-demand SAM check of one provider (screening.sam_api): short timeouts, few pages (a
+# personal SAM.gov key allows few requests a day). The key itself is SAM_API_KEY below.
+SAM_API_TIMEOUT_SECONDS = env_int("SAM_API_TIMEOUT_SECONDS", 10)
+SAM_API_MAX_PAGES = env_int("SAM_API_MAX_PAGES", 3)
 # Payer share links for credential packages (days until a link stops working).
 PACKAGE_SHARE_MAX_AGE_DAYS = env_int("PACKAGE_SHARE_MAX_AGE_DAYS", 14)
 # Document extraction: OCR through tesseract when the binary is on PATH (or at this path).

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from credex import capabilities as cap
 from credex.api_common import CursorPagination
-from credex.errors import InvalidInput
+from credex.errors import InvalidInput, NotFound
 from credex.permissions import actor_for
 from roster.models import Provider
 from screening import selectors, services
@@ -270,3 +270,59 @@ class DatasetListView(APIView):
     def get(self, request):
         versions = selectors.dataset_version_list()[:200]
         return Response(DatasetVersionOut(versions, many=True).data)
+
+
+class SamMatchOut(serializers.Serializer):
+    classification = serializers.CharField(source="record.classification")
+    name = serializers.SerializerMethodField()
+    npi = serializers.CharField(source="record.npi")
+    uei = serializers.CharField(source="record.uei")
+    cage = serializers.CharField(source="record.cage")
+    exclusion_type = serializers.CharField(source="record.exclusion_type")
+    excluding_agency = serializers.CharField(source="record.agency_code")
+    activate_date = serializers.DateField(source="record.activate_date", allow_null=True)
+    termination_date = serializers.DateField(source="record.termination_date", allow_null=True)
+    termination_indefinite = serializers.BooleanField(source="record.termination_indefinite")
+    record_status = serializers.CharField(source="record.record_status")
+    matched_by = serializers.ListField(child=serializers.CharField())
+    in_force = serializers.BooleanField()
+
+    def get_name(self, match) -> str:
+        r = match.record
+        return r.entity_name or " ".join(p for p in (r.first, r.middle, r.last, r.suffix) if p)
+
+
+class SamCheckOut(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=["clean", "hit", "incomplete"],
+        help_text="clean: nothing in force matches; hit: an exclusion in force matches the NPI "
+        "or the name; incomplete: more records for the name than were read.",
+    )
+    checked_at = serializers.DateTimeField()
+    verification = serializers.UUIDField(source="verification.pk")
+    verification_result = serializers.CharField(source="verification.result")
+    details = serializers.CharField(source="verification.details")
+    searches = serializers.SerializerMethodField()
+    matches = SamMatchOut(many=True)
+
+    def get_searches(self, check) -> list[dict]:
+        return [s.summary() for s in check.searches]
+
+
+class ProviderSamCheckView(APIView):
+    required_capabilities = {"POST": cap.CHANGE_ROSTER}
+
+    @extend_schema(
+        request=None,
+        responses=SamCheckOut,
+        summary="Check one provider on SAM.gov now (Exclusions API v4); recorded as a PSV "
+        "verification. 409 when the API is not configured, 502 when SAM.gov fails, 503 when "
+        "its rate limit is reached.",
+    )
+    def post(self, request, provider_id):
+        org = request._request.org
+        provider = Provider.objects.filter(organization=org, pk=provider_id).first()
+        if provider is None:
+            raise NotFound("Not found.")
+        check = services.sam_check_provider(org=org, actor=actor_for(request), provider=provider)
+        return Response(SamCheckOut(check).data)

@@ -23,4 +23,9 @@ urlpatterns: list = [
         name="api_screening_hit_clear",
     ),
     path("screening/datasets", api.DatasetListView.as_view(), name="api_screening_datasets"),
+    path(
+        "screening/providers/<uuid:provider_id>/sam-check",
+        api.ProviderSamCheckView.as_view(),
+        name="api_screening_provider_sam_check",
+    ),
 ]

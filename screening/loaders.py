@@ -24,6 +24,7 @@ marked (REINDATE set: no longer screened, and a confirmed hit on one surfaces).
 
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import io
@@ -84,6 +85,11 @@ SAM_HEADER = [
     "NPI",
     "Creation_Date",
 ]
+# The V1 public extract (SAM_Exclusions_Public_Extract_YYDDD, until the UEI replaced DUNS in
+# April 2022): 28 columns, DUNS where V2 has Open Data Flag / Blank (Deprecated) / Unique
+# Entity ID, and no Creation_Date. Later V1 files added Creation_Date (30 columns).
+SAM_V1_HEADER = [*SAM_HEADER[:15], "DUNS", *SAM_HEADER[18:30]]
+SAM_V1_CREATED_HEADER = [*SAM_V1_HEADER, "Creation_Date"]
 
 # Database columns in COPY order (after version_id, line, record_key, record_hash).
 LEIE_COLUMNS = [
@@ -161,6 +167,7 @@ class Fetched:
     filename: str
     origin: str
     last_modified: date | None = None
+    archive_name: str = ""  # the ZIP's own name, when the CSV came out of one
 
 
 @dataclass
@@ -220,7 +227,13 @@ def _unzip(fetched: Fetched) -> Fetched:
         raise DatasetError(
             f"{fetched.filename} should hold exactly one .csv file; it holds {len(members)}."
         )
-    return Fetched(archive.read(members[0]), members[0].rsplit("/", 1)[-1], fetched.origin, None)
+    return Fetched(
+        archive.read(members[0]),
+        members[0].rsplit("/", 1)[-1],
+        fetched.origin,
+        None,
+        archive_name=fetched.filename,
+    )
 
 
 def decode(data: bytes) -> str:
@@ -394,16 +407,92 @@ def leie_records(text: str) -> Iterator[list]:
         ]
 
 
-def sam_records(text: str) -> Iterator[list]:
-    """Database rows of a SAM exclusions extract (V2 header); raises on errors.
+@dataclass
+class SamLayout:
+    name: str  # "v2", "v1", "v1_created"
+    label: str
+    header: list[str]
+    # For each V2 column, the index of the file's column holding it (None: not in this layout).
+    positions: list[int | None]
+    duns: int | None  # the file's DUNS column (V1 only)
 
+
+def _positions(header: list[str]) -> list[int | None]:
+    return [header.index(name) if name in header else None for name in SAM_HEADER]
+
+
+SAM_LAYOUTS = [
+    SamLayout("v2", "SAM exclusions extract V2", SAM_HEADER, list(range(31)), None),
+    SamLayout(
+        "v1",
+        "SAM exclusions extract V1",
+        SAM_V1_HEADER,
+        _positions(SAM_V1_HEADER),
+        SAM_V1_HEADER.index("DUNS"),
+    ),
+    SamLayout(
+        "v1_created",
+        "SAM exclusions extract V1 (with Creation_Date)",
+        SAM_V1_CREATED_HEADER,
+        _positions(SAM_V1_CREATED_HEADER),
+        SAM_V1_CREATED_HEADER.index("DUNS"),
+    ),
+]
+
+
+@dataclass
+class SamStats:
+    """What the loader learns while the rows stream in (for the as-of check and the audit)."""
+
+    layout: str = ""
+    newest_created: date | None = None
+    explicit_as_of: bool = False
+
+
+def sam_layout(text: str) -> SamLayout:
+    """The published layout whose header the file has (V2, or a V1 extract from before the
+    UEI); otherwise a DatasetError naming what differs from the V2 header."""
+    try:
+        found = next(csv.reader(io.StringIO(text, newline=""), strict=True), None)
+    except csv.Error:
+        found = None  # iter_rows reports it with its line number
+    for layout in SAM_LAYOUTS:
+        if found == layout.header:
+            return layout
+    if found and "DUNS" in found and "Unique Entity ID" not in found:
+        raise DatasetError(
+            "Line 1: this looks like a V1 SAM extract (with DUNS, from before 2022) but its "
+            "header is not the published V1 header: "
+            f"{_header_problem(found, SAM_V1_HEADER, 'V1').removeprefix('Line 1: ')}"
+            " Download the current V2 extract (SAM_Exclusions_Public_Extract_V2_YYDDD.ZIP).",
+            details={"line": 1},
+        )
+    return SAM_LAYOUTS[0]  # iter_rows names the difference from the V2 header
+
+
+def sam_records(text: str, stats: SamStats | None = None) -> Iterator[list]:
+    """Database rows of a SAM exclusions extract (V2, or a V1 extract); raises on errors.
+
+    A V1 row is mapped onto the V2 columns by header name: its DUNS goes to `duns`, and the
+    columns V1 never had (Unique Entity ID, Open Data Flag, Creation_Date) stay empty.
     The record key is the SAM Number (a hash of the identifying values when it is empty).
     "Indefinite" termination: no date, and termination_indefinite set.
     """
+    stats = stats if stats is not None else SamStats()
+    layout = sam_layout(text)
+    stats.layout = layout.name
+    v2 = layout.name == "v2"
+    positions, duns_at = layout.positions, layout.duns
     active_dates, end_dates, created_dates = _Dates("sam"), _Dates("sam_end"), _Dates("sam_created")
     active_of, end_of, created_of = active_dates.get, end_dates.get, created_dates.get
-    for line, raw in iter_rows(text, SAM_HEADER, label="SAM exclusions extract"):
-        v = list(map(str.strip, raw))
+    newest = ""
+    for line, raw in iter_rows(text, layout.header, label=layout.label):
+        if v2:
+            v = list(map(str.strip, raw))
+            duns = ""
+        else:
+            v = [raw[i].strip() if i is not None else "" for i in positions]
+            duns = raw[duns_at].strip()
         x = active_of(v[23])
         v[23] = x if x is not None else active_dates.parse(v[23], line=line, column="Active Date")
         indefinite = v[24].lower() == "indefinite"
@@ -418,7 +507,10 @@ def sam_records(text: str) -> Iterator[list]:
         v[30] = (
             x if x is not None else created_dates.parse(v[30], line=line, column="Creation_Date")
         )
-        record_hash = _digest("\x1f".join(v))
+        if v[30] > newest:
+            newest = v[30]
+        # V2 hashes stay exactly what they were (a cleared hit is keyed on the hash).
+        record_hash = _digest("\x1f".join([*v, duns] if duns else v))
         for i in (23, 24, 30):
             if not v[i] or v[i] == "Indefinite":
                 v[i] = None  # NULL; "Indefinite" is the termination_indefinite flag
@@ -426,7 +518,7 @@ def sam_records(text: str) -> Iterator[list]:
         if sam_number:
             key = "SAM:" + sam_number
         else:
-            identity = (v[0], v[1], v[3], v[4], v[5], v[17], v[23] or "", v[21])
+            identity = (v[0], v[1], v[3], v[4], v[5], v[17] or duns, v[23] or "", v[21])
             key = "H:" + _digest("\x1f".join(identity))
         individual = v[0] == "Individual" or (v[5] and not v[1])
         yield [
@@ -436,10 +528,12 @@ def sam_records(text: str) -> Iterator[list]:
             *v[:25],
             indefinite,
             *v[25:],
+            duns,
             first_name_key(v[3]) if individual else "",
             "|".join(last_name_keys(v[5])) if individual and v[5] else "",
             business_key(v[1]) if not individual else "",
         ]
+    stats.newest_created = date.fromisoformat(newest) if newest else None
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -447,6 +541,7 @@ def sam_records(text: str) -> Iterator[list]:
 _LEIE_NAME = re.compile(r"(?:^|[^0-9])(\d{2})(\d{2})(EXCL|REIN)\.csv$", re.IGNORECASE)
 _LEIE_OLD_NAME = re.compile(r"^(excl|rein)(\d{2})(\d{2})\.csv$", re.IGNORECASE)
 _SAM_JULIAN = re.compile(r"_(\d{2})(\d{3})\.(?:zip|csv)$", re.IGNORECASE)
+_ISO_IN_NAME = re.compile(r"(?:^|[^0-9])(\d{4}-\d{2}-\d{2})(?:[^0-9]|$)")
 
 
 def guess_kind_and_date(source: str, filename: str) -> tuple[str, date | None]:
@@ -465,12 +560,71 @@ def guess_kind_and_date(source: str, filename: str) -> tuple[str, date | None]:
             return kind, date(2000 + int(yy), int(mm), 1)
         except ValueError:
             return kind, None
+    return DatasetKind.FULL, sam_name_date(filename)
+
+
+def sam_name_date(filename: str) -> date | None:
+    """The date a SAM extract's name carries: GSA's `_YYDDD` (year and day of the year, as in
+    SAM_Exclusions_Public_Extract_V2_23326.ZIP), or an ISO `YYYY-MM-DD` someone renamed it with."""
     m = _SAM_JULIAN.search(filename)
     if m:
         yy, day = int(m.group(1)), int(m.group(2))
-        if 1 <= day <= 366:
-            return DatasetKind.FULL, date(2000 + yy, 1, 1) + timedelta(days=day - 1)
-    return DatasetKind.FULL, None
+        start = date(2000 + yy, 1, 1)
+        if 1 <= day <= (366 if calendar.isleap(start.year) else 365):
+            return start + timedelta(days=day - 1)
+    m = _ISO_IN_NAME.search(filename)
+    if m:
+        try:
+            return date.fromisoformat(m.group(1))
+        except ValueError:
+            return None
+    return None
+
+
+def sam_as_of(fetched: Fetched, as_of: date | None, stats: SamStats) -> date:
+    """The as-of date of a SAM extract: given explicitly, else from the file's (or its ZIP's)
+    name, else the Last-Modified date of a download. A local file whose name carries no date
+    is refused: the loading day is not the list's date, and neither are its records' dates
+    (the newest Active Date is the newest exclusion, which may be weeks old or in the future).
+    """
+    today = timezone.localdate()
+    stats.explicit_as_of = as_of is not None
+    if as_of is None:
+        as_of = (
+            sam_name_date(fetched.filename)
+            or (sam_name_date(fetched.archive_name) if fetched.archive_name else None)
+            or fetched.last_modified
+        )
+    if as_of is None:
+        raise DatasetError(
+            f"{fetched.archive_name or fetched.filename} carries no date in its name, so the "
+            "date of the list is unknown. Give it: `load_exclusions --source sam --as-of "
+            "YYYY-MM-DD ...` (the day GSA published the extract), or keep GSA's file name "
+            "(SAM_Exclusions_Public_Extract_V2_YYDDD.ZIP).",
+            details={"as_of": "required"},
+        )
+    if as_of > today + timedelta(days=1):  # a day of slack: GSA's day is not ours
+        raise DatasetError(
+            f"As of {as_of.isoformat()} is in the future; give the day GSA published the extract.",
+            details={"as_of": "future"},
+        )
+    return as_of
+
+
+def _check_sam_as_of(as_of: date, stats: SamStats) -> None:
+    """A date given by hand cannot be before the newest record the file holds was created
+    (a day of slack: Creation_Date is GSA's day, not ours). Catches a mistyped --as-of; a
+    date from GSA's own file name is taken as published."""
+    if (
+        stats.explicit_as_of
+        and stats.newest_created
+        and as_of < stats.newest_created - timedelta(days=1)
+    ):
+        raise DatasetError(
+            f"As of {as_of.isoformat()} is before the newest record in the file (Creation_Date "
+            f"{stats.newest_created.isoformat()}); check the --as-of date.",
+            details={"as_of": "before_newest_record"},
+        )
 
 
 def _columns(source: str) -> list[str]:
@@ -483,6 +637,7 @@ def _columns(source: str) -> list[str]:
         *SAM_COLUMNS[:25],
         "termination_indefinite",
         *SAM_COLUMNS[25:],
+        "duns",
         *KEY_COLUMNS,
     ]
 
@@ -520,10 +675,14 @@ def load_dataset(
     kind = kind or guessed_kind
     if source == Source.SAM and kind != DatasetKind.FULL:
         raise DatasetError("SAM extracts are full files; supplements are an LEIE format.")
-    as_of = as_of or guessed_date or fetched.last_modified or timezone.localdate()
+    sam_stats = SamStats()
+    if source == Source.SAM:
+        as_of = sam_as_of(fetched, as_of, sam_stats)
+    else:
+        as_of = as_of or guessed_date or fetched.last_modified or timezone.localdate()
     sha = hashlib.sha256(fetched.data).hexdigest()
     text = decode(fetched.data)  # an encoding problem stops here, before the database
-    records = leie_records(text) if source == Source.LEIE else sam_records(text)
+    records = leie_records(text) if source == Source.LEIE else sam_records(text, sam_stats)
     table = TABLES[source]
     columns = _columns(source)
     with transaction.atomic():
@@ -568,6 +727,8 @@ def load_dataset(
                         details={"line": 2},
                     )
                 version.row_count = file_rows
+                if source == Source.SAM:
+                    _check_sam_as_of(as_of, sam_stats)
             else:
                 file_rows, version.applied = _apply_supplement(
                     cursor, table, columns, version, active, kind, records
@@ -595,6 +756,7 @@ def load_dataset(
                 "sha256": sha,
                 "origin": version.origin,
                 "replaces": str(active.pk) if active else None,
+                **({"layout": sam_stats.layout} if source == Source.SAM else {}),
             },
         )
     purge_old_rows(source)
@@ -680,8 +842,8 @@ def record_snapshots(source: str, row_ids: list[int]) -> dict[int, dict]:
     """{row id: the source record under its published column names} for matched rows."""
     if not row_ids:
         return {}
-    columns = LEIE_COLUMNS if source == Source.LEIE else SAM_COLUMNS
-    labels = LEIE_LABELS if source == Source.LEIE else SAM_LABELS
+    columns = LEIE_COLUMNS if source == Source.LEIE else [*SAM_COLUMNS, "duns"]
+    labels = LEIE_LABELS if source == Source.LEIE else {**SAM_LABELS, "duns": "DUNS"}
     extra = ", termination_indefinite" if source == Source.SAM else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -696,6 +858,8 @@ def record_snapshots(source: str, row_ids: list[int]) -> dict[int, dict]:
         record = {labels[c]: (_iso(v) if isinstance(v, date) else v) for c, v in values.items()}
         if source == Source.SAM and row[-1]:
             record["Termination Date"] = "Indefinite"
+        if source == Source.SAM and not record.get("DUNS"):
+            record.pop("DUNS", None)  # V1 extracts only
         record["_line"] = row[1]
         out[row[0]] = record
     return out

@@ -162,6 +162,8 @@ class SamRecord(models.Model):
     cage = models.CharField(max_length=10)
     npi = models.CharField(max_length=10)
     creation_date = models.DateField(null=True)
+    # V1 extracts (before the UEI, 2022) identify entities by DUNS; "" in V2 files.
+    duns = models.CharField(max_length=20, blank=True, default="")
     norm_first = models.CharField(max_length=100)
     norm_lasts = models.CharField(max_length=200)
     norm_business = models.CharField(max_length=300)

@@ -320,3 +320,17 @@ def shown_record(hit: ScreeningHit) -> dict:
             if record.get(column):
                 record[column] = MASKED_DOB if relation == "same" else "hidden"
     return record
+
+
+def last_sam_api_check(org, provider):
+    """The provider's newest on-demand SAM.gov API check (a PSV Verification), or None."""
+    from screening.services.sam_check import VIA
+    from verifications.models import Verification, VerificationSource
+
+    return (
+        Verification.objects.filter(
+            organization=org, provider=provider, source=VerificationSource.SAM, data__via=VIA
+        )
+        .order_by("-verified_at")
+        .first()
+    )

@@ -17,5 +17,10 @@ urlpatterns = [
         views.provider_history,
         name="screening_provider_history",
     ),
+    path(
+        "provider/<uuid:provider_id>/sam-check/",
+        views.provider_sam_check,
+        name="screening_provider_sam_check",
+    ),
     path("nppes/", include("screening.nppes.urls")),
 ]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
@@ -336,10 +338,38 @@ def provider_history(request, org_slug, provider_id):
     context = {
         "provider": provider,
         "history": selectors.provider_screening_history(org, provider),
+        "sam_api": {
+            "configured": bool(settings.SAM_API_KEY),
+            "last": selectors.last_sam_api_check(org, provider),
+        },
         "can_change": _can_change(request),
         "standalone": True,
     }
     return render(request, "screening/provider_history.html", context)
+
+
+@require_POST
+@capability_required(cap.VIEW_ROSTER)
+def provider_sam_check(request, org_slug, provider_id):
+    """ "Check SAM now": ask the SAM.gov API about one provider and record the answer."""
+    _require_change(request)
+    org = request.org
+    provider = get_or_404(Provider.objects.filter(organization=org), pk=provider_id)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = history_url(org, provider)
+    try:
+        check = services.sam_check_provider(org=org, actor=request.membership, provider=provider)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        messages.error(request, f"SAM.gov check not done: {exc.message}")
+        return redirect(back)
+    if check.outcome == "clean":
+        messages.success(request, check.verification.details)
+    else:  # a possible match, or more records for the name than were read
+        messages.warning(request, check.verification.details)
+    return redirect(back)
 
 
 def history_url(org, provider) -> str:

@@ -4,6 +4,7 @@ written in bulk and counted in the run's one audit event per list."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.fixtures_nppes import Answer, FakeNppes, individual, use_fake
 from verifications.models import Verification
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 ALI_NPI = "1790709913"
 
 
@@ -27,7 +29,9 @@ ALI_NPI = "1790709913"
 def lists(db):
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
 
 
 @pytest.fixture

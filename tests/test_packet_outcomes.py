@@ -10,6 +10,7 @@ not complete while any step needs attention. A later verified record settles the
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from verifications.services.records import verification_record
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 ALI_NPI = "1790709913"  # on the LEIE exclusion sample
 
 
@@ -37,7 +39,9 @@ ALI_NPI = "1790709913"  # on the LEIE exclusion sample
 def lists(db):
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
 
 
 def events(tenant, action):

@@ -33,6 +33,7 @@ from verifications.services import packets as svc
 from verifications.services.records import verification_record
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 TODAY = date.today()
 
 
@@ -63,7 +64,9 @@ def enqueued(monkeypatch):
 @pytest.fixture
 def lists(db):
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
 
 
 @pytest.fixture

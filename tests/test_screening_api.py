@@ -5,6 +5,7 @@ anonymous 401 (the permission matrix covers every route x role as well)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from screening.services import screening_run_now
 from tests.factories import make_provider
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 ALI_NPI = "1790709913"
 
 
@@ -25,7 +27,9 @@ ALI_NPI = "1790709913"
 def world(tenant_a, tenant_b):
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
     org = tenant_a.org
     ali = make_provider(org, seed=1, first_name="Mo", last_name="Ali", npi=ALI_NPI)
     make_provider(org, seed=2, first_name="Antonio", last_name="Flores", state="TX")

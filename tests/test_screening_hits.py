@@ -20,6 +20,7 @@ from screening.services import hit_clear, hit_confirm, screening_run_now
 from tests.factories import make_provider
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 EXCL = FIXTURES / "1610EXCL.csv"
 ALI_NPI = "1790709913"
 
@@ -191,7 +192,9 @@ def test_a_confirmed_exclusion_dropped_from_the_full_list_surfaces_too(
 def test_the_provider_history_shows_each_list_checked_with_its_version(tenant_a, leie):
     org = tenant_a.org
     provider = make_provider(org, seed=8, first_name="Clean", last_name="Person")
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
     rescreen(org)
     rescreen(org)
     with tenant_context(org):

@@ -25,6 +25,7 @@ from screening.services import screening_run_now
 from tests.factories import make_provider
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 
 
 def record(row_id, first="", last="", *, dob=None, state="", npi="", business=""):
@@ -205,7 +206,9 @@ def test_a_business_name_matches_an_entity_record():
 def lists(db):
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
     leie = load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv")).version
-    sam = load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    sam = load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
     return leie, sam.version
 
 

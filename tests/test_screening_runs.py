@@ -8,6 +8,7 @@ import io
 import threading
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,16 @@ from tests.factories import make_provider
 pytestmark = pytest.mark.external
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 ALI_NPI = "1790709913"
 
 
 def load_lists():
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
 
 
 @pytest.fixture

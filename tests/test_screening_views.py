@@ -5,6 +5,7 @@ anonymous to the login page."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from screening.services.runs import _publish
 from tests.factories import make_provider
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
+SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name has no date)
 ALI_NPI = "1790709913"
 
 
@@ -27,7 +29,9 @@ ALI_NPI = "1790709913"
 def world(tenant_a, tenant_b):
     load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
-    load_dataset(source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"))
+    load_dataset(
+        source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF
+    )
     org = tenant_a.org
     ali = make_provider(org, seed=1, first_name="Mo", last_name="Ali", npi=ALI_NPI)
     flores = make_provider(org, seed=2, first_name="Antonio", last_name="Flores", state="TX")

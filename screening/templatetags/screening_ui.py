@@ -39,8 +39,10 @@ def source_label(value: str) -> str:
 @register.inclusion_tag("screening/_provider_history.html", takes_context=True)
 def screening_history(context, provider):
     """The provider's screening status per list, open matches and recent checks."""
+    from django.conf import settings
+
     from credex.capabilities import has_capability
-    from screening.selectors import provider_screening_history
+    from screening.selectors import last_sam_api_check, provider_screening_history
 
     request = context.get("request")
     org = getattr(request, "org", None) or context.get("org")
@@ -49,6 +51,10 @@ def screening_history(context, provider):
         "org": org,
         "provider": provider,
         "history": provider_screening_history(org, provider),
+        "sam_api": {
+            "configured": bool(settings.SAM_API_KEY),
+            "last": last_sam_api_check(org, provider),
+        },
         "can_change": bool(membership and has_capability(membership.role, "roster.change")),
         "csrf_token": context.get("csrf_token"),
         "request": request,

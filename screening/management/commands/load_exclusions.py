@@ -4,6 +4,8 @@
     manage.py load_exclusions --source leie https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv
     manage.py load_exclusions --source leie 2611EXCL.csv        # supplement (from the name)
     manage.py load_exclusions --source sam SAM_Exclusions_Public_Extract_V2_26305.ZIP
+    manage.py load_exclusions --source sam SAM_Exclusions_Public_Extract_16202.CSV  # V1 (2016)
+    manage.py load_exclusions --source sam exclusions.csv --as-of 2026-11-01  # no date in the name
 
 Platform staff run it (the lists are global). A malformed file is rejected with the line
 that is wrong, and the version in use stays active.
@@ -32,8 +34,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--as-of",
-            help="the list's date, YYYY-MM-DD (default: from the "
-            "file name, the download's Last-Modified, or today)",
+            help="the list's date, YYYY-MM-DD (default: from the file name, or the "
+            "download's Last-Modified; LEIE falls back to today, while a SAM file whose name "
+            "carries no date is refused without it)",
         )
 
     def handle(self, *args, **options):
