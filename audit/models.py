@@ -74,9 +74,8 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
+        # Events are written only by audit.services (sealed into the chain at commit).
+        raise PermissionError("Audit events are append-only; record them with audit_record.")
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")

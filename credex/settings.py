@@ -58,7 +58,7 @@ def database_from_url(url: str) -> dict:
     host = unquote(parsed.hostname or "") or query.get("host", [""])[0]
     options = {k: v[0] for k, v in query.items() if k not in {"host"}}
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "credex.pgbackend",
         "NAME": unquote(parsed.path.lstrip("/")),
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
