@@ -11,7 +11,8 @@ keeps it out of deadlocks).
 Savepoints keep the list honest: rolling back to a savepoint drops the events recorded
 after it, a rollback drops them all. Under Django's TestCase (pytest-django's `db`), whose
 wrapping transaction never commits, the outermost block the code itself opened stands for
-the transaction, the same rule Django applies to `durable` blocks.
+the transaction, the same rule Django applies to `durable` blocks; and a read of the
+audit log there sees the events recorded so far in it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.audit_pending and self.only_test_blocks_open():
             self._seal(at_commit=False)
         return result
+
+    def in_testcase_transaction(self) -> bool:
+        """True inside a TestCase's wrapping transaction (pytest-django's `db`), never in
+        production: such a transaction never commits, so reads of the audit log there see
+        the events recorded so far (see AuditEventManager)."""
+        return bool(self.atomic_blocks) and getattr(self.atomic_blocks[0], "_from_testcase", False)
+
+    def seal_for_reading(self) -> None:
+        if self.audit_pending and self.in_testcase_transaction():
+            self._seal(at_commit=False)
 
     def only_test_blocks_open(self) -> bool:
         """True when every open atomic block is a TestCase's (their transaction never commits)."""
