@@ -25,6 +25,18 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionError("Audit events are append-only.")
 
 
+class AuditEventManager(models.Manager.from_queryset(AuditEventQuerySet)):
+    def get_queryset(self):
+        # Events are written when their transaction commits (credex/pgbackend). Only inside a
+        # test's never-committing transaction are pending events sealed for a read.
+        from django.db import connections
+
+        connection = connections["default"]
+        if getattr(connection, "audit_pending", None):
+            connection.seal_for_reading()
+        return super().get_queryset()
+
+
 class AuditEvent(models.Model):
     """One recorded action. Organization is null for platform events (unknown-login failures).
 
@@ -53,7 +65,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AuditEventManager()
 
     class Meta:
         ordering = ["organization_id", "seq"]
@@ -74,9 +86,8 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
+        # Events are written only by audit.services (sealed into the chain at commit).
+        raise PermissionError("Audit events are append-only; record them with audit_record.")
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery, Task
+from django.db import DatabaseError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credex.settings")
 
@@ -50,5 +51,20 @@ class TenantTask(Task):
         if not org_id:
             raise ValueError(f"{self.name} is a tenant task: pass org_id=")
         org = Organization.objects.get(pk=org_id)
-        with tenant_context(org):
-            return super().__call__(*args, **kwargs)
+        try:
+            with tenant_context(org):
+                return super().__call__(*args, **kwargs)
+        except DatabaseError as exc:
+            # A deadlock or serialization failure rolled the whole transaction back: nothing
+            # of this attempt is left, so running the task again is safe.
+            if not is_transient_conflict(exc) or self.request.retries >= self.max_retries:
+                raise
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """Postgres' deadlock_detected (40P01) or serialization_failure (40001)."""
+    cause = exc.__cause__ or exc
+    return getattr(getattr(cause, "diag", None), "sqlstate", None) in {"40P01", "40001"} or (
+        getattr(cause, "sqlstate", None) in {"40P01", "40001"}
+    )

@@ -61,7 +61,7 @@ def database_from_url(url: str) -> dict:
     # (credex/unavailable.py) in seconds instead.
     options.setdefault("connect_timeout", str(env_int("DATABASE_CONNECT_TIMEOUT", 5)))
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "credex.pgbackend",
         "NAME": unquote(parsed.path.lstrip("/")),
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),

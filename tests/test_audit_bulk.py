@@ -74,6 +74,7 @@ def test_bulk_events_mask_protected_fields_and_name_their_target(tenant_a):
             actor=Actor.member(tenant_a.owner),
             events=[{"action": "test.masked", "target": member, "data": {"ssn": "123456789"}}],
         )
+    with tenant_context(org):  # events are written when the transaction commits
         stored = AuditEvent.objects.get(pk=event["id"])
     assert stored.data == {"ssn": "***"}
     assert stored.target_type == "credex.membership" and stored.target_id == str(member.pk)

@@ -324,6 +324,7 @@ def test_a_refresh_request_is_queued_once_and_needs_the_roster_change_capability
         with pytest.raises(Forbidden):
             svc.nppes_refresh_request(org=tenant_a.org, actor=tenant_a.membership(tenant_a.auditor))
         assert NppesRun.objects.count() == 1
+    with tenant_context(tenant_a.org):  # events are written when the transaction commits
         events = AuditEvent.objects.filter(action="nppes.refresh.requested")
         assert events.count() == 1
 
@@ -443,6 +444,7 @@ def test_bulk_dismiss_records_one_audit_event_per_item(tenant_a, fake):
             note="DO is right",
         )
         assert len(rows) == 3
+    with tenant_context(tenant_a.org):  # events are written when the transaction commits
         assert AuditEvent.objects.filter(action="nppes.mismatch.dismissed").count() == 3
     assert {m.status for m in mismatches(tenant_a)} == {"dismissed"}
     assert len(providers) == 3
@@ -476,6 +478,7 @@ def test_lookup_returns_form_values_and_is_audited(tenant_a, fake):
         result = svc.nppes_lookup(
             org=tenant_a.org, actor=tenant_a.membership(tenant_a.coordinator), npi=npi
         )
+    with tenant_context(tenant_a.org):  # events are written when the transaction commits
         event = AuditEvent.objects.get(action="nppes.lookup")
     assert result.outcome == "found"
     assert result.prefill["first_name"] == "Elise" and result.prefill["last_name"] == "Hiza"
