@@ -22,6 +22,7 @@ from roster.models import CommitteeDecision
 from roster.selectors import committee as sel
 from roster.selectors.enrollment import provider_choices, provider_get
 from roster.services import committee as svc
+from roster.services.providers import provider_record_read
 
 
 def _can_change(request) -> bool:
@@ -312,6 +313,9 @@ def _provider_fragment(request, provider, *, errors=None, reasons=None, status=2
 @capability_required(cap.VIEW_ROSTER)
 def provider_committee(request, org_slug, provider_id):
     provider = provider_get(org=request.org, provider_id=provider_id)
+    provider_record_read(
+        org=request.org, actor=request.membership, provider=provider, part="committee"
+    )
     return _provider_fragment(request, provider)
 
 

@@ -22,6 +22,7 @@ from credex.views import capability_required
 from roster.models import EnrollmentStatus
 from roster.selectors import enrollment as sel
 from roster.services import enrollment as svc
+from roster.services.providers import provider_record_read
 
 PAGE_SIZE = 50
 
@@ -343,6 +344,9 @@ def _choice(queryset, raw_id):
 @capability_required(cap.VIEW_ROSTER)
 def provider_enrollments(request, org_slug, provider_id):
     provider = sel.provider_get(org=request.org, provider_id=provider_id)
+    provider_record_read(
+        org=request.org, actor=request.membership, provider=provider, part="enrollments"
+    )
     context = {
         "provider": provider,
         "provider_enrollments": _decorate(

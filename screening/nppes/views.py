@@ -21,6 +21,7 @@ from credex import capabilities as cap
 from credex.capabilities import has_capability
 from credex.errors import DomainError
 from credex.views import capability_required
+from roster.services.providers import provider_record_read
 from screening.nppes import selectors as sel
 from screening.nppes import services as svc
 from screening.nppes.models import MismatchField, MismatchStatus, RunStatus, Severity
@@ -200,6 +201,7 @@ def run_progress(request, org_slug, run_id):
 def provider_panel(request, org_slug, provider_id):
     org = request.org
     provider = sel.provider_get(org=org, provider_id=provider_id)
+    provider_record_read(org=org, actor=request.membership, provider=provider, part="nppes")
     data = sel.provider_nppes(org=org, provider=provider)
     data["open"] = sel.decorate(data["open"])
     data["decided"] = sel.decorate(data["decided"])

@@ -16,6 +16,7 @@ from credex.errors import InvalidInput
 from credex.permissions import actor_for
 from roster.api.documents import AnyMediaRenderer
 from roster.selectors.providers import provider_get
+from roster.services.providers import provider_record_read
 from verifications.models import CredentialPackage, PackageShare, PackageStatus, PayerContact
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -190,8 +191,13 @@ class PackageDetailView(APIView):
 
     @extend_schema(responses=PackageOut, summary="One credential package (status, contents)")
     def get(self, request, package_id):
-        package = selectors.package_get(org=request._request.org, package_id=package_id)
-        return Response(PackageOut(package).data)
+        org = request._request.org
+        package = selectors.package_get(org=org, package_id=package_id)
+        data = PackageOut(package).data
+        provider_record_read(
+            org=org, actor=actor_for(request), provider=package.provider, part="package", via="api"
+        )
+        return Response(data)
 
 
 class PackageDownloadView(APIView):

@@ -24,6 +24,7 @@ from credex.models import Membership, Role
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import Credential, Provider
+from roster.services.providers import provider_record_read
 from verifications.models import (
     VerificationMethod,
     VerificationResult,
@@ -274,6 +275,9 @@ def psv_verify(request, org_slug, provider_id):
         "verifications/queue/_verify_row.html" if inline else "verifications/queue/verify.html"
     )
     if request.method == "GET":
+        provider_record_read(
+            org=org, actor=request.membership, provider=provider, part="verification form"
+        )
         form = _initial(provider, credential, source)
         return _vary(
             render(
