@@ -9,8 +9,8 @@ default), computed on create and on update (`recredentialing_due_from`).
 from __future__ import annotations
 
 import calendar
-from itertools import islice
 from datetime import date
+from itertools import islice
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
