@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from itertools import islice
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -385,8 +384,13 @@ LIST_READ_CAP = 200
 
 
 def provider_list_record_read(*, org, actor, providers, part: str = "list", via: str = "web"):
-    """Record ONE read naming the providers a list response shows (none shown: no event)."""
-    ids = [str(getattr(p, "pk", p)) for p in islice(providers, LIST_READ_CAP)]
+    """Record ONE read naming the providers a list response shows (none shown: no event).
+
+    `providers` are Provider rows or their ids (a list of enrollments passes each row's
+    provider_id); a provider shown twice is named once, in the order shown.
+    """
+    ids = list(dict.fromkeys(str(getattr(p, "pk", p)) for p in providers if p))
+    ids = ids[:LIST_READ_CAP]
     if not ids:
         return None
     return audit_record(

@@ -16,7 +16,7 @@ from credex.errors import InvalidInput
 from credex.permissions import actor_for
 from roster.api.documents import AnyMediaRenderer
 from roster.selectors.providers import provider_get
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import CredentialPackage, PackageShare, PackageStatus, PayerContact
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -182,7 +182,15 @@ class PackageListView(APIView):
         qs = selectors.package_list(org=org, status=value, provider_id=provider_id)
         paginator = PackageCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PackageOut(page, many=True).data)
+        data = PackageOut(page, many=True).data
+        provider_list_record_read(
+            org=org,
+            actor=actor_for(request),
+            providers=[p.provider_id for p in page],
+            part="packages",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class PackageDetailView(APIView):

@@ -14,7 +14,7 @@ from credex.api_common import CursorPagination
 from credex.errors import InvalidInput, NotFound
 from credex.permissions import actor_for
 from roster.selectors.providers import provider_get
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import PacketStatus, PacketStep, ReverificationPacket
 from verifications.selectors import packets as sel
 from verifications.services import packets as svc
@@ -197,7 +197,15 @@ class PacketListView(APIView):
             qs = qs.filter(provider=provider_get(org=org, provider_id=provider))
         paginator = PacketCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PacketOut(page, many=True).data)
+        data = PacketOut(page, many=True).data
+        provider_list_record_read(
+            org=org,
+            actor=actor_for(request),
+            providers=[p.provider_id for p in page],
+            part="packets",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class ProviderPacketStartView(APIView):
