@@ -245,21 +245,26 @@ AUDITED_ELSEWHERE = {
 }
 
 # --- routes that show provider data and do NOT record a read yet -------------------------------
-# Worklists and detail pages of other objects that show provider names (and some credential
-# numbers and dates) beside their own data. By the rule each should record one read naming
-# the providers shown; they are listed here so the gap is visible, not silently excluded.
-# Remove a route from here when it records the read: the walk then covers it via WALKED.
+# Listed so the gap is visible, not silently excluded. By the rule each should record one read
+# naming the providers shown; remove a route from here when it does (and add it to WALKED).
 KNOWN_GAPS = {
+    # Summaries that name providers among other data; which providers are "shown" needs the
+    # summary's sections walked (the dashboard's query count is pinned; cross-org spans chains).
     "dashboard": "counts and the next expiring credentials, with provider names",
-    "cross_org_expiring": "expiring credentials across the user's organizations",
-    "import_detail": "an import job's rows (provider names from the file)",
+    "cross_org_expiring": "expiring credentials across the user's organizations, one chain each",
+    # Rows of an uploaded CSV (names and NPIs as typed), which may not match a provider yet.
+    "import_detail": "an import job's rows",
     "api_import": "an import job's rows",
-    "screening_run": "one screening run's results per provider",
-    "api_screening_runs": "screening runs",
-    "api_screening_run": "one screening run",
-    "nppes_run": "one NPPES refresh's progress",
-    "api_nppes_run": "one NPPES refresh",
-    "package_progress": "one package's build progress (htmx poll)",
+    # Progress of a run or build, polled every second or so by htmx or an API client: counts,
+    # and the name/NPI or id of the single provider when the run is for one. One event per
+    # poll would flood the chain; this needs a decision (e.g. once per run and viewer).
+    "screening_run": "a screening run's progress and counts (polled)",
+    "api_screening_runs": "screening runs (the provider id of a single-provider run)",
+    "api_screening_run": "a screening run's progress (polled)",
+    "nppes_run": "an NPPES refresh's progress (polled)",
+    "api_nppes_run": "an NPPES refresh's progress (polled)",
+    "package_progress": "a package build's progress (polled every second)",
+    # A package's shares: payer contacts and dates, under the package of one provider.
     "api_package_shares": "one package's shares",
 }
 
