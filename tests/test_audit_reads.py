@@ -211,3 +211,25 @@ def test_a_refused_read_403_records_nothing(tenant_a, world, login):
         response = client.get(page(tenant_a, name, provider_id=world["provider"].pk))
         assert response.status_code == 403, name
     assert written_since(tenant_a.org, before) == []
+
+
+def test_a_worklist_names_each_provider_on_its_page_once_and_no_other(tenant_a, login):
+    """Two enrollments of one provider and one of another: the page names the two providers,
+    once each, in the order shown; a provider off the page is not named."""
+    from roster.models import Enrollment, Payer
+
+    first, second, absent = (make_provider(tenant_a.org, seed=50 + i) for i in range(3))
+    with tenant_context(tenant_a.org):
+        payers = [Payer.objects.create(organization=tenant_a.org, name=f"Plan {i}") for i in "AB"]
+        for provider, payer in ((first, payers[0]), (first, payers[1]), (second, payers[0])):
+            Enrollment.objects.create(organization=tenant_a.org, provider=provider, payer=payer)
+    client = login(tenant_a.coordinator)
+    before = head(tenant_a.org)
+    response = api_get(client, tenant_a, "enrollments")
+    assert response.status_code == 200
+    shown = list(dict.fromkeys(e["provider"] for e in response.json()["results"]))
+    (event,) = written_since(tenant_a.org, before)
+    assert event.action == "roster.provider.list_viewed"
+    assert event.data["providers"] == shown and event.data["count"] == 2
+    assert sorted(shown) == sorted([str(first.pk), str(second.pk)])
+    assert str(absent.pk) not in event.data["providers"]
