@@ -15,6 +15,7 @@ from credex.api_common import CursorPagination
 from credex.errors import InvalidInput, NotFound
 from credex.permissions import actor_for
 from roster.models import Provider
+from roster.services.providers import provider_list_record_read
 from screening import selectors, services
 from screening.models import (
     DatasetVersion,
@@ -210,7 +211,15 @@ class HitListView(APIView):
         )
         paginator = HitCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(HitOut(page, many=True).data)
+        data = HitOut(page, many=True).data
+        provider_list_record_read(
+            org=request._request.org,
+            actor=actor_for(request),
+            providers=[h.provider_id for h in page],
+            part="screening hits",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 def _uuid(value: str, name: str) -> str:

@@ -26,7 +26,7 @@ from credex.errors import DomainError
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import Provider
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from screening import selectors, services
 from screening.models import HitKind, HitStatus, RunTrigger, Source
 from screening.trends import trend_chart
@@ -74,6 +74,12 @@ def screening_home(request, org_slug):
     filters, query = _filters(request)
     hits = selectors.hit_list(org, filters=filters)
     page = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[h.provider_id for h in page.object_list],
+        part="screening",
+    )
     context = {
         "page": page,
         "filters": filters,

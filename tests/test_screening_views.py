@@ -149,7 +149,9 @@ def test_the_worklist_page_needs_a_fixed_number_of_queries(
         screening_run_now(org=org)
     client = login(world["a"].coordinator)
     client.get(urls(world)["home"])  # warm the session
-    with django_assert_max_num_queries(25):
+    # 25 for the page, plus 7 for the one audited read naming the providers shown (the audit
+    # recorder's savepoint, RLS switch, chain lock, head, insert, restore, release).
+    with django_assert_max_num_queries(32):
         page = client.get(urls(world)["home"]).content.decode()
     assert "Page 1 of 2" in page
 

@@ -26,6 +26,7 @@ from roster.selectors import committee as csel
 from roster.selectors import enrollment as sel
 from roster.services import committee as csvc
 from roster.services import enrollment as svc
+from roster.services.providers import provider_list_record_read, provider_record_read
 
 
 def _org(request):
@@ -334,7 +335,15 @@ class EnrollmentListView(APIView):
         qs = sel.enrollment_list(org=_org(request), filters=filters).order_by()
         paginator = EnrollmentCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(EnrollmentOut(page, many=True, context=_ctx()).data)
+        data = EnrollmentOut(page, many=True, context=_ctx()).data
+        provider_list_record_read(
+            org=_org(request),
+            actor=actor_for(request),
+            providers=[e.provider_id for e in page],
+            part="enrollments",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         request=EnrollmentIn,
@@ -376,7 +385,15 @@ class EnrollmentDetailView(APIView):
     @extend_schema(responses=EnrollmentOut, summary="One enrollment application")
     def get(self, request, enrollment_id):
         enrollment = sel.enrollment_get(org=_org(request), enrollment_id=enrollment_id)
-        return Response(EnrollmentOut(enrollment, context=_ctx()).data)
+        data = EnrollmentOut(enrollment, context=_ctx()).data
+        provider_record_read(
+            org=_org(request),
+            actor=actor_for(request),
+            provider=enrollment.provider,
+            part="enrollment",
+            via="api",
+        )
+        return Response(data)
 
     @extend_schema(
         request=EnrollmentPatchIn,
@@ -449,7 +466,15 @@ class CommitteeReviewListView(APIView):
         qs = csel.committee_review_list(org=_org(request), state=state, provider_id=provider)
         paginator = ReviewCursor()
         page = paginator.paginate_queryset(qs.order_by(), request, view=self)
-        return paginator.get_paginated_response(ReviewOut(page, many=True, context=_ctx()).data)
+        data = ReviewOut(page, many=True, context=_ctx()).data
+        provider_list_record_read(
+            org=_org(request),
+            actor=actor_for(request),
+            providers=[r.provider_id for r in page],
+            part="committee reviews",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class ProviderCommitteeReadyView(APIView):

@@ -19,6 +19,7 @@ from credex.permissions import actor_for
 from roster.models import InboxItem, InboxKind
 from roster.selectors import inbox as sel
 from roster.services import inbox as svc
+from roster.services.providers import provider_list_record_read
 
 
 class InboxItemOut(serializers.ModelSerializer):
@@ -93,7 +94,15 @@ class InboxListView(APIView):
         ).order_by("due_date", "id")
         paginator = InboxCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(InboxItemOut(page, many=True).data)
+        data = InboxItemOut(page, many=True).data
+        provider_list_record_read(
+            org=request._request.org,
+            actor=actor,
+            providers=[i.provider_id for i in page],
+            part="inbox",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class InboxSnoozeIn(serializers.Serializer):

@@ -246,7 +246,11 @@ class ProviderListView(APIView):
         qs = sel.provider_list(org=_org(request), filters=filters).order_by()
         paginator = ProviderCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ProviderListOut(page, many=True).data)
+        data = ProviderListOut(page, many=True).data
+        svc.provider_list_record_read(
+            org=_org(request), actor=actor_for(request), providers=page, via="api"
+        )
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         request=ProviderIn,

@@ -361,13 +361,44 @@ def provider_reveal(*, org, actor, provider: Provider, field: str, reason: str =
 
 
 def provider_record_read(*, org, actor, provider: Provider, part: str = "file", via: str = "web"):
-    """Record that someone read a provider's file (every read of provider data is audited)."""
+    """Record that someone read a provider's file (every read of provider data is audited).
+
+    The rule, for every page and endpoint: a successful response that shows one provider's
+    file, or any part of it, records exactly one read (this event); a list records one
+    `roster.provider.list_viewed` (provider_list_record_read). A 404 or 403 records nothing,
+    so call it after the lookup and the permission check. The data names the part read and
+    the channel, never a value from the file.
+    """
     return audit_record(
         org=org,
         actor=audit_actor(actor),
         action="roster.provider.viewed",
         target=provider,
         data={"part": part, "via": via},
+    )
+
+
+# A page of providers is at most 200 (the API's max_page_size); the cap only guards a caller
+# that passes a whole queryset by mistake.
+LIST_READ_CAP = 200
+
+
+def provider_list_record_read(*, org, actor, providers, part: str = "list", via: str = "web"):
+    """Record ONE read naming the providers a list response shows (none shown: no event).
+
+    `providers` are Provider rows or their ids (a list of enrollments passes each row's
+    provider_id); a provider shown twice is named once, in the order shown.
+    """
+    ids = list(dict.fromkeys(str(getattr(p, "pk", p)) for p in providers if p))
+    ids = ids[:LIST_READ_CAP]
+    if not ids:
+        return None
+    return audit_record(
+        org=org,
+        actor=audit_actor(actor),
+        action="roster.provider.list_viewed",
+        target_type=Provider._meta.label_lower,
+        data={"part": part, "via": via, "count": len(ids), "providers": ids},
     )
 
 

@@ -22,6 +22,7 @@ from roster.models import CommitteeDecision
 from roster.selectors import committee as sel
 from roster.selectors.enrollment import provider_choices, provider_get
 from roster.services import committee as svc
+from roster.services.providers import provider_list_record_read, provider_record_read
 
 
 def _can_change(request) -> bool:
@@ -87,6 +88,15 @@ def committee_home(request, org_slug):
     for r in [*queue, *agenda]:
         r.file = _file_summary(r.provider, today)
     notify = _decorate(list(sel.committee_notifications_pending(org=org)), today)
+    recent = _decorate(list(sel.committee_recent_decisions(org=org)), today)
+    # The reviews shown (queue, agenda, notifications, recent decisions) are provider data; the
+    # "mark ready" select lists names only and is not counted.
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[r.provider_id for r in [*queue, *agenda, *notify, *recent]],
+        part="committee",
+    )
     context = {
         "queue": queue,
         "meetings": meetings,
@@ -95,7 +105,7 @@ def committee_home(request, org_slug):
         "agenda": agenda,
         "notify": notify,
         "notify_overdue": sum(1 for r in notify if r.notify_overdue),
-        "recent": _decorate(list(sel.committee_recent_decisions(org=org)), today),
+        "recent": recent,
         "providers": provider_choices(org=org) if _can_change(request) else [],
         "can_change": _can_change(request),
         "today": today,
@@ -244,6 +254,13 @@ def committee_review(request, org_slug, review_id):
         "cycle_months": request.org.recredentialing_cycle_months,
         "today": today,
     }
+    if request.method == "GET":  # the file summary is provider data; a refused POST is not a read
+        provider_record_read(
+            org=request.org,
+            actor=request.membership,
+            provider=review.provider,
+            part="committee review",
+        )
     return render(request, "roster/committee/review.html", context, status=400 if errors else 200)
 
 
@@ -312,6 +329,9 @@ def _provider_fragment(request, provider, *, errors=None, reasons=None, status=2
 @capability_required(cap.VIEW_ROSTER)
 def provider_committee(request, org_slug, provider_id):
     provider = provider_get(org=request.org, provider_id=provider_id)
+    provider_record_read(
+        org=request.org, actor=request.membership, provider=provider, part="committee"
+    )
     return _provider_fragment(request, provider)
 
 

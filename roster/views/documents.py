@@ -20,6 +20,7 @@ from credex.views import capability_required
 from roster.models import Document, DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
+from roster.services.providers import provider_list_record_read
 
 PAGE_SIZE = 50
 TABS = [
@@ -93,6 +94,12 @@ def _queue_context(request) -> dict:
 @capability_required(cap.VIEW_ROSTER)
 def documents_review(request, org_slug):
     context = _queue_context(request)
+    provider_list_record_read(
+        org=request.org,
+        actor=request.membership,
+        providers=[d.provider_id for d in context["page"].object_list],
+        part="documents review",
+    )
     template = "roster/documents/review.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"

@@ -22,6 +22,7 @@ from credex.views import capability_required
 from roster.models import EnrollmentStatus
 from roster.selectors import enrollment as sel
 from roster.services import enrollment as svc
+from roster.services.providers import provider_list_record_read, provider_record_read
 
 PAGE_SIZE = 50
 
@@ -99,6 +100,12 @@ def enrollment_worklist(request, org_slug):
     payers = list(sel.payer_list(org=org, today=today))
     counts = sel.enrollment_status_counts(org=org, filters=filters, today=today)
     _decorate(page.object_list, today)
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[e.provider_id for e in page.object_list],
+        part="enrollments",
+    )
     current_provider = None
     if filters.provider:
         try:
@@ -185,6 +192,9 @@ def _answer(request, enrollment, *, which, errors=None, form=None, done="", stat
 @capability_required(cap.VIEW_ROSTER)
 def enrollment_detail(request, org_slug, enrollment_id):
     enrollment = sel.enrollment_get(org=request.org, enrollment_id=enrollment_id)
+    provider_record_read(
+        org=request.org, actor=request.membership, provider=enrollment.provider, part="enrollment"
+    )
     context = _row_context(request, enrollment, open_panel=request.GET.get("close") != "1")
     if _partial(request):
         return render(request, "roster/enrollment/_row.html", context)
@@ -343,6 +353,9 @@ def _choice(queryset, raw_id):
 @capability_required(cap.VIEW_ROSTER)
 def provider_enrollments(request, org_slug, provider_id):
     provider = sel.provider_get(org=request.org, provider_id=provider_id)
+    provider_record_read(
+        org=request.org, actor=request.membership, provider=provider, part="enrollments"
+    )
     context = {
         "provider": provider,
         "provider_enrollments": _decorate(

@@ -22,6 +22,7 @@ from credex.views import capability_required
 from roster.models import InboxKind
 from roster.selectors import inbox as sel
 from roster.services import inbox as svc
+from roster.services.providers import provider_list_record_read
 
 PAGE_SIZE = 50
 SNOOZE_CHOICES = (7, 14, 30, 60)
@@ -68,7 +69,15 @@ def inbox(request, org_slug):
     context = _context(request, request.GET)
     partial = request.htmx and not request.htmx.history_restore_request
     template = "roster/inbox/_results.html" if partial else "roster/inbox/list.html"
-    return render(request, template, context, status=400 if context["filters"].errors else 200)
+    if context["filters"].errors:
+        return render(request, template, context, status=400)
+    provider_list_record_read(
+        org=request.org,
+        actor=request.membership,
+        providers=[i.provider_id for i in context["page"].object_list],
+        part="inbox",
+    )
+    return render(request, template, context)
 
 
 def _after_action(request, *, notice: str = "", error: str = "", status: int = 200):

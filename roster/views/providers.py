@@ -53,6 +53,7 @@ def provider_list(request, org_slug):
     page = Paginator(sel.provider_list(org=org, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    svc.provider_list_record_read(org=org, actor=request.membership, providers=page.object_list)
     coordinators = sel.coordinator_choices(org=org)
     types = sel.provider_type_choices(org=org)
     context = {
@@ -211,6 +212,9 @@ def _edit_initial(provider) -> dict:
 def provider_edit(request, org_slug, provider_id):
     provider = sel.provider_get(org=request.org, provider_id=provider_id)
     if request.method == "GET":
+        svc.provider_record_read(
+            org=request.org, actor=request.membership, provider=provider, part="edit form"
+        )
         return _render_form(
             request, _provider_form(request, initial=_edit_initial(provider)), provider
         )
@@ -350,6 +354,9 @@ def _kind_switch_initial(request, base: dict) -> dict:
 def credential_new(request, org_slug, provider_id):
     provider = sel.provider_get(org=request.org, provider_id=provider_id)
     if request.method == "GET":
+        svc.provider_record_read(
+            org=request.org, actor=request.membership, provider=provider, part="credential form"
+        )
         state = provider.practice_states[0] if provider.practice_states else ""
         initial = _kind_switch_initial(request, {"state": state})
         return _render_credential_form(request, CredentialForm(initial=initial), provider)
@@ -376,6 +383,12 @@ def credential_edit(request, org_slug, provider_id, credential_id):
     provider = sel.provider_get(org=request.org, provider_id=provider_id)
     credential = sel.credential_get(org=request.org, credential_id=credential_id, provider=provider)
     if request.method == "GET":
+        svc.provider_record_read(
+            org=request.org,
+            actor=request.membership,
+            provider=provider,
+            part=f"credential:{credential.pk}",
+        )
         initial = _kind_switch_initial(request, credential_initial(credential))
         return _render_credential_form(
             request, CredentialForm(initial=initial), provider, credential

@@ -12,6 +12,7 @@ from credex import capabilities as cap
 from credex.api_common import CursorPagination
 from credex.errors import InvalidInput
 from credex.permissions import actor_for
+from roster.services.providers import provider_list_record_read
 from screening.nppes import selectors as sel
 from screening.nppes import services as svc
 from screening.nppes.models import CheckOutcome, RunStatus
@@ -121,7 +122,15 @@ class MismatchListView(APIView):
         qs = sel.mismatch_list(org=request._request.org, filters=filters)
         paginator = NppesMismatchCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(NppesMismatchOut(page, many=True).data)
+        data = NppesMismatchOut(page, many=True).data
+        provider_list_record_read(
+            org=request._request.org,
+            actor=actor_for(request),
+            providers=[m.provider_id for m in page],
+            part="nppes mismatches",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class MismatchAcceptView(APIView):
@@ -182,7 +191,15 @@ class CheckListView(APIView):
             qs = qs.filter(outcome=outcome)
         paginator = NppesCheckCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(NppesCheckOut(page, many=True).data)
+        data = NppesCheckOut(page, many=True).data
+        provider_list_record_read(
+            org=request._request.org,
+            actor=actor_for(request),
+            providers=[c.provider_id for c in page],
+            part="nppes checks",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 def _run_out(run) -> dict:

@@ -21,6 +21,7 @@ from credex import capabilities as cap
 from credex.capabilities import has_capability
 from credex.errors import DomainError
 from credex.views import capability_required
+from roster.services.providers import provider_list_record_read, provider_record_read
 from screening.nppes import selectors as sel
 from screening.nppes import services as svc
 from screening.nppes.models import MismatchField, MismatchStatus, RunStatus, Severity
@@ -64,14 +65,25 @@ def nppes_home(request, org_slug):
         "statuses": [*MismatchStatus.choices, ("all", "All")],
         "selectable": _can_change(request) and filters.status == MismatchStatus.OPEN,
     }
+    shown = [m.provider_id for m in page.object_list]
     if _partial(request) and request.htmx.target == "nppes-results":
+        if not errors:
+            provider_list_record_read(
+                org=org, actor=request.membership, providers=shown, part="nppes"
+            )
         return render(request, "nppes/_results.html", context, status=400 if errors else 200)
     failures = sel.check_list(org=org)
+    failures_shown = list(failures[:PAGE_SIZE])
+    groups = sel.failure_groups(org=org)
     active = sel.active_run(org=org)
+    if not errors:
+        shown += [c.provider_id for c in failures_shown]
+        shown += [p.pk for g in groups for p in g["providers"]]
+        provider_list_record_read(org=org, actor=request.membership, providers=shown, part="nppes")
     context |= {
-        "failures": failures[:PAGE_SIZE],
+        "failures": failures_shown,
         "failure_count": failures.count(),
-        "failure_groups": sel.failure_groups(org=org),
+        "failure_groups": groups,
         "summary": sel.check_summary(org=org),
         "last_run": sel.last_run(org=org),
         "active_run": _run_context(request, active) if active else None,
@@ -200,6 +212,7 @@ def run_progress(request, org_slug, run_id):
 def provider_panel(request, org_slug, provider_id):
     org = request.org
     provider = sel.provider_get(org=org, provider_id=provider_id)
+    provider_record_read(org=org, actor=request.membership, provider=provider, part="nppes")
     data = sel.provider_nppes(org=org, provider=provider)
     data["open"] = sel.decorate(data["open"])
     data["decided"] = sel.decorate(data["decided"])

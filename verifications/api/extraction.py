@@ -14,6 +14,7 @@ from credex import capabilities as cap
 from credex.api_common import CursorPagination
 from credex.errors import InvalidInput
 from credex.permissions import actor_for
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.extraction.base import CREDENTIAL_KIND_FOR
 from verifications.models import ExtractionSuggestion, SuggestionStatus
 from verifications.selectors import extraction as selectors
@@ -156,7 +157,15 @@ class ExtractionListView(APIView):
             raise InvalidInput("Some filters are not valid.", details=errors)
         paginator = SuggestionCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(SuggestionOut(page, many=True).data)
+        data = SuggestionOut(page, many=True).data
+        provider_list_record_read(
+            org=org,
+            actor=actor_for(request),
+            providers=[s.document.provider_id for s in page],
+            part="extractions",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class ExtractionDetailView(APIView):
@@ -166,9 +175,16 @@ class ExtractionDetailView(APIView):
     @extend_schema(responses=SuggestionOut, summary="One suggestion, beside its credential")
     def get(self, request, suggestion_id):
         org = request._request.org
-        return Response(
-            SuggestionOut(selectors.suggestion_get(org=org, suggestion_id=suggestion_id)).data
+        suggestion = selectors.suggestion_get(org=org, suggestion_id=suggestion_id)
+        data = SuggestionOut(suggestion).data
+        provider_record_read(
+            org=org,
+            actor=actor_for(request),
+            provider=suggestion.document.provider,
+            part="extraction",
+            via="api",
         )
+        return Response(data)
 
 
 class _DecisionView(APIView):

@@ -16,6 +16,7 @@ from credex.errors import InvalidInput
 from credex.permissions import actor_for
 from roster.api.documents import AnyMediaRenderer
 from roster.selectors.providers import provider_get
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import CredentialPackage, PackageShare, PackageStatus, PayerContact
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -181,7 +182,15 @@ class PackageListView(APIView):
         qs = selectors.package_list(org=org, status=value, provider_id=provider_id)
         paginator = PackageCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PackageOut(page, many=True).data)
+        data = PackageOut(page, many=True).data
+        provider_list_record_read(
+            org=org,
+            actor=actor_for(request),
+            providers=[p.provider_id for p in page],
+            part="packages",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class PackageDetailView(APIView):
@@ -190,8 +199,13 @@ class PackageDetailView(APIView):
 
     @extend_schema(responses=PackageOut, summary="One credential package (status, contents)")
     def get(self, request, package_id):
-        package = selectors.package_get(org=request._request.org, package_id=package_id)
-        return Response(PackageOut(package).data)
+        org = request._request.org
+        package = selectors.package_get(org=org, package_id=package_id)
+        data = PackageOut(package).data
+        provider_record_read(
+            org=org, actor=actor_for(request), provider=package.provider, part="package", via="api"
+        )
+        return Response(data)
 
 
 class PackageDownloadView(APIView):

@@ -14,6 +14,7 @@ from credex.api_common import CursorPagination
 from credex.errors import InvalidInput, NotFound
 from credex.permissions import actor_for
 from roster.selectors.providers import provider_get
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import PacketStatus, PacketStep, ReverificationPacket
 from verifications.selectors import packets as sel
 from verifications.services import packets as svc
@@ -196,7 +197,15 @@ class PacketListView(APIView):
             qs = qs.filter(provider=provider_get(org=org, provider_id=provider))
         paginator = PacketCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PacketOut(page, many=True).data)
+        data = PacketOut(page, many=True).data
+        provider_list_record_read(
+            org=org,
+            actor=actor_for(request),
+            providers=[p.provider_id for p in page],
+            part="packets",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 class ProviderPacketStartView(APIView):
@@ -223,7 +232,12 @@ class PacketDetailView(APIView):
     @extend_schema(responses=PacketDetailOut, summary="One packet with its steps")
     def get(self, request, packet_id):
         org = _org(request)
-        return Response(_detail(org, sel.packet_get(org=org, packet_id=packet_id)))
+        packet = sel.packet_get(org=org, packet_id=packet_id)
+        data = _detail(org, packet)
+        provider_record_read(
+            org=org, actor=actor_for(request), provider=packet.provider, part="packet", via="api"
+        )
+        return Response(data)
 
 
 class PacketCancelView(APIView):

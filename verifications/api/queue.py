@@ -22,7 +22,7 @@ from credex.permissions import actor_for
 from credex.services import get_or_404
 from roster.api.documents import AnyMediaRenderer
 from roster.models import Credential, Provider
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import (
     Verification,
     VerificationEvidence,
@@ -327,7 +327,17 @@ class VerificationDetailView(APIView):
 
     @extend_schema(responses=VerificationOut, summary="One PSV record")
     def get(self, request, verification_id):
-        return Response(_out(_org(request), verification_id))
+        org = _org(request)
+        verification = selectors.verification_get(org=org, verification_id=verification_id)
+        data = VerificationOut(verification, context={"org": org}).data
+        provider_record_read(
+            org=org,
+            actor=actor_for(request),
+            provider=verification.provider,
+            part="verification",
+            via="api",
+        )
+        return Response(data)
 
 
 class VerificationCorrectView(APIView):
@@ -421,7 +431,15 @@ class QueueView(APIView):
         paginator = QueuePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         items = selectors.queue_items(org=org, rows=page, today=today)
-        return paginator.get_paginated_response(QueueItemOut(items, many=True).data)
+        data = QueueItemOut(items, many=True).data
+        provider_list_record_read(
+            org=org,
+            actor=actor_for(request),
+            providers=[i.provider for i in items],
+            part="verification queue",
+            via="api",
+        )
+        return paginator.get_paginated_response(data)
 
 
 # --- requests -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from credex.capabilities import has_capability
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.models import DocumentKind
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.extraction.base import CREDENTIAL_KIND_FOR
 from verifications.models import SuggestionStatus
 from verifications.selectors import extraction as selectors
@@ -87,7 +87,14 @@ def extractions(request, org_slug):
     template = "verifications/extraction/worklist.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
-    return _vary(render(request, template, _worklist_context(request)))
+    context = _worklist_context(request)
+    provider_list_record_read(
+        org=request.org,
+        actor=request.membership,
+        providers=[s.document.provider_id for s in context["page"].object_list],
+        part="extractions",
+    )
+    return _vary(render(request, template, context))
 
 
 def _detail_context(request, suggestion, **extra) -> dict:

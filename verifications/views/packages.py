@@ -21,7 +21,7 @@ from credex.capabilities import has_capability
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.selectors.providers import provider_get
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import PackageStatus
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -53,6 +53,12 @@ def packages(request, org_slug):
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(selectors.package_list(org=org, status=status, q=q), PAGE_SIZE).get_page(
         request.GET.get("page")
+    )
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[p.provider_id for p in page.object_list],
+        part="packages",
     )
     counts = selectors.package_status_counts(org=org)
     # A build runs in one transaction, so "building" is only ever seen live (in the cache);

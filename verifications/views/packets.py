@@ -24,7 +24,7 @@ from credex.errors import Conflict, DomainError
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import DocumentKind, Provider
-from roster.services.providers import provider_record_read
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import PacketStatus
 from verifications.selectors import packets as selectors
 from verifications.services import packets as services
@@ -61,6 +61,12 @@ def packet_list(request, org_slug):
     query = {k: v for k, v in filters.items() if v}
     packets = selectors.packet_list(org=org, **filters)
     page = Paginator(packets, PAGE_SIZE).get_page(request.GET.get("page"))
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[p.provider_id for p in page.object_list],
+        part="packets",
+    )
     context = {
         "page": page,
         "filters": filters,

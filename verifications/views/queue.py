@@ -24,6 +24,7 @@ from credex.models import Membership, Role
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import Credential, Provider
+from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import (
     VerificationMethod,
     VerificationResult,
@@ -126,6 +127,12 @@ def _queue_context(request) -> dict:
 @capability_required(cap.VIEW_ROSTER)
 def psv_queue(request, org_slug):
     context = _queue_context(request)
+    provider_list_record_read(
+        org=request.org,
+        actor=request.membership,
+        providers=[item.provider for item in context["page"].object_list],
+        part="verification queue",
+    )
     template = "verifications/queue/list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
@@ -274,6 +281,9 @@ def psv_verify(request, org_slug, provider_id):
         "verifications/queue/_verify_row.html" if inline else "verifications/queue/verify.html"
     )
     if request.method == "GET":
+        provider_record_read(
+            org=org, actor=request.membership, provider=provider, part="verification form"
+        )
         form = _initial(provider, credential, source)
         return _vary(
             render(
