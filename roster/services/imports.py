@@ -251,9 +251,7 @@ def _screen_imported(org) -> None:
     from screening.services import RunInProgress, screening_run_request
 
     with suppress(RunInProgress):
-        screening_run_request(
-            org=org, actor=None, trigger=RunTrigger.NEW_HIRE, publish_now=False
-        )
+        screening_run_request(org=org, actor=None, trigger=RunTrigger.NEW_HIRE, publish_now=False)
 
 
 @contextmanager
