@@ -254,6 +254,16 @@ CELERY_BROKER_CONNECTION_TIMEOUT = QUEUE_CONNECT_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = QUEUE_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = QUEUE_SOCKET_TIMEOUT
+# `.delay()` subscribes to the task's result channel first; with Redis down the default
+# policy retries that 20 times a second apart (the 19 s a request hung). Two quick retries.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 

@@ -4,9 +4,13 @@ pages say "stalled — retry" instead of "in progress"."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -33,9 +37,9 @@ def _lost(model, org, **fields):
         )
 
 
-def _wait_until_done(model, org, pk, open_statuses, seconds=60):
+def _wait_until_done(model, org, pk, open_statuses, seconds=60, alive=lambda: True):
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         with tenant_context(org):
             row = model.objects.get(pk=pk)
         if row.status not in open_statuses:
@@ -69,6 +73,52 @@ def test_a_package_whose_message_was_lost_is_requeued_by_the_reconciler_and_buil
         ).first()
     assert requeued is not None and requeued.actor_kind == "system"
     assert requeued.data["attempt"] == 1
+
+
+@pytest.mark.external
+def test_a_celery_worker_that_starts_republishes_a_lost_job_without_waiting_for_beat(
+    committed_tenant, settings
+):
+    """`celery worker` itself (its worker_ready signal), on the test database and a private
+    Redis, so no other worker can take the task."""
+    org = committed_tenant.org
+    provider = make_provider(org, seed=int(uuid.uuid4().int % 10_000_000))
+    package = _lost(CredentialPackage, org, provider=provider)
+
+    def url(db):
+        return f"postgresql://{db['USER']}@/{db['NAME']}?host={quote(db['HOST'], safe='')}"
+
+    with private_redis() as redis:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url(settings.DATABASES["default"]),
+            "DATABASE_OWNER_URL": url(settings.DATABASES["owner"]),
+            "REDIS_URL": f"unix://{redis.sock}?db=0",
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "DJANGO_ALLOWED_HOSTS": "localhost",
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "credex", "worker", "--pool", "threads",
+             "--concurrency", "2", "--loglevel", "warning", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            cwd=settings.BASE_DIR,
+            env=env,
+        )  # fmt: skip
+        try:
+            package = _wait_until_done(
+                CredentialPackage,
+                org,
+                package.pk,
+                (PackageStatus.QUEUED, PackageStatus.BUILDING),
+                alive=lambda: worker.poll() is None,
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert package.status == PackageStatus.READY, package.error
+    assert package.attempts == 1
 
 
 @pytest.mark.external

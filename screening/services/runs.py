@@ -186,8 +186,10 @@ def screening_request_provider_after_commit(*, org, provider: Provider, trigger:
     from screening.tasks import run_provider
 
     org_id, provider_id = str(org.pk), str(provider.pk)
+    # robust: the provider's change stands when the queue is down (the publish fails fast
+    # and is logged; the monthly run screens the provider).
     transaction.on_commit(
-        lambda: run_provider.delay(org_id=org_id, provider_id=provider_id, trigger=trigger),
+        lambda: job_publish(run_provider, org_id=org_id, provider_id=provider_id, trigger=trigger),
         robust=True,
     )
 
