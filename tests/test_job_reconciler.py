@@ -222,6 +222,8 @@ def test_the_pages_say_stalled_retry_for_a_job_whose_message_was_lost(login, ten
     assert detail.status_code == 200 and "Stalled — retry." in detail.content.decode()
     imports = client.get(f"/o/{org.slug}/imports/{job.pk}/").content.decode()
     assert "Stalled — retry." in imports and "Waiting for a worker" not in imports
+    history = client.get(f"/o/{org.slug}/imports/").content.decode()
+    assert "Stalled — retry" in history
 
 
 def test_a_recent_queued_run_shows_in_progress_not_stalled(login, tenant_a):
