@@ -107,3 +107,39 @@ def test_login_and_the_api_keep_working_when_redis_is_down(tenant_a, client, api
     listed = api("get", "/api/v1/providers")
     assert listed.status_code == 200, listed.content
     assert api("get", "/api/v1/screening/runs").status_code == 200
+
+
+# --- RabbitMQ as the broker -------------------------------------------------------------------
+
+
+def test_rabbitmq_can_be_the_broker_while_redis_stays_the_result_backend_and_cache():
+    from tests.test_core import PROD, _settings_in_subprocess
+
+    result = _settings_in_subprocess(
+        {**PROD, "CELERY_BROKER_URL": "amqp://credex:pw@mq.internal:5672//"},
+        "settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND, "
+        "settings.CACHES['default']['LOCATION']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "amqp://credex:pw@mq.internal:5672//",
+        "redis://cache.internal:6379/0",
+        "redis://cache.internal:6379/1",
+    ]
+
+
+def test_a_rabbitmq_broker_that_is_down_answers_queue_unavailable_too():
+    from credex.celery import app
+    from credex.jobs import QueueUnavailable, job_publish
+    from credex.tasks import heartbeat
+    from tests.private_redis import reset_celery_connections
+
+    before = app.conf.broker_url
+    app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
+    reset_celery_connections(app)
+    try:
+        with pytest.raises(QueueUnavailable, match="job queue is unavailable"):
+            job_publish(heartbeat)
+    finally:
+        app.conf.broker_url = before
+        reset_celery_connections(app)
