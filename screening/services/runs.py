@@ -161,8 +161,8 @@ def _fail_stalled_runs(org) -> None:
         screening_run_fail(
             org=org,
             run_id=run.pk,
-            error="No worker ever ran this run (its queue message was lost); "
-            "a new run replaced it.",
+            error="No worker took this run for 10 minutes (its queue message was probably "
+            "lost); a new run replaced it.",
         )
 
 
