@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery, Task
+from celery.signals import worker_ready
 from django.db import DatabaseError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credex.settings")
@@ -20,6 +22,8 @@ from celery.schedules import crontab  # noqa: E402
 
 app.conf.beat_schedule = {
     "heartbeat": {"task": "credex.tasks.heartbeat", "schedule": 300.0},
+    # Job rows whose queue message is gone are re-published or failed (credex/jobs.py).
+    "jobs-reconcile": {"task": "jobs.reconcile", "schedule": 180.0},
     # Each of these fans out one TenantTask per organization.
     "expiry-inbox-daily": {"task": "roster.inbox.daily", "schedule": crontab(hour=5, minute=0)},
     "nppes-refresh-nightly": {
@@ -31,6 +35,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(day_of_month=2, hour=3, minute=0),
     },
 }
+
+
+@worker_ready.connect
+def _reconcile_when_a_worker_starts(sender=None, **kwargs):
+    """A worker that starts (after a crash, a deploy, a Redis restart) first looks for jobs
+    whose message was lost, instead of waiting for the next beat."""
+    from credex.tasks import reconcile_jobs
+
+    try:
+        reconcile_jobs.apply_async(retry=False, ignore_result=True)
+    except Exception:  # the broker went away again: beat's next pass does it
+        logging.getLogger(__name__).warning("jobs.reconcile not published at worker start")
 
 
 class TenantTask(Task):

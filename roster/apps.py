@@ -4,3 +4,24 @@ from django.apps import AppConfig
 class RosterConfig(AppConfig):
     name = "roster"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from credex.jobs import JobKind, job_kind_register
+        from roster.models import ImportJob, ImportStatus
+        from roster.services import imports
+
+        # Its task holds an advisory lock on the job id while it runs (the job row itself is
+        # updated by a second connection, so the task must not lock it).
+        job_kind_register(
+            JobKind(
+                name="roster.import",
+                model=ImportJob,
+                queued=(ImportStatus.QUEUED,),
+                running=(ImportStatus.VALIDATING, ImportStatus.IMPORTING),
+                publish=imports.import_job_publish,
+                fail=lambda org, job, reason: imports.import_job_fail(
+                    org=org, job=job, reason=reason
+                ),
+                advisory_key=lambda job: f"import:{job.pk}",
+            )
+        )

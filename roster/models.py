@@ -529,6 +529,11 @@ class ImportJob(TenantModel):
     updated_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Times the job reconciler re-published this job's lost task (credex/jobs.py).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The API key that started a queued import (the task runs as that key): the reconciler
+    # re-publishes the task with it. No foreign key: a revoked or deleted key fails the job.
+    started_by_key = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

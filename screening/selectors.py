@@ -62,6 +62,9 @@ def last_run(org, *, finished: bool = False) -> ScreeningRun | None:
     return qs.first()
 
 
+STALLED = "stalled"
+
+
 @dataclass
 class RunProgress:
     status: str
@@ -81,8 +84,13 @@ class RunProgress:
 
 
 def run_progress(run: ScreeningRun) -> RunProgress:
-    """Live progress: the worker publishes it in the cache (the run row commits at the end)."""
+    """Live progress: the worker publishes it in the cache (the run row commits at the end).
+    "stalled": open past the reconciler's bound with no worker executing it."""
+    from credex.jobs import job_is_stalled
+
     if run.status in OPEN_RUN_STATUSES:
+        if job_is_stalled(run):
+            return RunProgress(STALLED, "no worker has taken this run", 0, 0)
         live = cache.get(progress_key(run.pk))
         if live:
             return RunProgress(live["status"], live["phase"], live["processed"], live["total"])

@@ -68,7 +68,9 @@ def monthly(load: bool = True) -> dict:
     for org in Organization.objects.order_by("created_at"):
         with tenant_context(org):
             try:
-                run = screening_run_request(org=org, actor=None, trigger=RunTrigger.SCHEDULE)
+                run = screening_run_request(
+                    org=org, actor=None, trigger=RunTrigger.SCHEDULE, publish_now=False
+                )
             except RunInProgress:
                 skipped.append(str(org.pk))
                 continue
@@ -78,9 +80,13 @@ def monthly(load: bool = True) -> dict:
 
 @shared_task(bind=True, base=ScreeningTask, name="screening.run_org")
 def run_org(self, *, org_id: str, run_id: str) -> dict:
+    from credex.jobs import job_row_or_retry
     from credex.models import Organization
+    from screening.models import ScreeningRun
     from screening.services import screening_run_execute
 
+    if job_row_or_retry(self, ScreeningRun, run_id) is None:
+        return {"run": run_id, "status": "missing"}
     run = screening_run_execute(org=Organization.objects.get(pk=org_id), run_id=run_id)
     return {"run": str(run.pk), "status": run.status, "counts": run.counts}
 
@@ -89,9 +95,13 @@ def run_org(self, *, org_id: str, run_id: str) -> dict:
 def run_provider(
     self, *, org_id: str, provider_id: str, trigger: str = "on_demand", run_id: str | None = None
 ) -> dict:
+    from credex.jobs import job_row_or_retry
     from credex.models import Organization
+    from screening.models import ScreeningRun
     from screening.services import screening_run_provider
 
+    if run_id and job_row_or_retry(self, ScreeningRun, run_id) is None:
+        return {"run": run_id, "status": "missing"}
     run = screening_run_provider(
         org=Organization.objects.get(pk=org_id),
         provider_id=provider_id,

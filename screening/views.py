@@ -126,7 +126,7 @@ def run_start(request, org_slug):
                     "error": exc.message,
                     "can_change": True,
                 },
-                status=409,
+                status=exc.status,  # 409 a run in progress, 503 the job queue is down
             )
         messages.error(request, exc.message)
         return redirect("screening", org_slug=org.slug)

@@ -385,6 +385,8 @@ class CredentialPackage(TenantModel):
     sections = models.JSONField(default=list, blank=True)  # bookmark titles, in order
     missing = models.JSONField(default=list, blank=True)  # required elements not on file
     error = models.TextField(blank=True)
+    # Times the job reconciler re-published this job's lost task (credex/jobs.py).
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

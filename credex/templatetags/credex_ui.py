@@ -232,3 +232,12 @@ def duration_words(delta):
         return f"{minutes} minutes"
     days = hours // 24
     return f"{days} days"
+
+
+@register.filter
+def job_stalled(row) -> bool:
+    """A job row (screening run, package, import) open past its bound with no task executing
+    it: shown as "Stalled — retry" (credex/jobs.py)."""
+    from credex.jobs import job_is_stalled
+
+    return job_is_stalled(row)

@@ -24,12 +24,13 @@ def import_run_task(self, *, org_id: str, job_id: str, api_key_id: str | None = 
     from django.db import connection, transaction
 
     from credex.errors import DomainError
+    from credex.jobs import job_row_or_retry
     from credex.models import ApiKey, Membership, Organization
     from roster.models import ImportJob
     from roster.services.imports import RUNNING, import_job_fail, import_run
 
     org = Organization.objects.get(pk=org_id)
-    job = ImportJob.objects.filter(pk=job_id).first()
+    job = job_row_or_retry(self, ImportJob, job_id)
     if job is None:
         return {"job": job_id, "status": "missing"}
     if job.status not in RUNNING:

@@ -24,6 +24,7 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.csvsafe import safe_row
 from credex.errors import InvalidInput, NotFound
+from credex.jobs import QueueUnavailable, job_publish
 from credex.models import ApiKey, Membership
 from roster import importer
 from roster.models import ImportJob, ImportStatus
@@ -120,6 +121,7 @@ def import_job_create(
         job = ImportJob(
             organization=org,
             created_by=actor if isinstance(actor, Membership) else None,
+            started_by_key=actor.pk if isinstance(actor, ApiKey) else None,
             original_name=(getattr(csv_file, "name", "") or "import.csv")[-255:],
             total_rows=estimate,
         )
@@ -141,14 +143,25 @@ def import_job_create(
         )
         queue = run == "queue" or (run == "auto" and estimate > inline_max_rows())
         if queue:
-            from roster.jobs.imports import import_run_task
-
-            kwargs = {"org_id": str(org.pk), "job_id": str(job.pk)}
-            if isinstance(actor, ApiKey):
-                kwargs["api_key_id"] = str(actor.pk)
-            transaction.on_commit(lambda: import_run_task.delay(**kwargs))
+            try:
+                import_job_publish(job)  # QueueUnavailable rolls the job back
+            except QueueUnavailable:
+                job.file.delete(save=False)
+                if job.documents_zip:
+                    job.documents_zip.delete(save=False)
+                raise
             return job
     return import_run(org=org, actor=actor, job=job)
+
+
+def import_job_publish(job: ImportJob) -> None:
+    """Publish the task of a queued job (at creation, and again by the job reconciler)."""
+    from roster.jobs.imports import import_run_task
+
+    kwargs = {"org_id": str(job.organization_id), "job_id": str(job.pk)}
+    if job.started_by_key:
+        kwargs["api_key_id"] = str(job.started_by_key)
+    job_publish(import_run_task, **kwargs)
 
 
 def _archive_problem(upload) -> str:
@@ -238,7 +251,7 @@ def _screen_imported(org) -> None:
     from screening.services import RunInProgress, screening_run_request
 
     with suppress(RunInProgress):
-        screening_run_request(org=org, actor=None, trigger=RunTrigger.NEW_HIRE)
+        screening_run_request(org=org, actor=None, trigger=RunTrigger.NEW_HIRE, publish_now=False)
 
 
 @contextmanager

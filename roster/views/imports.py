@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from credex import capabilities as cap
 from credex.capabilities import has_capability
 from credex.errors import DomainError
+from credex.jobs import job_is_stalled
 from credex.views import capability_required
 from roster import importer
 from roster.models import ImportStatus
@@ -38,7 +39,7 @@ SORTS = {
 def imports(request, org_slug):
     org = request.org
     can_import = has_capability(request.membership.role, cap.CHANGE_ROSTER)
-    errors = {}
+    errors, error_status = {}, 400
     if request.method == "POST":
         if not can_import:
             raise PermissionDenied
@@ -51,6 +52,7 @@ def imports(request, org_slug):
             )
         except DomainError as exc:
             errors = exc.details or {"__all__": exc.message}
+            error_status = exc.status  # 503: the job queue is down, nothing was started
         else:
             return redirect("import_detail", org_slug=org.slug, job_id=job.pk)
     status = request.GET.get("status", "")
@@ -77,7 +79,7 @@ def imports(request, org_slug):
     }
     partial = request.htmx and not request.htmx.history_restore_request and request.method == "GET"
     template = "roster/imports/_history.html" if partial else "roster/imports/index.html"
-    return render(request, template, context, status=400 if errors else 200)
+    return render(request, template, context, status=error_status if errors else 200)
 
 
 def _inline_max() -> int:
@@ -91,10 +93,12 @@ def _inline_max() -> int:
 @capability_required(cap.VIEW_ROSTER)
 def import_detail(request, org_slug, job_id):
     job = import_job_get(org=request.org, job_id=job_id)
+    stalled = job_is_stalled(job)
     page = Paginator(job.errors, 100).get_page(request.GET.get("page"))
     context = {
         "job": job,
-        "running": job.status in RUNNING,
+        "running": job.status in RUNNING and not stalled,
+        "stalled": stalled,
         "error_page": page,
         "error_rows": len({e["row"] for e in job.errors if e.get("row")}),
         "can_import": has_capability(request.membership.role, cap.CHANGE_ROSTER),

@@ -24,7 +24,6 @@ import json
 import logging
 import time
 import uuid
-from datetime import timedelta
 from types import SimpleNamespace
 
 from django.core.cache import cache
@@ -35,6 +34,7 @@ from audit.services import Actor, audit_record, audit_record_many
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict
+from credex.jobs import RUNNING_STALL_AFTER, job_is_stalled, job_publish
 from credex.models import Membership
 from roster.models import Provider, ProviderStatus
 from roster.services.providers import provider_dob
@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 500
 PROGRESS_TTL = 3600
-STALE_AFTER = timedelta(hours=3)
 PROVIDER_RUN_LOCK_WAIT = "30s"
 SYSTEM_ACTOR = Actor.system("screening")
 
@@ -88,14 +87,21 @@ def screening_run_request(
     actor,
     provider: Provider | None = None,
     trigger: str = RunTrigger.ON_DEMAND,
+    publish_now: bool = True,
 ) -> ScreeningRun:
-    """Queue a screening run (the organization, or one provider); the worker runs it."""
+    """Queue a screening run (the organization, or one provider); the worker runs it.
+
+    publish_now (a person asked): the task is published before the row commits, and a queue
+    that is down raises QueueUnavailable (503) with nothing left behind. Otherwise (the
+    schedule, an import) it is published after commit and the reconciler picks up a run
+    whose publish failed.
+    """
     if actor is not None:
         require(actor, cap.CHANGE_ROSTER)
     if provider is not None and provider.organization_id != org.pk:
         raise Conflict("The provider is not on this roster.")
     with transaction.atomic():
-        _fail_stale_runs(org)
+        _fail_stalled_runs(org)
         try:
             with transaction.atomic():
                 run = ScreeningRun.objects.create(
@@ -119,9 +125,12 @@ def screening_run_request(
                 "provider": str(provider.pk) if provider else None,
             },
         )
-        # robust: a broker hiccup must not turn the committed request into an error page;
-        # the run then waits and is abandoned as stale (logged).
-        transaction.on_commit(lambda: _enqueue(run), robust=True)
+        if publish_now:
+            _enqueue(run)  # QueueUnavailable rolls the run and its audit event back
+        else:
+            # robust: a broker hiccup must not fail the schedule or the import that asked;
+            # the reconciler re-publishes the run (credex/jobs.py).
+            transaction.on_commit(lambda: _enqueue(run), robust=True)
     return run
 
 
@@ -135,30 +144,41 @@ def _open_org_run_id(org):
     )
 
 
-def _fail_stale_runs(org) -> None:
-    """A run queued hours ago whose worker never finished it must not block new runs."""
-    cutoff = timezone.now() - STALE_AFTER
-    ScreeningRun.objects.filter(
-        organization=org, status__in=OPEN_RUN_STATUSES, created_at__lt=cutoff
-    ).update(
-        status=RunStatus.FAILED,
-        error="The run did not finish within 3 hours and was abandoned.",
-        finished_at=timezone.now(),
-    )
+def _fail_stalled_runs(org) -> None:
+    """An organization run whose queue message was lost (open past the reconciler's bound,
+    no task executing it) must not block a new run: it is failed, audited, and replaced."""
+    stalled = [
+        run
+        for run in ScreeningRun.objects.filter(
+            organization=org,
+            status__in=OPEN_RUN_STATUSES,
+            provider__isnull=True,
+            created_at__lt=timezone.now() - RUNNING_STALL_AFTER,
+        )
+        if job_is_stalled(run)
+    ]
+    for run in stalled:
+        screening_run_fail(
+            org=org,
+            run_id=run.pk,
+            error="No worker took this run for 10 minutes (its queue message was probably "
+            "lost); a new run replaced it.",
+        )
 
 
 def _enqueue(run: ScreeningRun) -> None:
     from screening.tasks import run_org, run_provider
 
     if run.provider_id:
-        run_provider.delay(
+        job_publish(
+            run_provider,
             org_id=str(run.organization_id),
             provider_id=str(run.provider_id),
             run_id=str(run.pk),
             trigger=run.trigger,
         )
     else:
-        run_org.delay(org_id=str(run.organization_id), run_id=str(run.pk))
+        job_publish(run_org, org_id=str(run.organization_id), run_id=str(run.pk))
 
 
 def screening_request_provider_after_commit(*, org, provider: Provider, trigger: str) -> None:
@@ -166,8 +186,10 @@ def screening_request_provider_after_commit(*, org, provider: Provider, trigger:
     from screening.tasks import run_provider
 
     org_id, provider_id = str(org.pk), str(provider.pk)
+    # robust: the provider's change stands when the queue is down (the publish fails fast
+    # and is logged; the monthly run screens the provider).
     transaction.on_commit(
-        lambda: run_provider.delay(org_id=org_id, provider_id=provider_id, trigger=trigger),
+        lambda: job_publish(run_provider, org_id=org_id, provider_id=provider_id, trigger=trigger),
         robust=True,
     )
 
@@ -193,7 +215,7 @@ def screening_run_now(
     if actor is not None:
         require(actor, cap.CHANGE_ROSTER)
     with transaction.atomic():
-        _fail_stale_runs(org)
+        _fail_stalled_runs(org)
         try:
             with transaction.atomic():
                 run = ScreeningRun.objects.create(
@@ -220,9 +242,11 @@ def screening_run_provider(*, org, provider_id, trigger: str, run_id=None) -> Sc
 def screening_run_fail(*, org, run_id, error: str) -> None:
     """Record that a run's task failed (called after its transaction rolled back)."""
     with transaction.atomic():
-        ScreeningRun.objects.filter(pk=run_id, status__in=OPEN_RUN_STATUSES).update(
+        failed = ScreeningRun.objects.filter(pk=run_id, status__in=OPEN_RUN_STATUSES).update(
             status=RunStatus.FAILED, error=error[:2000], finished_at=timezone.now()
         )
+        if not failed:  # finished meanwhile, or never committed (its request rolled back)
+            return
         audit_record(
             org=org,
             actor=SYSTEM_ACTOR,

@@ -31,12 +31,16 @@ class PackageTask(TenantTask):
             package_fail(org=org, package_id=package_id, error=f"{type(exc).__name__}: {exc}")
 
 
-@shared_task(base=PackageTask, name="verifications.package.build")
-def build_package(*, org_id: str, package_id: str) -> dict:
+@shared_task(bind=True, base=PackageTask, name="verifications.package.build")
+def build_package(self, *, org_id: str, package_id: str) -> dict:
     """Build one queued credential package."""
+    from credex.jobs import job_row_or_retry
     from credex.models import Organization
+    from verifications.models import CredentialPackage
     from verifications.services.packages import package_build
 
+    if job_row_or_retry(self, CredentialPackage, package_id) is None:
+        return {"status": "missing"}
     org = Organization.objects.get(pk=org_id)
     package = package_build(org=org, package_id=package_id)
     if package is None:

@@ -270,7 +270,11 @@ class BuildProgress:
 
 def package_progress(package: CredentialPackage) -> BuildProgress:
     """Live progress: the worker publishes it in the cache (the row commits at the end)."""
+    from credex.jobs import job_is_stalled
+
     if package.status in (PackageStatus.QUEUED, PackageStatus.BUILDING):
+        if job_is_stalled(package):
+            return BuildProgress(status="stalled", phase="no worker has taken this build")
         live = cache.get(progress_key(package.pk))
         if live:
             return BuildProgress(

@@ -19,6 +19,7 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
+from credex.jobs import job_publish
 from credex.models import Membership
 from verifications.models import CredentialPackage, PackageStatus, PayerContact
 from verifications.selectors.packages import package_content, progress_key
@@ -47,16 +48,15 @@ def package_request(*, org, actor, provider) -> CredentialPackage:
             target=package,
             data={"provider": str(provider.pk)},
         )
-        org_id, package_id = str(org.pk), str(package.pk)
-        # robust: a broker hiccup must not turn the committed request into an error page.
-        transaction.on_commit(lambda: _enqueue(org_id, package_id), robust=True)
+        package_publish(package)  # QueueUnavailable rolls the package and its audit back
     return package
 
 
-def _enqueue(org_id: str, package_id: str) -> None:
+def package_publish(package: CredentialPackage) -> None:
+    """Publish a queued package's build (at request, and again by the job reconciler)."""
     from verifications.jobs.packages import build_package
 
-    build_package.delay(org_id=org_id, package_id=package_id)
+    job_publish(build_package, org_id=str(package.organization_id), package_id=str(package.pk))
 
 
 def _publish(package_id, phase: str, processed: int = 0, total: int = 0) -> None:

@@ -128,10 +128,19 @@ def package_progress(request, org_slug, package_id):
 def package_build(request, org_slug, provider_id):
     org = request.org
     provider = provider_get(org=org, provider_id=provider_id)
-    package = services.package_request(org=org, actor=request.membership, provider=provider)
-    if request.htmx:
-        from verifications.templatetags.package_ui import provider_block_context
+    from verifications.templatetags.package_ui import provider_block_context
 
+    try:
+        package = services.package_request(org=org, actor=request.membership, provider=provider)
+    except DomainError as exc:  # the job queue is down (503): nothing was started
+        if request.htmx:
+            context = provider_block_context(request, provider) | {"error": exc.message}
+            return render(
+                request, "verifications/packages/_provider_block.html", context, status=exc.status
+            )
+        messages.error(request, exc.message)
+        return redirect("provider_detail", org_slug=org.slug, provider_id=provider.pk)
+    if request.htmx:
         context = provider_block_context(request, provider)
         return render(request, "verifications/packages/_provider_block.html", context)
     messages.success(request, f"Building the package for {provider.full_name}.")
