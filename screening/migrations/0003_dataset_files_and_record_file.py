@@ -7,8 +7,9 @@ def backfill_files(apps, schema_editor):
     """List the files of the versions loaded so far (each supplement on top of its base's
     list); their records keep file_index NULL (which file a row came from is not known)."""
     DatasetVersion = apps.get_model("screening", "DatasetVersion")
+    db = schema_editor.connection.alias
     done = {}
-    for version in DatasetVersion.objects.order_by("loaded_at"):
+    for version in DatasetVersion.objects.using(db).order_by("loaded_at"):
         base = done.get(version.base_id, []) if version.kind != "full" else []
         entry = {
             "filename": version.filename,
@@ -20,7 +21,7 @@ def backfill_files(apps, schema_editor):
         }
         version.files = [*base, entry]
         done[version.pk] = version.files
-        version.save(update_fields=["files"])
+        version.save(update_fields=["files"], using=db)
 
 
 def rekey_ampersands(apps, schema_editor):
@@ -30,12 +31,13 @@ def rekey_ampersands(apps, schema_editor):
 
     LeieRecord = apps.get_model("screening", "LeieRecord")
     SamRecord = apps.get_model("screening", "SamRecord")
+    db = schema_editor.connection.alias
     for model, column in ((LeieRecord, "busname"), (SamRecord, "name")):
-        rows = model.objects.filter(**{f"{column}__contains": "&"}).exclude(norm_business="")
+        rows = model.objects.using(db).filter(**{f"{column}__contains": "&"}).exclude(norm_business="")
         for row in rows.iterator():
             key = business_key(getattr(row, column))
             if key != row.norm_business:
-                model.objects.filter(pk=row.pk).update(norm_business=key)
+                model.objects.using(db).filter(pk=row.pk).update(norm_business=key)
 
 
 class Migration(migrations.Migration):
