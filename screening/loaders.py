@@ -20,6 +20,13 @@ Supplements (LEIE only) make a complete new version too: the active version's ro
 (INSERT ... SELECT in the database) plus the new exclusions (rows already present are
 skipped, so a supplement applied twice adds nothing), or with the reinstated records
 marked (REINDATE set: no longer screened, and a confirmed hit on one surfaces).
+
+The as-of date never goes back: a supplement older than the active version is refused (the
+newer list already holds its changes; an old exclusion file would bring back exclusions that
+have ended), and a supplement that applies none of its rows loads with a warning
+(`LoadResult.warnings`, kept on the version). A version lists the files it is made of
+(`DatasetVersion.files`: name, kind, as-of date, rows applied), and each LEIE record the file
+it was read from (`file_index`) beside its `line`, so a hit can say "LEIE file X, line N".
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ of the fields that matched):
 
 - ``npi``: the provider's NPI equals the record's;
 - ``name_dob``: normalized first + last name equal and the dates of birth equal;
-- ``business``: a business name equals the record's BUSNAME / Name (organizations);
+- ``business``: an organization's legal, DBA or former name (or an organization name NPPES
+  lists under other names) equals the record's BUSNAME / Name as business keys ("&" read as
+  AND, designators and punctuation dropped); a BUSNAME that fills LEIE's 30-character width
+  may have been cut, so it also matches as the start of our name;
 - ``name_state``: names equal, one side has no date of birth, and the record's state is
   one of the provider's (home or practice) states;
 - ``possible``: a name-only match (no date of birth to compare and no state in common), or
