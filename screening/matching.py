@@ -349,8 +349,6 @@ def _business_explanation(name: BusinessName, record: IndexedRecord, *, cut: boo
             f"The list cuts business names at {LEIE_BUSNAME_WIDTH} characters: its "
             f"“{theirs}” is the start of our {name.label} “{name.text}”."
         )
-    else:
-        notes.append(f"Our {name.label} “{name.text}” is the list's business name.")
     if name.ampersand:
         notes.append("“&” was read as “AND”, as the list spells it.")
     notes.append("Designators (INC, LLC, PC ...), punctuation and spacing are ignored.")
