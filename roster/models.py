@@ -87,6 +87,10 @@ class Provider(TenantModel):
     last_name = models.CharField(max_length=100)
     suffix = models.CharField(max_length=20, blank=True)
     former_names = models.JSONField(default=list, blank=True)  # ["Jane Smith", ...]
+    # Organizational providers (NPI-2: group practices, suppliers): screened by business
+    # name against LEIE BUSNAME and SAM Name, with their former names.
+    legal_name = models.CharField("legal business name", max_length=300, blank=True)
+    dba_name = models.CharField("doing business as (DBA)", max_length=300, blank=True)
     provider_type = models.CharField(max_length=20)
     primary_taxonomy = models.ForeignKey(
         TaxonomyCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -148,7 +152,13 @@ class Provider(TenantModel):
     def full_name(self) -> str:
         parts = [self.first_name, self.middle_name, self.last_name]
         name = " ".join(p for p in parts if p)
+        if not name:  # an organization named only by its business name
+            return self.dba_name or self.legal_name
         return f"{name}, {self.suffix}" if self.suffix else name
+
+    @property
+    def is_organization(self) -> bool:
+        return bool(self.legal_name or self.dba_name)
 
     @property
     def sort_name(self) -> str:

@@ -20,6 +20,13 @@ Supplements (LEIE only) make a complete new version too: the active version's ro
 (INSERT ... SELECT in the database) plus the new exclusions (rows already present are
 skipped, so a supplement applied twice adds nothing), or with the reinstated records
 marked (REINDATE set: no longer screened, and a confirmed hit on one surfaces).
+
+The as-of date never goes back: a supplement older than the active version is refused (the
+newer list already holds its changes; an old exclusion file would bring back exclusions that
+have ended), and a supplement that applies none of its rows loads with a warning
+(`LoadResult.warnings`, kept on the version). A version lists the files it is made of
+(`DatasetVersion.files`: name, kind, as-of date, rows applied), and each LEIE record the file
+it was read from (`file_index`) beside its `line`, so a hit can say "LEIE file X, line N".
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -175,6 +182,7 @@ class LoadResult:
     version: DatasetVersion
     created: bool  # False: this exact file was already the active version
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- fetching and decoding -------------------------------------------------------------
@@ -629,7 +637,7 @@ def _check_sam_as_of(as_of: date, stats: SamStats) -> None:
 
 def _columns(source: str) -> list[str]:
     if source == Source.LEIE:
-        return ["line", "record_key", "record_hash", *LEIE_COLUMNS, *KEY_COLUMNS]
+        return ["line", "record_key", "record_hash", *LEIE_COLUMNS, *KEY_COLUMNS, "file_index"]
     return [
         "line",
         "record_key",
@@ -684,6 +692,7 @@ def load_dataset(
     text = decode(fetched.data)  # an encoding problem stops here, before the database
     records = leie_records(text) if source == Source.LEIE else sam_records(text, sam_stats)
     table = TABLES[source]
+    warnings: list[str] = []
     columns = _columns(source)
     with transaction.atomic():
         # Serialize loads of one source: the flip below must see the version it replaces.
@@ -705,6 +714,16 @@ def load_dataset(
                 )
             if _already_applied(active, sha):
                 return LoadResult(active, False, time.perf_counter() - started)
+            _refuse_older_supplement(active, fetched.filename, kind, as_of)
+        elif active is not None and as_of < active.as_of:
+            warnings.append(
+                f"{fetched.filename or 'This file'} is a full list as of {as_of:%Y-%m-%d}, older "
+                f"than the list it replaces (as of {active.as_of:%Y-%m-%d}, "
+                f"{active.filename or 'no file name'}): screening now uses the older list."
+            )
+        files = list(active.files) if active is not None and kind != DatasetKind.FULL else []
+        if source == Source.LEIE:
+            records = _in_file(records, len(files))
         version = DatasetVersion.objects.create(
             source=source,
             kind=kind,
@@ -735,7 +754,21 @@ def load_dataset(
                 )
                 cursor.execute(f"SELECT count(*) FROM {table} WHERE version_id = %s", [version.pk])
                 version.row_count = cursor.fetchone()[0]
+                if not version.applied:
+                    warnings.append(_nothing_applied(fetched.filename, kind, file_rows))
         version.file_rows = file_rows
+        version.files = [
+            *files,
+            {
+                "filename": version.filename,
+                "kind": kind,
+                "as_of": as_of.isoformat(),
+                "sha256": sha,
+                "file_rows": file_rows,
+                "applied": version.applied if kind != DatasetKind.FULL else file_rows,
+            },
+        ]
+        version.warnings = warnings
         DatasetVersion.objects.filter(source=source, is_active=True).update(is_active=False)
         version.is_active = True
         version.load_seconds = round(time.perf_counter() - started, 3)
@@ -757,10 +790,46 @@ def load_dataset(
                 "origin": version.origin,
                 "replaces": str(active.pk) if active else None,
                 **({"layout": sam_stats.layout} if source == Source.SAM else {}),
+                "files": [f["filename"] for f in version.files],
+                "warnings": warnings,
             },
         )
     purge_old_rows(source)
-    return LoadResult(version, True, time.perf_counter() - started)
+    return LoadResult(version, True, time.perf_counter() - started, warnings)
+
+
+def _in_file(records: Iterator[list], file_index: int) -> Iterator[list]:
+    """LEIE rows with the position of their file in the version's `files` appended."""
+    for row in records:
+        row.append(file_index)
+        yield row
+
+
+def _refuse_older_supplement(active: DatasetVersion, filename: str, kind: str, as_of) -> None:
+    """A supplement older than the active list is refused: the newer list already holds its
+    changes (an old exclusion file would bring back exclusions that have since ended, an old
+    reinstatement file changes nothing), and applying it would date the list, and every
+    screening result and PSV record made from it, back to the supplement's month."""
+    if as_of >= active.as_of:
+        return
+    what = "exclusions" if kind == DatasetKind.EXCLUSIONS else "reinstatements"
+    raise DatasetError(
+        f"{filename or 'This supplement'} ({what} as of {as_of:%Y-%m-%d}) is older than the "
+        f"active LEIE list (as of {active.as_of:%Y-%m-%d}, {active.filename or 'no file name'}) "
+        "and was refused: the newer list already includes its changes, and applying it "
+        "would move the list's as-of date back. Supplements apply only on top of a list as "
+        "old as they are or older; if the file's name gives the wrong month, pass --as-of.",
+        details={"as_of": as_of.isoformat(), "active_as_of": active.as_of.isoformat()},
+    )
+
+
+def _nothing_applied(filename: str, kind: str, file_rows: int) -> str:
+    name = filename or "The supplement"
+    if kind == DatasetKind.EXCLUSIONS:
+        why = "every exclusion in it is already on the list"
+    else:
+        why = "none of its reinstated records is on the active list as a current exclusion"
+    return f"{name}: 0 of {file_rows:,} rows applied ({why}); the list is unchanged."
 
 
 def _already_applied(active: DatasetVersion, sha: str) -> bool:
@@ -845,21 +914,31 @@ def record_snapshots(source: str, row_ids: list[int]) -> dict[int, dict]:
     columns = LEIE_COLUMNS if source == Source.LEIE else [*SAM_COLUMNS, "duns"]
     labels = LEIE_LABELS if source == Source.LEIE else {**SAM_LABELS, "duns": "DUNS"}
     extra = ", termination_indefinite" if source == Source.SAM else ""
+    where = "file_index" if source == Source.LEIE else "0"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, line, {', '.join(columns)}{extra} FROM {TABLES[source]} "
-            "WHERE id = ANY(%s)",
+            f"SELECT id, line, version_id, {where}, {', '.join(columns)}{extra} "
+            f"FROM {TABLES[source]} WHERE id = ANY(%s)",
             [list(row_ids)],
         )
         rows = cursor.fetchall()
+    files = {
+        v.pk: v.files or [{"filename": v.filename, "as_of": v.as_of.isoformat()}]
+        for v in DatasetVersion.objects.filter(pk__in={row[2] for row in rows})
+    }
     out = {}
     for row in rows:
-        values = dict(zip(columns, row[2:], strict=False))
+        values = dict(zip(columns, row[4:], strict=False))
         record = {labels[c]: (_iso(v) if isinstance(v, date) else v) for c, v in values.items()}
         if source == Source.SAM and row[-1]:
             record["Termination Date"] = "Indefinite"
         if source == Source.SAM and not record.get("DUNS"):
             record.pop("DUNS", None)  # V1 extracts only
         record["_line"] = row[1]
+        version_files, file_index = files.get(row[2], []), row[3]
+        if file_index is not None and file_index < len(version_files):
+            # Where the record was read: "LEIE file 2611EXCL.csv, line 14".
+            record["_file"] = version_files[file_index].get("filename", "")
+            record["_file_as_of"] = version_files[file_index].get("as_of", "")
         out[row[0]] = record
     return out

@@ -5,7 +5,10 @@ of the fields that matched):
 
 - ``npi``: the provider's NPI equals the record's;
 - ``name_dob``: normalized first + last name equal and the dates of birth equal;
-- ``business``: a business name equals the record's BUSNAME / Name (organizations);
+- ``business``: an organization's legal, DBA or former name (or an organization name NPPES
+  lists under other names) equals the record's BUSNAME / Name as business keys ("&" read as
+  AND, designators and punctuation dropped); a BUSNAME that fills LEIE's 30-character width
+  may have been cut, so it also matches as the start of our name;
 - ``name_state``: names equal, one side has no date of birth, and the record's state is
   one of the provider's (home or practice) states;
 - ``possible``: a name-only match (no date of birth to compare and no state in common), or
@@ -37,7 +40,14 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from screening.models import KIND_STRENGTH, DatasetVersion, HitKind, Source
-from screening.normalize import NameKey, soundex
+from screening.normalize import (
+    LEIE_BUSNAME_WIDTH,
+    MIN_PREFIX_KEY,
+    BusinessName,
+    NameKey,
+    business_prefix_key,
+    soundex,
+)
 
 _STRENGTH = {kind: rank for rank, kind in enumerate(KIND_STRENGTH)}
 
@@ -58,6 +68,9 @@ class IndexedRecord(NamedTuple):
     first: str
     lasts_text: str  # last-name keys joined by "|"
     business: str
+    # LEIE only: the BUSNAME as published when it fills the 30-character width (it may
+    # have been cut), else "".
+    cut_busname: str = ""
 
     @property
     def lasts(self) -> tuple[str, ...]:
@@ -80,6 +93,8 @@ class SourceIndex:
     by_npi: dict[str, list[int]] = field(default_factory=dict)
     by_name: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     by_business: dict[str, list[int]] = field(default_factory=dict)
+    # business_prefix_key of a cut BUSNAME -> positions (matched as the start of our name)
+    by_business_prefix: dict[str, list[int]] = field(default_factory=dict)
     # block key -> (record positions, the name's two tokens sorted, for the fuzzy scorer)
     blocks: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
 
@@ -94,12 +109,16 @@ class SourceIndex:
         for row in rows:
             position = len(records)
             records.append(row)
-            _, _, _, npi, _, _, first, lasts_text, business = row
+            npi, first, lasts_text, business = row[3], row[6], row[7], row[8]
             lasts = lasts_text.split("|") if lasts_text else ()
-            if npi:
+            if npi and npi.strip("0"):  # 0000000000 is "no NPI": it never matches
                 by_npi.setdefault(npi, []).append(position)
             if business:
                 by_business.setdefault(business, []).append(position)
+                if row[9]:
+                    prefix = business_prefix_key(row[9])
+                    if len(prefix) >= MIN_PREFIX_KEY:
+                        self.by_business_prefix.setdefault(prefix, []).append(position)
             if not (first and lasts):
                 continue
             initial = first[0]
@@ -127,11 +146,12 @@ def query_block_keys(last: str, first: str) -> tuple[str, ...]:
 _INDEX_SQL = {
     Source.LEIE: (
         "SELECT id, record_key, record_hash, npi, dob, state, norm_first, norm_lasts, "
-        "norm_business FROM screening_leierecord WHERE version_id = %s AND reindate IS NULL"
+        f"norm_business, CASE WHEN length(busname) >= {LEIE_BUSNAME_WIDTH} THEN busname "
+        "ELSE '' END FROM screening_leierecord WHERE version_id = %s AND reindate IS NULL"
     ),
     Source.SAM: (
         "SELECT id, record_key, record_hash, npi, NULL::date, state_province, norm_first, "
-        "norm_lasts, norm_business FROM screening_samrecord WHERE version_id = %s "
+        "norm_lasts, norm_business, '' FROM screening_samrecord WHERE version_id = %s "
         "AND (termination_date IS NULL OR termination_date >= %s)"
     ),
 }
@@ -187,7 +207,7 @@ class Subject:
     names: list[NameKey]
     states: frozenset[str]
     dob: Callable[[], date | None] = lambda: None
-    business_names: tuple[str, ...] = ()  # business keys (screening.normalize.business_key)
+    business_names: tuple[BusinessName, ...] = ()  # organizations: legal, DBA, former names
 
     @cached_property
     def queries(self) -> list[tuple[NameKey, str, str, tuple[str, ...]]]:
@@ -241,12 +261,10 @@ def match_subject(
     """Every record of the index that matches the subject, with kind, score and fields."""
     found: dict[int, Match] = {}
     records = index.records
-    if subject.npi:
+    if subject.npi and subject.npi.strip("0"):
         for position in index.by_npi.get(subject.npi, ()):
             _offer(found, position, records[position], HitKind.NPI, 100, ["npi"], {"notes": []})
-    for key in subject.business_names:
-        for position in index.by_business.get(key, ()):
-            _offer(found, position, records[position], HitKind.BUSINESS, 100, ["business_name"], {})
+    _business(index, subject, found)
     named: dict[int, tuple[NameKey, str]] = {}
     for name in subject.names:
         for last in name.lasts:
@@ -289,6 +307,60 @@ def match_subject(
                     "same" if dob == match.record.dob else "different" if dob else "ours_missing"
                 )
     return sorted(found.values(), key=lambda m: (_STRENGTH[m.kind], -m.score))
+
+
+def _business(index: SourceIndex, subject: Subject, found: dict[int, Match]) -> None:
+    """Business names: equal keys, or a name cut at LEIE's 30 characters that is the start
+    of ours (compared with designators kept, since the cut may fall inside one)."""
+    records = index.records
+    for name in subject.business_names:
+        for position in index.by_business.get(name.key, ()):
+            _offer(
+                found,
+                position,
+                records[position],
+                HitKind.BUSINESS,
+                100,
+                ["business_name"],
+                _business_explanation(name, records[position], cut=False),
+            )
+        if not index.by_business_prefix:
+            continue
+        for length in range(MIN_PREFIX_KEY, len(name.prefix) + 1):
+            for position in index.by_business_prefix.get(name.prefix[:length], ()):
+                if position in found and found[position].kind == HitKind.BUSINESS:
+                    continue
+                _offer(
+                    found,
+                    position,
+                    records[position],
+                    HitKind.BUSINESS,
+                    100,
+                    ["business_name"],
+                    _business_explanation(name, records[position], cut=True),
+                )
+
+
+def _business_explanation(name: BusinessName, record: IndexedRecord, *, cut: bool) -> dict:
+    theirs = record.cut_busname or ""
+    notes = []
+    if cut:
+        notes.append(
+            f"The list cuts business names at {LEIE_BUSNAME_WIDTH} characters: its "
+            f"“{theirs}” is the start of our {name.label} “{name.text}”."
+        )
+    if name.ampersand:
+        notes.append("“&” was read as “AND”, as the list spells it.")
+    notes.append("Designators (INC, LLC, PC ...), punctuation and spacing are ignored.")
+    explanation = {
+        "name_used": name.label,
+        "compared": {"ours": name.text, "theirs": theirs, "kind": "business_name"},
+        "business_key": {"ours": name.prefix if cut else name.key, "theirs": record.business},
+        "notes": notes,
+    }
+    if cut:
+        explanation["prefix_match"] = True
+    return explanation
 
 
 def _fuzzy(index, subject, found, named, dob, dob_known, cutoff) -> None:

@@ -61,6 +61,11 @@ class DatasetVersion(models.Model):
     loaded_at = models.DateTimeField(default=timezone.now)
     load_seconds = models.FloatField(default=0)
     loaded_by = models.CharField(max_length=200, blank=True)
+    # The files this version is made of, oldest first: the full file, then each supplement
+    # applied on top ([{"filename", "kind", "as_of", "sha256", "file_rows", "applied"}]).
+    # A record's `file_index` points into it.
+    files = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)  # sentences, shown with the load
 
     class Meta:
         ordering = ["-loaded_at"]
@@ -89,7 +94,9 @@ class LeieRecord(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="+")
-    line = models.PositiveIntegerField()
+    line = models.PositiveIntegerField()  # in the file version.files[file_index]
+    # None: loaded before versions listed their files (the file is not known).
+    file_index = models.PositiveSmallIntegerField(null=True, blank=True)
     record_key = models.CharField(max_length=32)  # identity of the exclusion action
     record_hash = models.CharField(max_length=32)  # every published value
     lastname = models.CharField(max_length=100)

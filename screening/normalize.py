@@ -179,12 +179,42 @@ def _first_name_key(value: str | None) -> str:
     return words[0] if words else ""
 
 
+# LEIE publishes BUSNAME cut to 30 characters: a name this long may be the start of a
+# longer one, so it is matched as a prefix (screening.matching).
+LEIE_BUSNAME_WIDTH = 30
+# A truncated name's key shorter than this is too generic to match as a prefix.
+MIN_PREFIX_KEY = 12
+_AMPERSAND = re.compile(r"\s*&\s*")
+
+
+def _business_words(value: str | None) -> list[str]:
+    # "&" becomes AND before fold() treats it as punctuation: "SMITH & JONES" and LEIE's
+    # "SMITH AND JONES" are one name.
+    text = _AMPERSAND.sub(" AND ", value) if value and "&" in value else value
+    return fold(text).replace("-", " ").split()
+
+
 @lru_cache(maxsize=200_000)
 def business_key(value: str | None) -> str:
-    """A business name without designators and spacing: ``ACME HEALTH, L.L.C.`` -> ACMEHEALTH."""
-    text = fold(value).replace("&", " AND ").replace("-", " ")
-    words = [w for w in text.split() if w not in BUSINESS_WORDS]
+    """A business name without designators and spacing: ``ACME HEALTH, L.L.C.`` -> ACMEHEALTH;
+    ``SMITH & JONES`` -> SMITHANDJONES."""
+    return "".join(w for w in _business_words(value) if w not in BUSINESS_WORDS)
+
+
+@lru_cache(maxsize=200_000)
+def business_prefix_key(value: str | None) -> str:
+    """Every word of a business name, designators kept (``SMITH AND JONES MEDICAL SUPPLY, IN``
+    -> SMITHANDJONESMEDICALSUPPLYIN): the form a name cut at a fixed width is compared in,
+    since the cut may fall inside a designator (``IN`` of ``INC``)."""
+    words = _business_words(value)
+    while words and words[0] == "THE":
+        words.pop(0)
     return "".join(words)
+
+
+def is_truncated_busname(value: str | None) -> bool:
+    """Whether an LEIE BUSNAME fills its published width (and may have been cut)."""
+    return bool(value) and len(value) >= LEIE_BUSNAME_WIDTH
 
 
 # Soundex digit per letter; vowels are "0" (they separate equal codes, then vanish), H and
@@ -284,4 +314,62 @@ def provider_name_keys(
         if ident not in seen and key.first and key.lasts:
             seen.add(ident)
             out.append(key)
+    return out
+
+
+@dataclass(frozen=True)
+class BusinessName:
+    """One business name of a provider as matching keys; `label` says which name it is."""
+
+    text: str
+    label: str
+    key: str  # business_key: compared for equality
+    prefix: str  # business_prefix_key: a cut LEIE BUSNAME is compared as its start
+
+    @property
+    def ampersand(self) -> bool:
+        return "&" in self.text
+
+
+def provider_business_names(
+    *,
+    legal_name: str = "",
+    dba_name: str = "",
+    former_names: list[str] | None = None,
+    nppes_other_names: list[dict] | None = None,
+) -> list[BusinessName]:
+    """The business names an organizational provider is screened under (duplicates dropped):
+    its legal and DBA names, its former names, and the organization names NPPES lists under
+    other names (former names and DBAs). Former names count only for an organization (one
+    with a legal or DBA name): a person's former names are matched as person names."""
+    named: list[tuple[str, str]] = []
+    if legal_name:
+        named.append((legal_name, "legal name"))
+    if dba_name:
+        named.append((dba_name, "DBA name"))
+    if legal_name or dba_name:
+        named.extend((n, f"former name “{n}”") for n in former_names or [])
+    for other in nppes_other_names or []:
+        text = str(other.get("organization_name") or "").strip()
+        if text:
+            kind = str(other.get("type") or "other name").strip()
+            named.append((text, f"NPPES {kind.lower()} “{text}”"))
+    out, seen = [], set()
+    for text, label in named:
+        text = " ".join(str(text).split())
+        key = business_key(text)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(BusinessName(text, label, key, business_prefix_key(text)))
+    return out
+
+
+def nppes_former_person_names(other_names: list[dict] | None) -> list[str]:
+    """ "First Last" of each individual's NPPES other name (type Former Name)."""
+    out = []
+    for other in other_names or []:
+        first = str(other.get("first_name") or "").strip()
+        last = str(other.get("last_name") or "").strip()
+        if last and "former" in str(other.get("type") or "").lower():
+            out.append(f"{first} {last}".strip())
     return out

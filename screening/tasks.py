@@ -61,6 +61,8 @@ def monthly(load: bool = True) -> dict:
             try:
                 result = load_dataset(source=source, origin=url, loaded_by="screening.monthly")
                 loaded[source] = str(result.version.pk)
+                for warning in result.warnings:
+                    log.warning("screening.monthly: %s: %s", source, warning)
             except DatasetError as exc:
                 log.warning("screening.monthly: %s not loaded: %s", source, exc.message)
                 loaded[source] = f"error: {exc.message}"

@@ -242,6 +242,13 @@ def _comparison(hit) -> list[dict]:
                 "same": "on file — the same date",
                 "different": "on file — a different date",
             }.get(relation, ours.get("dob", "not on file"))
+        if field == "business_name":
+            compared = (hit.explanation or {}).get("compared") or {}
+            our_value = (
+                compared.get("ours")
+                if compared.get("kind") == "business_name"
+                else " / ".join(n for n in (ours.get("legal_name"), ours.get("dba_name")) if n)
+            )
         if field == "last_name" and ours.get("former_names"):
             our_value = f"{our_value} (formerly {', '.join(ours['former_names'])})"
         their_value = " ".join(str(theirs.get(c) or "") for c in columns).strip()

@@ -8,6 +8,7 @@ provider file, and the dashboard says how many excluded providers still have ope
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,11 @@ def coordinator(tenant):
 def world(tenant_a):
     """Org A: Mo Ali (on the LEIE sample) with an application in follow-up, a clean provider,
     two payers; then Ali's exact-NPI hit is confirmed."""
-    load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
+    # The supplement sample is from October 2016: the list under it must not be newer
+    # (a supplement older than the active list is refused).
+    load_dataset(
+        source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"), as_of=date(2016, 10, 1)
+    )
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
     ali = make_provider(tenant_a.org, seed=7, first_name="Mo", last_name="Ali", npi=ALI_NPI)
     clean = make_provider(tenant_a.org, seed=8, first_name="Cara", last_name="Clean")

@@ -17,7 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from screening.loaders import DatasetError, load_dataset
+from screening.loaders import DatasetError, load_dataset, record_snapshots
 from screening.models import DatasetKind, DatasetVersion, LeieRecord, SamRecord
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
@@ -27,6 +27,9 @@ REIN = FIXTURES / "1610REIN.csv"
 OLD_REIN = FIXTURES / "rein1512.csv"
 SAM = FIXTURES / "extract_v2_sample_2023-11.csv"
 SAM_AS_OF = date(2023, 11, 22)  # the sample's name carries no date
+# The supplement samples are from October 2016: a list under them must not be newer (a
+# supplement older than the active list is refused).
+BASE = date(2016, 10, 1)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +76,7 @@ def test_the_2026_full_file_loads_entities_with_blank_names_dates_and_npis():
 
 
 def test_every_column_of_a_2016_supplement_row_is_parsed_and_padding_trimmed():
-    load_dataset(source="leie", origin=str(UPDATED))
+    load_dataset(source="leie", origin=str(UPDATED), as_of=BASE)
     v = load_dataset(source="leie", origin=str(EXCL)).version
 
     assert v.kind == DatasetKind.EXCLUSIONS and v.as_of == date(2016, 10, 1)
@@ -112,7 +115,7 @@ def test_every_column_of_a_2016_supplement_row_is_parsed_and_padding_trimmed():
 
 
 def test_the_old_reinstatement_file_reads_two_digit_year_dates_of_birth():
-    load_dataset(source="leie", origin=str(UPDATED))
+    load_dataset(source="leie", origin=str(UPDATED), as_of=date(2015, 12, 1))
     v = load_dataset(source="leie", origin=str(OLD_REIN), kind=DatasetKind.EXCLUSIONS).version
 
     alston = leie_row(v, lastname="ALSTON-DAVIS")
@@ -268,7 +271,7 @@ def test_a_new_full_file_replaces_the_active_version_and_old_rows_are_purged(tmp
 
 
 def test_an_exclusion_supplement_adds_records_once_even_if_applied_twice(tmp_path):
-    load_dataset(source="leie", origin=str(UPDATED))
+    load_dataset(source="leie", origin=str(UPDATED), as_of=BASE)
     v = load_dataset(source="leie", origin=str(EXCL)).version
     assert (v.applied, v.row_count) == (148, 150)
     again = load_dataset(source="leie", origin=str(EXCL))
@@ -281,7 +284,7 @@ def test_an_exclusion_supplement_adds_records_once_even_if_applied_twice(tmp_pat
 
 
 def test_a_reinstatement_supplement_ends_the_exclusion_it_names(tmp_path):
-    load_dataset(source="leie", origin=str(UPDATED))
+    load_dataset(source="leie", origin=str(UPDATED), as_of=BASE)
     excl = load_dataset(source="leie", origin=str(EXCL)).version
     # OIG's REIN file repeats the exclusion's values with REINDATE set.
     header, *rows = EXCL.read_text().splitlines()
@@ -298,7 +301,7 @@ def test_a_reinstatement_supplement_ends_the_exclusion_it_names(tmp_path):
 
 
 def test_a_reinstatement_of_a_record_not_on_the_list_applies_nothing():
-    load_dataset(source="leie", origin=str(UPDATED))
+    load_dataset(source="leie", origin=str(UPDATED), as_of=BASE)
     v = load_dataset(source="leie", origin=str(REIN)).version
     assert (v.file_rows, v.applied, v.row_count) == (64, 0, 2)
 
@@ -338,7 +341,10 @@ def test_files_are_loaded_from_a_url(file_server):
     assert full.origin == f"{file_server}/UPDATED_head_2026.csv" and full.row_count == 2
     # No date in the name: the server's Last-Modified date is the list's date.
     assert full.as_of == date.fromtimestamp(UPDATED.stat().st_mtime)
-    supplement = load_dataset(source="leie", origin=f"{file_server}/1610EXCL.csv").version
+    # (The 2016 sample is older than this list: it is applied with the list's own date.)
+    supplement = load_dataset(
+        source="leie", origin=f"{file_server}/1610EXCL.csv", as_of=full.as_of
+    ).version
     assert supplement.kind == DatasetKind.EXCLUSIONS and supplement.row_count == 150
     sam = load_dataset(source="sam", origin=f"{file_server}/extract_v2_sample_2023-11.csv")
     assert sam.version.row_count == 16
@@ -372,3 +378,92 @@ def test_load_exclusions_refuses_a_malformed_file_naming_the_line(tmp_path):
 def test_a_full_file_with_only_its_header_is_rejected(tmp_path, loaded):
     header = UPDATED.read_bytes().split(b"\n")[0] + b"\n"
     assert_rejected(tmp_path, loaded, header, line=2, match="header but no records")
+
+
+# --- the as-of date never goes back; versions list their files (issue 9, item 15) ---------
+
+
+def test_an_older_supplement_is_refused_by_the_command_and_the_list_keeps_its_date(tmp_path):
+    call_command(
+        "load_exclusions",
+        "--source",
+        "leie",
+        str(UPDATED),
+        "--as-of",
+        "2016-09-01",
+        stdout=io.StringIO(),
+    )
+    call_command("load_exclusions", "--source", "leie", str(EXCL), stdout=io.StringIO())
+    current = active("leie")
+    assert current.as_of == date(2016, 10, 1)
+    # A December 2015 reinstatement file, after the October 2016 exclusions.
+    old = write(tmp_path, "1512REIN.csv", OLD_REIN.read_bytes())
+
+    with pytest.raises(CommandError) as refused:
+        call_command("load_exclusions", "--source", "leie", old, stdout=io.StringIO())
+
+    message = str(refused.value)
+    assert "1512REIN.csv (reinstatements as of 2015-12-01) is older than the active LEIE list" in (
+        message
+    )
+    assert "as of 2016-10-01, 1610EXCL.csv" in message and "refused" in message
+    assert "would move the list's as-of date back" in message
+    assert active("leie") == current and active("leie").as_of == date(2016, 10, 1)
+    assert DatasetVersion.objects.filter(source="leie").count() == 2
+
+
+def test_a_supplement_of_the_same_month_as_the_list_is_applied():
+    load_dataset(source="leie", origin=str(UPDATED), as_of=date(2016, 10, 1))
+    v = load_dataset(source="leie", origin=str(EXCL)).version
+    assert v.is_active and v.as_of == date(2016, 10, 1) and v.applied == 148
+
+
+def test_a_supplement_that_applies_none_of_its_rows_says_so_as_a_warning():
+    load_dataset(source="leie", origin=str(UPDATED), as_of=BASE)
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("load_exclusions", "--source", "leie", str(REIN), stdout=out, stderr=err)
+
+    v = active("leie")
+    assert (v.file_rows, v.applied) == (64, 0)
+    assert "0 of 64 rows applied" in out.getvalue()
+    warning = "1610REIN.csv: 0 of 64 rows applied (none of its reinstated records is on the"
+    assert warning in err.getvalue() and "the list is unchanged" in err.getvalue()
+    assert v.warnings and v.warnings[0].startswith("1610REIN.csv: 0 of 64 rows applied")
+
+
+def test_the_version_lists_its_files_and_each_record_names_its_file_and_line():
+    full = load_dataset(source="leie", origin=str(UPDATED), as_of=BASE).version
+    v = load_dataset(source="leie", origin=str(EXCL)).version
+    rein = FIXTURES / "1610REIN.csv"
+    v2 = load_dataset(source="leie", origin=str(rein)).version
+
+    assert full.files == [
+        {
+            "filename": "UPDATED_head_2026.csv",
+            "kind": "full",
+            "as_of": "2016-10-01",
+            "sha256": full.sha256,
+            "file_rows": 2,
+            "applied": 2,
+        }
+    ]
+    assert [(f["filename"], f["as_of"], f["applied"]) for f in v.files] == [
+        ("UPDATED_head_2026.csv", "2016-10-01", 2),
+        ("1610EXCL.csv", "2016-10-01", 148),
+    ]
+    assert [f["filename"] for f in v2.files] == [
+        "UPDATED_head_2026.csv",
+        "1610EXCL.csv",
+        "1610REIN.csv",
+    ]
+    ali = leie_row(v2, lastname="ALI", firstname="MUHAMMAD")
+    marketing = leie_row(v2, busname="#1 MARKETING SERVICE, INC")
+    assert (ali.file_index, marketing.file_index) == (1, 0)
+    snapshots = record_snapshots("leie", [ali.pk, marketing.pk])
+    assert (snapshots[ali.pk]["_file"], snapshots[ali.pk]["_line"]) == ("1610EXCL.csv", ali.line)
+    # The line is the record's line in that file (header = line 1).
+    lines = EXCL.read_text().splitlines()
+    assert lines[ali.line - 1].startswith('"ALI","MUHAMMAD"')
+    assert snapshots[marketing.pk]["_file"] == "UPDATED_head_2026.csv"
+    assert snapshots[marketing.pk]["_line"] == marketing.line

@@ -17,7 +17,9 @@ from screening.normalize import (
     business_key,
     first_name_key,
     fold,
+    is_truncated_busname,
     last_name_keys,
+    provider_business_names,
     provider_name_keys,
     soundex,
 )
@@ -39,6 +41,7 @@ def record(row_id, first="", last="", *, dob=None, state="", npi="", business=""
         first_name_key(first),
         "|".join(last_name_keys(last)),
         business_key(business),
+        business if is_truncated_busname(business) else "",
     )
 
 
@@ -55,7 +58,7 @@ def subject(first, last, *, former=(), dob=None, states=("CA",), npi="", busines
         names=provider_name_keys(first_name=first, last_name=last, former_names=list(former)),
         states=frozenset(states),
         dob=lambda: dob,
-        business_names=tuple(business_key(b) for b in businesses),
+        business_names=tuple(provider_business_names(legal_name=b)[0] for b in businesses),
     )
 
 
@@ -199,12 +202,54 @@ def test_a_business_name_matches_an_entity_record():
     assert (match.kind, match.matched_fields) == (HitKind.BUSINESS, ["business_name"])
 
 
+def test_an_ampersand_is_read_as_and_before_punctuation_is_dropped():
+    assert business_key("SMITH & JONES MEDICAL SUPPLY, INC.") == "SMITHANDJONESMEDICALSUPPLY"
+    assert business_key("Smith&Jones") == business_key("SMITH AND JONES") == "SMITHANDJONES"
+    assert business_key("SMITH & JONES") != business_key("SMITH JONES")
+
+
+def test_a_busname_cut_at_30_characters_matches_as_the_start_of_our_name():
+    cut = "SMITH AND JONES MEDICAL SUPPLI"  # "SMITH & JONES MEDICAL SUPPLIES, INC." in LEIE
+    assert len(cut) == 30
+    index = index_of(record(1, business=cut))
+    match = only(
+        match_subject(index, subject("", "", businesses=["Smith & Jones Medical Supplies, Inc."]))
+    )
+    assert match.kind == HitKind.BUSINESS and match.explanation["prefix_match"] is True
+    assert "cuts business names at 30 characters" in match.explanation["notes"][0]
+    # A cut inside a designator ("..., IN" of INC) still matches.
+    index = index_of(record(2, business="ACME DURABLE MEDICAL EQUIP, IN"))
+    assert only(
+        match_subject(index, subject("", "", businesses=["Acme Durable Medical Equip, Inc"]))
+    )
+
+
+def test_a_name_shorter_than_30_characters_is_not_matched_as_a_prefix():
+    index = index_of(record(1, business="SMITH AND JONES MEDICAL"))
+    assert match_subject(index, subject("", "", businesses=["Smith & Jones Medical Supply"])) == []
+
+
+def test_a_different_business_name_does_not_match_a_cut_busname():
+    index = index_of(record(1, business="SMITH AND JONES MEDICAL SUPPLI"))
+    assert match_subject(index, subject("", "", businesses=["Smith & Jones Dental Supply"])) == []
+
+
+def test_an_npi_of_zeros_matches_nothing_by_npi():
+    index = index_of(record(1, npi="0000000000"), record(2, "Jane", "Doe", npi="1234567893"))
+    assert match_subject(index, subject("Pat", "Roe", npi="0000000000")) == []
+    assert index.by_npi == {"1234567893": [1]}
+
+
 # --- end to end on the real samples -------------------------------------------------------
 
 
 @pytest.fixture
 def lists(db):
-    load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
+    # The supplement sample is from October 2016: the list under it must not be newer
+    # (a supplement older than the active list is refused).
+    load_dataset(
+        source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"), as_of=date(2016, 10, 1)
+    )
     leie = load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv")).version
     sam = load_dataset(
         source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF

@@ -37,7 +37,11 @@ ALI_NPI = "1790709913"
 
 
 def load_lists():
-    load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
+    # The supplement sample is from October 2016: the list under it must not be newer
+    # (a supplement older than the active list is refused).
+    load_dataset(
+        source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"), as_of=date(2016, 10, 1)
+    )
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
     load_dataset(
         source="sam", origin=str(FIXTURES / "extract_v2_sample_2023-11.csv"), as_of=SAM_AS_OF

@@ -46,6 +46,8 @@ class ProviderOut(serializers.ModelSerializer):
             "suffix",
             "full_name",
             "former_names",
+            "legal_name",
+            "dba_name",
             "provider_type",
             "primary_taxonomy",
             "taxonomy_codes",
@@ -88,13 +90,30 @@ class ProviderIn(serializers.Serializer):
     """Fields of a provider; on PATCH every field is optional. `dob`/`ssn` are write-only."""
 
     npi = serializers.CharField(required=False, allow_blank=True, max_length=14)
-    first_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Required unless legal_name is given (an organization).",
+    )
     middle_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Required unless legal_name is given (an organization).",
+    )
     suffix = serializers.CharField(required=False, allow_blank=True, max_length=20)
     former_names = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False
     )
+    legal_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Organizations: the legal business name (screened against LEIE and SAM).",
+    )
+    dba_name = serializers.CharField(required=False, allow_blank=True, max_length=300)
     provider_type = serializers.CharField(max_length=20)
     primary_taxonomy = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     taxonomy_codes = serializers.ListField(

@@ -212,6 +212,8 @@ class Checker:
         merged = group.merged
         if existing is None:
             for col in ("first_name", "last_name", "provider_type"):
+                if col != "provider_type" and "legal_name" in merged:
+                    continue  # an organization: its business name names it
                 if col not in merged:
                     self.add(first_row, col, "", "Required for a new provider.")
         for col, (value, row) in merged.items():
@@ -241,6 +243,10 @@ class Checker:
         if col in ("first_name", "middle_name", "last_name"):
             if len(value) > 100:
                 raise ValueError("At most 100 characters.")
+            return value
+        if col in ("legal_name", "dba_name"):
+            if len(value) > 300:
+                raise ValueError("At most 300 characters.")
             return value
         if col == "suffix":
             if len(value) > 20:

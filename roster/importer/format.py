@@ -32,6 +32,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("middle_name", "provider", "text, up to 100", ""),
     Column("last_name", "provider", "text, up to 100", "Required for a new provider.", True),
     Column("suffix", "provider", "text, up to 20", "Jr., III, ..."),
+    Column("legal_name", "provider", "text, up to 300", "Organizations: legal business name."),
+    Column("dba_name", "provider", "text, up to 300", "Organizations: doing-business-as name."),
     Column("provider_type", "provider", "code", "MD, DO, NP, PA, ... or your own.", True),
     Column("primary_taxonomy", "provider", "NUCC code", "e.g. 207R00000X."),
     Column("taxonomy_codes", "provider", "NUCC codes, ; separated", "All the taxonomy codes."),

@@ -39,6 +39,8 @@ PROVIDER_FIELDS = {
     "last_name",
     "suffix",
     "former_names",
+    "legal_name",
+    "dba_name",
     "provider_type",
     "primary_taxonomy",
     "taxonomy_codes",
@@ -139,9 +141,23 @@ def validate_provider(org, data: dict, *, instance: Provider | None = None) -> d
     unknown = set(data) - PROVIDER_FIELDS
     for name in unknown:
         errors[name] = "Unknown field."
+    # An organization (a legal or DBA name) needs no person's name.
+    business = any(
+        str(data.get(n, getattr(instance, n, "") if instance else "") or "").strip()
+        for n in ("legal_name", "dba_name")
+    )
     for name in ("first_name", "last_name", "provider_type"):
+        if name != "provider_type" and business:
+            continue
         if (name in data or instance is None) and not str(data.get(name, "") or "").strip():
-            errors[name] = "Required."
+            errors[name] = (
+                "Required (or give a legal business name for an organization)."
+                if name != "provider_type"
+                else "Required."
+            )
+    for name in ("legal_name", "dba_name"):
+        if len(str(data.get(name) or "")) > 300:
+            errors[name] = "At most 300 characters."
     if data.get("npi"):
         problem = npi_problem(data["npi"])
         if problem:
@@ -328,7 +344,17 @@ def provider_update(*, org, actor, provider: Provider, source: str = "", **data)
 # A new provider, or a change of name, former names, date of birth or NPI, is screened
 # against the OIG LEIE and SAM lists once the transaction commits (a Celery task; nothing
 # is enqueued if the transaction rolls back).
-SCREENED_FIELDS = {"first_name", "middle_name", "last_name", "suffix", "former_names", "dob", "npi"}
+SCREENED_FIELDS = {
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "former_names",
+    "legal_name",
+    "dba_name",
+    "dob",
+    "npi",
+}
 
 
 def _screen_after_commit(org, provider: Provider, trigger: str) -> None:

@@ -45,14 +45,33 @@ class CodeListField(forms.Field):
 
 
 class ProviderForm(forms.Form):
-    first_name = forms.CharField(max_length=100)
+    # Required unless a legal business name is given (the service says so).
+    first_name = forms.CharField(max_length=100, required=False)
     middle_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="First and last name are required for a person; an organization gives its "
+        "legal business name instead.",
+    )
     suffix = forms.CharField(max_length=20, required=False, help_text="e.g. Jr., III")
     former_names = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line (maiden or previous legal names; used for screening).",
+    )
+    legal_name = forms.CharField(
+        label="Legal business name",
+        max_length=300,
+        required=False,
+        help_text="Organizations (group practices, suppliers): screened against the "
+        "exclusion lists' business names.",
+    )
+    dba_name = forms.CharField(
+        label="Doing business as (DBA)",
+        max_length=300,
+        required=False,
+        help_text="The trade name, if different.",
     )
     npi = forms.CharField(
         label="NPI",

@@ -51,7 +51,11 @@ from screening.models import (
     ScreeningRun,
     Source,
 )
-from screening.normalize import provider_name_keys
+from screening.normalize import (
+    nppes_former_person_names,
+    provider_business_names,
+    provider_name_keys,
+)
 from verifications.services.automatic import screening_verifications_after_run
 
 log = logging.getLogger(__name__)
@@ -342,10 +346,15 @@ def _finish_refused(org, run: ScreeningRun) -> ScreeningRun:
 
 # --- matching -------------------------------------------------------------------------------
 
+# The other names NPPES lists (former names, DBAs) come from the stored NPPES record.
 _PROVIDER_SQL = (
-    "SELECT id::text, npi, first_name, middle_name, last_name, suffix, "
-    "NULLIF(former_names, '[]'::jsonb), state, "
-    "practice_states, dob_encrypted FROM roster_provider WHERE organization_id = %s "
+    "SELECT p.id::text, p.npi, p.first_name, p.middle_name, p.last_name, p.suffix, "
+    "NULLIF(p.former_names, '[]'::jsonb), p.state, "
+    "p.practice_states, p.dob_encrypted, p.legal_name, p.dba_name, "
+    "NULLIF(c.record -> 'other_names', '[]'::jsonb) "
+    "FROM roster_provider p LEFT JOIN nppes_nppescheck c "
+    "ON c.provider_id = p.id AND c.organization_id = p.organization_id "
+    "WHERE p.organization_id = %s "
 )
 
 
@@ -354,22 +363,29 @@ def _provider_rows(run: ScreeningRun) -> list[tuple]:
     run's one provider). Ids as text: they go back to the database in bulk."""
     with connection.cursor() as cursor:
         if run.provider_id:
-            cursor.execute(_PROVIDER_SQL + "AND id = %s", [run.organization_id, run.provider_id])
+            cursor.execute(_PROVIDER_SQL + "AND p.id = %s", [run.organization_id, run.provider_id])
         else:
             cursor.execute(
-                _PROVIDER_SQL + "AND status <> %s ORDER BY id",
+                _PROVIDER_SQL + "AND p.status <> %s ORDER BY p.id",
                 [run.organization_id, ProviderStatus.TERMINATED],
             )
         rows = cursor.fetchall()
-    # Django leaves jsonb as text on a raw cursor: decode the (rare) former names.
+    # Django leaves jsonb as text on a raw cursor: decode the (rare) former and other names.
     return [
-        row if not isinstance(row[6], str) else (*row[:6], json.loads(row[6]), *row[7:])
+        row
+        if not (isinstance(row[6], str) or isinstance(row[12], str))
+        else (*row[:6], _json(row[6]), *row[7:12], _json(row[12]))
         for row in rows
     ]
 
 
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _subject(row) -> Subject:
-    pid, npi, first, _middle, last, _suffix, former, state, states, dob_token = row
+    pid, npi, first, _middle, last, _suffix, former, state, states, dob_token = row[:10]
+    legal, dba, nppes_other = row[10], row[11], row[12]
     memo: list = []
 
     def dob():
@@ -380,12 +396,23 @@ def _subject(row) -> Subject:
             memo.append(provider_dob(holder) if dob_token else None)
         return memo[0]
 
+    organization = bool(legal or dba)
+    person_former = [] if organization else list(former or [])
+    person_former += nppes_former_person_names(nppes_other)
     return Subject(
         id=pid,
         npi=npi or "",
-        names=provider_name_keys(first_name=first, last_name=last, former_names=former or []),
+        names=provider_name_keys(first_name=first, last_name=last, former_names=person_former),
         states=frozenset(s for s in [state, *(states or [])] if s),
         dob=dob,
+        business_names=tuple(
+            provider_business_names(
+                legal_name=legal or "",
+                dba_name=dba or "",
+                former_names=former or [],
+                nppes_other_names=nppes_other or [],
+            )
+        ),
     )
 
 
@@ -405,12 +432,14 @@ def _match_all(run, providers, indexes) -> dict[str, list[tuple[int, Match]]]:
 
 
 def _provider_snapshot(row) -> dict:
-    pid, npi, first, middle, last, suffix, former, state, states, dob_token = row
+    pid, npi, first, middle, last, suffix, former, state, states, dob_token = row[:10]
     return {
         "first_name": first,
         "middle_name": middle,
         "last_name": last,
         "suffix": suffix,
+        "legal_name": row[10] or "",
+        "dba_name": row[11] or "",
         "former_names": former or [],
         "npi": npi,
         "state": state,
@@ -486,7 +515,7 @@ def _write_hits(org, run, providers, versions, matches, now) -> list[tuple]:
                     match.kind,
                     match.score,
                     json.dumps(match.matched_fields),
-                    json.dumps(match.explanation),
+                    json.dumps(_explained(match, snapshots.get(match.record.row_id, {}))),
                     json.dumps(_provider_snapshot(provider_row)),
                     json.dumps(snapshots.get(match.record.row_id, {}), default=str),
                     HitStatus.NEW,
@@ -496,6 +525,16 @@ def _write_hits(org, run, providers, versions, matches, now) -> list[tuple]:
                 )
             )
     return _insert_hits(rows, refresh_seen=True) if rows else []
+
+
+def _explained(match: Match, snapshot: dict) -> dict:
+    """The match's explanation, with the list's business name beside ours when compared."""
+    explanation = match.explanation
+    compared = explanation.get("compared")
+    if compared and compared.get("kind") == "business_name" and not compared.get("theirs"):
+        theirs = snapshot.get("BUSNAME") or snapshot.get("Name") or ""
+        explanation = {**explanation, "compared": {**compared, "theirs": theirs}}
+    return explanation
 
 
 def _write_results(org, run, providers, versions, matches, hit_rows, now) -> dict:

@@ -68,12 +68,32 @@ SELECT gen_random_uuid(), r.organization_id, r.provider_id, NULL, %(source)s, ''
     %(source_name)s, %(method)s,
     CASE WHEN r.{col}_outcome = 'hit' THEN %(discrepancy)s ELSE %(verified)s END,
     %(kind)s, NULL, %(label)s, %(now)s,
-    CASE WHEN r.{col}_outcome = 'hit' THEN %(hit_details)s ELSE %(clean_details)s END,
+    CASE WHEN r.{col}_outcome = 'hit'
+        THEN %(hit_details)s || COALESCE(' Matched: ' || m.places || '.', '')
+        ELSE %(clean_details)s END,
     %(run)s,
     %(data)s::jsonb || jsonb_build_object('outcome', r.{col}_outcome,
-                                          'matches', r.{col}_matches),
+                                          'matches', r.{col}_matches)
+        || CASE WHEN m.records IS NULL THEN '{{}}'::jsonb
+                ELSE jsonb_build_object('matched_records', m.records) END,
     NULL, '', NULL, %(now)s
 FROM screening_screeningresult r
+-- Where each open match of this run was read: "OIG LEIE file 2611EXCL.csv, line 14".
+LEFT JOIN LATERAL (
+    SELECT string_agg(%(source_name)s || ' ' || CASE WHEN h.record_snapshot ? '_file'
+               THEN 'file ' || (h.record_snapshot ->> '_file') || ', line '
+               ELSE 'line ' END || (h.record_snapshot ->> '_line'), '; '
+               ORDER BY h.record_snapshot ->> '_file', h.record_snapshot ->> '_line') AS places,
+           jsonb_agg(jsonb_build_object('hit', h.id, 'file', h.record_snapshot ->> '_file',
+                                        'line', (h.record_snapshot ->> '_line')::int)
+                     ORDER BY h.record_snapshot ->> '_file', h.record_snapshot ->> '_line')
+               AS records
+    FROM screening_screeninghit h
+    WHERE r.{col}_outcome = 'hit' AND h.organization_id = r.organization_id
+      AND h.provider_id = r.provider_id AND h.source = %(list)s
+      AND h.status IN ('new', 'confirmed') AND h.kind <> 'reinstatement'
+      AND h.last_seen_at >= %(since)s
+) m ON TRUE
 WHERE r.run_id = %(run)s AND r.organization_id = %(org)s AND r.{col}_outcome IN ('hit', 'clean')
 """
 
@@ -119,6 +139,9 @@ def screening_verifications_record(
         params = {
             "org": org.pk,
             "run": run.pk,
+            "list": list_key,
+            # The hits this run raised or saw again carry a last_seen_at from the run.
+            "since": run.started_at or verified_at,
             "source": source,
             "source_name": source_name,
             "method": VerificationMethod.API,

@@ -8,7 +8,9 @@
     manage.py load_exclusions --source sam exclusions.csv --as-of 2026-11-01  # no date in the name
 
 Platform staff run it (the lists are global). A malformed file is rejected with the line
-that is wrong, and the version in use stays active.
+that is wrong, and the version in use stays active. A supplement older than the active list
+is refused (its changes are in the newer list, and the list's date must not go back); one
+that applies none of its rows loads with a warning.
 """
 
 from __future__ import annotations
@@ -69,3 +71,13 @@ class Command(BaseCommand):
                 f"{result.seconds:.2f} s. Version {v.pk} (sha256 {v.sha256[:12]}) is now active."
             )
         )
+        if len(v.files) > 1:
+            self.stdout.write(
+                "Files in this version: "
+                + "; ".join(
+                    f"{f['filename'] or '(no name)'} as of {f['as_of']} ({f['applied']:,} rows)"
+                    for f in v.files
+                )
+            )
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
