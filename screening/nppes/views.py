@@ -166,7 +166,29 @@ def _run_context(request, run) -> dict:
         elif state in ("SUCCESS", "FAILURE"):
             run.refresh_from_db()
     running = run.status == RunStatus.QUEUED and state != "FAILURE"
-    return {"run": run, "state": state, "done": done, "total": total, "running": running}
+    context = {"run": run, "state": state, "done": done, "total": total, "running": running}
+    if not running and run.status == RunStatus.DONE:
+        context |= _run_outcome(run)
+    return context
+
+
+def _run_outcome(run) -> dict:
+    """A finished run says plainly whether it got answers: a run whose every check failed is
+    a failure (red, what happened, what to do), not a green "finished"."""
+    counts = run.counts or {}
+    checked = counts.get("checked") or 0
+    failed = (counts.get("error") or 0) + (counts.get("not_found") or 0)
+    outcome = {"failed": failed, "all_failed": bool(checked) and failed >= checked}
+    if run.provider_id and failed:
+        check = sel.provider_check(org=run.organization_id, provider_id=run.provider_id)
+        if check is not None and check.failed:
+            outcome["failure"] = sel.failure_summary(
+                check.error_detail,
+                outcome=check.outcome,
+                http_status=check.http_status,
+                attempts=check.attempts,
+            )
+    return outcome
 
 
 @require_POST
@@ -182,7 +204,8 @@ def refresh(request, org_slug, provider_id=None):
         messages.error(request, exc.message)
         return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
     if _partial(request):
-        return render(request, "nppes/_run.html", _run_context(request, run))
+        context = _run_context(request, run) | {"in_panel": provider is not None}
+        return render(request, "nppes/_run.html", context)
     messages.success(request, "Refresh queued; this page shows its progress.")
     return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
 
@@ -191,7 +214,25 @@ def refresh(request, org_slug, provider_id=None):
 @capability_required(cap.VIEW_ROSTER)
 def run_progress(request, org_slug, run_id):
     run = sel.run_get(org=request.org, run_id=run_id)
-    return render(request, "nppes/_run.html", _run_context(request, run))
+    context = _run_context(request, run)
+    if request.GET.get("panel") == "1" and run.provider_id and not context["running"]:
+        # Polled from the provider file's card: the run is over, so the whole card is
+        # redrawn with the new check (not a "finished" line above a stale "Not checked yet").
+        context = _panel_context(request, run.provider) | {"finished_run": context}
+        response = render(request, "nppes/_provider_nppes.html", context)
+        response["HX-Retarget"] = "#nppes-panel"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, "nppes/_run.html", context | {"in_panel": bool(request.GET.get("panel"))})
+
+
+def _panel_context(request, provider) -> dict:
+    data = sel.provider_nppes(org=request.org, provider=provider)
+    data["open"] = sel.decorate(data["open"])
+    data["decided"] = sel.decorate(data["decided"])
+    if data["active_run"]:
+        data["active_run"] = _run_context(request, data["active_run"])
+    return {"provider": provider, "nppes": data, "can_change": _can_change(request)}
 
 
 @require_GET
@@ -200,12 +241,7 @@ def run_progress(request, org_slug, run_id):
 def provider_panel(request, org_slug, provider_id):
     org = request.org
     provider = sel.provider_get(org=org, provider_id=provider_id)
-    data = sel.provider_nppes(org=org, provider=provider)
-    data["open"] = sel.decorate(data["open"])
-    data["decided"] = sel.decorate(data["decided"])
-    if data["active_run"]:
-        data["active_run"] = _run_context(request, data["active_run"])
-    context = {"provider": provider, "nppes": data, "can_change": _can_change(request)}
+    context = _panel_context(request, provider)
     if _partial(request):
         return render(request, "nppes/_provider_nppes.html", context)
     return render(request, "nppes/provider.html", context)
@@ -221,6 +257,10 @@ def lookup(request, org_slug):
         return render(request, "nppes/_lookup.html", {"npi": npi, "error": exc.message}, status=400)
     context = {
         "npi": result.npi,
+        "failure": sel.failure_summary(
+            result.error, outcome=result.outcome, http_status=result.http_status,
+            attempts=result.attempts,
+        ) if result.outcome == "error" else None,  # fmt: skip
         "result": result,
         "prefill_json": json.dumps(result.prefill),
     }
