@@ -165,7 +165,10 @@ def test_the_package_cover_says_the_nppes_check_failed_today(tenant_a, nowhere, 
     with package.file.open("rb") as fh:
         pdf.write_bytes(fh.read())
     cover = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     cover = re.sub(r"\s+", " ", cover)
     assert "NPPES check failed today: NPPES did not answer; try again later." in cover
@@ -191,7 +194,9 @@ def test_many_failed_checks_are_one_grouped_line_with_the_count_the_error_and_wh
     links = re.findall(r'href="([^"]+)">([^<]+)</a>', groups[0])
     assert len([h for h, _ in links if "/screening/nppes/provider/" in h]) == 3
     assert ("#failed-each", "57 more") in links
-    detail = html[html.index('id="failed-each"') : html.index("</details>", html.index('id="failed-each"'))]
+    detail = html[
+        html.index('id="failed-each"') : html.index("</details>", html.index('id="failed-each"'))
+    ]
     assert detail.count("<tr>") == 1 + 50  # the header and the first page of providers
     assert sum(1 for p in providers if p.full_name in detail) == 50
     assert "Showing the first 50" in html

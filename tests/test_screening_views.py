@@ -238,9 +238,7 @@ def test_clearing_without_a_reason_shows_the_error_next_to_the_field(login, worl
     assert state(world) == before
 
 
-def test_clearing_with_a_reason_goes_back_to_the_list_naming_whose_match_was_cleared(
-    login, world
-):
+def test_clearing_with_a_reason_goes_back_to_the_list_naming_whose_match_was_cleared(login, world):
     client = login(world["a"].coordinator)
     response = client.post(
         urls(world)["clear"], {"reason": "Different NPI", "evidence": "NPPES shows another"}

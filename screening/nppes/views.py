@@ -223,7 +223,9 @@ def run_progress(request, org_slug, run_id):
         response["HX-Retarget"] = "#nppes-panel"
         response["HX-Reswap"] = "outerHTML"
         return response
-    return render(request, "nppes/_run.html", context | {"in_panel": bool(request.GET.get("panel"))})
+    return render(
+        request, "nppes/_run.html", context | {"in_panel": bool(request.GET.get("panel"))}
+    )
 
 
 def _panel_context(request, provider) -> dict:
@@ -258,9 +260,13 @@ def lookup(request, org_slug):
     context = {
         "npi": result.npi,
         "failure": sel.failure_summary(
-            result.error, outcome=result.outcome, http_status=result.http_status,
+            result.error,
+            outcome=result.outcome,
+            http_status=result.http_status,
             attempts=result.attempts,
-        ) if result.outcome == "error" else None,  # fmt: skip
+        )
+        if result.outcome == "error"
+        else None,  # fmt: skip
         "result": result,
         "prefill_json": json.dumps(result.prefill),
     }
