@@ -154,3 +154,57 @@ def test_the_npi_lookup_shows_progress_while_nppes_is_slow(
     page.locator("#nppes-lookup").get_by_text("From NPPES, answered").wait_for()
     assert not spinner.is_visible() and button.is_enabled()
     shot(page, "lookup-answered", page.locator(".nppes-fill"))
+
+
+@pytest.fixture
+def eager_tasks():
+    """Queued tasks run at once, in the web process (no worker reads this test's broker)."""
+    from credex.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def unchecked(committed_tenant, settings):
+    """A provider never checked, and NPPES at a closed port."""
+    from tests.test_nppes_failures import closed_port
+    from tests.test_nppes_refresh import add_provider
+
+    settings.NPPES_BASE_URL = f"http://127.0.0.1:{closed_port()}"
+    settings.NPPES_MAX_RETRIES = 0
+    return add_provider(committed_tenant, seed=43)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_check_nppes_now_when_nppes_does_not_answer_turns_the_card_red(
+    committed_tenant,
+    unchecked,
+    eager_tasks,
+    live_url,  # noqa: F811
+    page,  # noqa: F811
+    width,
+):
+    provider = unchecked
+    slug = committed_tenant.org.slug
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_url, committed_tenant)
+    page.goto(f"{live_url}/o/{slug}/providers/{provider.pk}/")
+    card = page.locator("#nppes-panel")
+    card.wait_for()
+    assert "Not checked yet" in card.inner_text()
+    card.get_by_role("button", name="Check NPPES now").click()
+    failed = page.locator("#nppes-panel .alert-error", has_text="NPPES check failed.")
+    failed.wait_for()
+    text = page.locator("#nppes-panel").inner_text()
+    assert "NPPES did not answer; try again later." in text
+    assert "Refresh finished" not in text and "Not checked yet" not in text
+    assert "Check failed" in text
+    box = page.locator("#nppes-panel").bounding_box()
+    assert inside(failed.bounding_box(), box)
+    colour = failed.evaluate("e => getComputedStyle(e).backgroundColor")
+    r, g, b = (int(v) for v in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
+    assert r > g and r > b  # red, not green
+    shot(page, f"provider-nppes-failed-{width}", page.locator("#nppes-panel"))
