@@ -115,8 +115,12 @@ def test_refresh_now_when_nppes_answers_500_for_everyone_is_a_failure_not_finish
     assert "Refresh failed: every check failed." in words and "Refresh finished" not in words
     assert "NPPES did not answer; try again later." in words
 
-    # The worklist groups the two failures on one line with the error.
-    home = text(client.get(url(tenant_a, "nppes")).content.decode())
+    # The worklist says the last refresh got no answers, and groups the two failures on
+    # one line with the error.
+    page = client.get(url(tenant_a, "nppes")).content.decode()
+    home = text(page)
+    assert 'class="nppes-last alert alert-error"' in page
+    assert "The last refresh got no answers" in home
     assert "2 checks failed: NPPES did not answer; try again later." in home
     assert "The registry answered HTTP 500." in home
 
