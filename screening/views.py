@@ -243,6 +243,7 @@ def _comparison(hit) -> list[dict]:
         their_value = " ".join(str(theirs.get(c) or "") for c in columns).strip()
         rows.append(
             {
+                "field": field,
                 "label": label,
                 "ours": our_value or "—",
                 "theirs": their_value or "—",
@@ -266,15 +267,14 @@ _WHY = {
 def _why(hit, rows: list[dict]) -> dict:
     """Why the rules matched: the kind in words and each field compared, with both values
     (the fields come from the hit's matched fields; a protected date of birth stays masked)."""
-    fields = [
-        {
-            "label": row["label"],
-            "ours": row["ours"],
-            "theirs": row["theirs"],
-        }
-        for row in rows
-        if row["matched"]
-    ]
+    fields = []
+    for row in rows:
+        if not row["matched"]:
+            continue
+        if row["field"] == "dob" and (hit.explanation or {}).get("dob") == "same":
+            fields.append({"label": row["label"], "text": "the same date on both (hidden)"})
+        else:
+            fields.append({"label": row["label"], "ours": row["ours"], "theirs": row["theirs"]})
     return {"summary": _WHY.get(hit.kind, ""), "fields": fields}
 
 
