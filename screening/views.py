@@ -275,7 +275,18 @@ def _why(hit, rows: list[dict]) -> dict:
             fields.append({"label": row["label"], "text": "the same date on both (hidden)"})
         else:
             fields.append({"label": row["label"], "ours": row["ours"], "theirs": row["theirs"]})
-    return {"summary": _WHY.get(hit.kind, ""), "fields": fields}
+    summary = _WHY.get(hit.kind, "")
+    matched = set(hit.matched_fields or [])
+    if hit.kind == HitKind.POSSIBLE and "name_similar" in matched:
+        also = (
+            "the date of birth is the same"
+            if "dob" in matched
+            else "the state is one of the provider's"
+            if "state" in matched
+            else "nothing else backs it"
+        )
+        summary = f"The name is similar, not the same, and {also}: confirm with the fields below."
+    return {"summary": summary, "fields": fields}
 
 
 @require_POST
