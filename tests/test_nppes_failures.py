@@ -197,13 +197,20 @@ def test_many_failed_checks_are_one_grouped_line_with_the_count_the_error_and_wh
     # Which providers: three by name, a link to the rest, each one in the detail below.
     links = re.findall(r'href="([^"]+)">([^<]+)</a>', groups[0])
     assert len([h for h, _ in links if "/screening/nppes/provider/" in h]) == 3
-    assert ("#failed-each", "57 more") in links
+    assert ("?failed_page=1#failed-each", "57 more") in links
     detail = html[
         html.index('id="failed-each"') : html.index("</details>", html.index('id="failed-each"'))
     ]
     assert detail.count("<tr>") == 1 + 50  # the header and the first page of providers
     assert sum(1 for p in providers if p.full_name in detail) == 50
-    assert "Showing the first 50" in html
+    assert "failed checks 1–50 of 60" in text(detail)
+    # The rest are one click further, the detail open.
+    more = client.get(url(tenant_a, "nppes") + "?failed_page=2").content.decode()
+    start = more.index('id="failed-each"')
+    assert more[start : start + 40].endswith("open>") or " open>" in more[start : start + 60]
+    rest = more[start : more.index("</details>", start)]
+    assert sum(1 for p in providers if p.full_name in rest) == 10
+    assert "failed checks 51–60 of 60" in text(rest)
 
 
 def test_a_run_whose_counts_lack_keys_still_shows(tenant_a, login):

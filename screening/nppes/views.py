@@ -68,9 +68,12 @@ def nppes_home(request, org_slug):
         return render(request, "nppes/_results.html", context, status=400 if errors else 200)
     failures = sel.check_list(org=org)
     active = sel.active_run(org=org)
+    failure_page = Paginator(failures, PAGE_SIZE).get_page(request.GET.get("failed_page"))
     context |= {
-        "failures": failures[:PAGE_SIZE],
-        "failure_count": failures.count(),
+        "failures": failure_page.object_list,
+        "failure_page": failure_page,
+        "failures_opened": "failed_page" in request.GET,
+        "failure_count": failure_page.paginator.count,
         "failure_groups": sel.failure_groups(org=org),
         "summary": sel.check_summary(org=org),
         "last_run": sel.last_run(org=org),
