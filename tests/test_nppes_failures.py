@@ -204,6 +204,7 @@ def test_many_failed_checks_are_one_grouped_line_with_the_count_the_error_and_wh
     assert detail.count("<tr>") == 1 + 50  # the header and the first page of providers
     assert sum(1 for p in providers if p.full_name in detail) == 50
     assert "failed checks 1–50 of 60" in text(detail)
+    assert "ConnectionError" not in html  # words for people, not exception names
     # The rest are one click further, the detail open.
     more = client.get(url(tenant_a, "nppes") + "?failed_page=2").content.decode()
     start = more.index('id="failed-each"')
