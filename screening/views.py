@@ -180,10 +180,12 @@ def _hit_page(request, hit, *, errors=None, form=None, status=200):
     provider_record_read(
         org=org, actor=request.membership, provider=hit.provider, part="screening hit"
     )
+    rows = _comparison(hit)
     context = {
         "hit": hit,
         "record": selectors.shown_record(hit),
-        "rows": _comparison(hit),
+        "rows": rows,
+        "why": _why(hit, rows),
         "trail": selectors.hit_audit_trail(org, hit),
         "can_change": _can_change(request),
         "errors": errors or {},
@@ -254,6 +256,7 @@ def _comparison(hit) -> list[dict]:
         their_value = " ".join(str(theirs.get(c) or "") for c in columns).strip()
         rows.append(
             {
+                "field": field,
                 "label": label,
                 "ours": our_value or "—",
                 "theirs": their_value or "—",
@@ -262,6 +265,41 @@ def _comparison(hit) -> list[dict]:
             }
         )
     return rows
+
+
+_WHY = {
+    HitKind.NPI: "The NPI is the same on both records.",
+    HitKind.NAME_DOB: "The name and the date of birth are the same on both records.",
+    HitKind.NAME_STATE: "The name is the same and the record's state is one of the provider's.",
+    HitKind.BUSINESS: "The business name is the same on both records.",
+    HitKind.POSSIBLE: "Only the name matches, or is similar: confirm with the fields below.",
+    HitKind.REINSTATEMENT: "The provider's earlier match is no longer listed, or was reinstated.",
+}
+
+
+def _why(hit, rows: list[dict]) -> dict:
+    """Why the rules matched: the kind in words and each field compared, with both values
+    (the fields come from the hit's matched fields; a protected date of birth stays masked)."""
+    fields = []
+    for row in rows:
+        if not row["matched"]:
+            continue
+        if row["field"] == "dob" and (hit.explanation or {}).get("dob") == "same":
+            fields.append({"label": row["label"], "text": "the same date on both (hidden)"})
+        else:
+            fields.append({"label": row["label"], "ours": row["ours"], "theirs": row["theirs"]})
+    summary = _WHY.get(hit.kind, "")
+    matched = set(hit.matched_fields or [])
+    if hit.kind == HitKind.POSSIBLE and "name_similar" in matched:
+        also = (
+            "the date of birth is the same"
+            if "dob" in matched
+            else "the state is one of the provider's"
+            if "state" in matched
+            else "nothing else backs it"
+        )
+        summary = f"The name is similar, not the same, and {also}: confirm with the fields below."
+    return {"summary": summary, "fields": fields}
 
 
 @require_POST
@@ -311,10 +349,13 @@ def hit_clear(request, org_slug, hit_id):
         errors = dict(exc.details) if exc.details else {}
         errors["__all__"] = exc.message
         return _hit_page(request, hit, errors=errors, form=form, status=exc.status)
-    messages.success(request, "Cleared as a false positive. It will not be raised again.")
-    nxt = selectors.hit_list(request.org, filters={"status": HitStatus.NEW}).first()
-    if nxt is not None:
-        return redirect("screening_hit", org_slug=org_slug, hit_id=nxt.pk)
+    # Back to the worklist, saying whose match was cleared: landing on another provider's
+    # match under this banner read as if that one had been cleared.
+    messages.success(
+        request,
+        f"Cleared {hit.provider}'s {selectors.hit_label(hit)} match as a false positive. "
+        "It will not be raised again.",
+    )
     return redirect("screening", org_slug=org_slug)
 
 

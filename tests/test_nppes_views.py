@@ -198,4 +198,4 @@ def test_the_lookup_fragment_says_when_nppes_has_no_record_or_fails(tenant_a, fa
     html = client.get(url(tenant_a, "nppes_lookup") + "?npi=1720377294").content.decode()
     assert "NPPES has no record" in html
     html = client.get(url(tenant_a, "nppes_lookup") + "?npi=1760485387").content.decode()
-    assert "NPPES could not answer" in html
+    assert "NPPES did not answer; try again later." in html

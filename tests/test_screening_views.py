@@ -244,12 +244,20 @@ def test_clearing_without_a_reason_shows_the_error_next_to_the_field(login, worl
     assert state(world) == before
 
 
-def test_clearing_with_a_reason_moves_on_to_the_next_new_hit(login, world):
-    response = login(world["a"].coordinator).post(
+def test_clearing_with_a_reason_goes_back_to_the_list_naming_whose_match_was_cleared(login, world):
+    client = login(world["a"].coordinator)
+    response = client.post(
         urls(world)["clear"], {"reason": "Different NPI", "evidence": "NPPES shows another"}
     )
     assert response.status_code == 302
-    assert response["Location"].endswith(f"/hits/{world['flores_hit'].pk}/")
+    # Not another provider's match under a "Cleared" banner: the worklist, and the banner
+    # names the provider whose match was cleared.
+    assert response["Location"] == urls(world)["home"]
+    page = client.get(response["Location"]).content.decode()
+    assert "Cleared Mo Ali’s OIG LEIE · Exact NPI match as a false positive" in page.replace(
+        "&#x27;", "’"
+    ).replace("'", "’")
+    assert "Flores, Antonio" in page  # the next match waits in the list
     with tenant_context(world["a"].org):
         hit = ScreeningHit.objects.get(pk=world["ali_hit"].pk)
     assert (hit.status, hit.review_reason, hit.evidence_note) == (
@@ -321,3 +329,59 @@ def test_a_matched_date_of_birth_is_not_shown_on_the_hit_page_or_in_the_api(clie
         .json()["results"][0]
     )
     assert api["record_snapshot"]["DOB"] == "same as ours (hidden)"
+
+
+def _hit_page(login, tenant, hit):
+    return login(tenant.coordinator).get(f"/o/{tenant.org.slug}/screening/hits/{hit.pk}/")
+
+
+def _why(html: str) -> str:
+    start = html.index('class="alert screen-why"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_why_it_matched_shows_the_npi_compared_and_its_value(login, world):
+    why = _why(_hit_page(login, world["a"], world["ali_hit"]).content.decode())
+    assert "The NPI is the same on both records." in why
+    assert "<strong>NPI</strong>" in why and why.count("1790709913") == 2
+
+
+def test_why_it_matched_shows_name_and_date_of_birth_without_revealing_the_date(login, world):
+    from roster.services.providers import provider_update
+
+    a = world["a"]
+    crystal = make_provider(a.org, seed=9, first_name="Crystal", last_name="Alberty", npi="")
+    with tenant_context(a.org):
+        provider_update(
+            org=a.org, actor=a.membership(a.owner), provider=crystal, dob=date(1972, 9, 9)
+        )
+        screening_run_now(org=a.org)
+        hit = ScreeningHit.objects.get(provider=crystal)
+    assert hit.kind == "name_dob"
+    html = _hit_page(login, a, hit).content.decode()
+    why = _why(html)
+    assert "The name and the date of birth are the same on both records." in why
+    assert "<strong>First name</strong>" in why and "Crystal" in why and "CRYSTAL" in why
+    assert "<strong>Last name</strong>" in why and "ALBERTY" in why
+    assert "<strong>Date of birth</strong>: the same date on both (hidden)" in why
+    assert "1972-09-09" not in html and "19720909" not in html
+
+
+def test_why_it_matched_a_name_only_match_says_nothing_else_backs_it(login, world):
+    a = world["a"]
+    crystal = make_provider(a.org, seed=9, first_name="Crystal", last_name="Alberty", npi="")
+    with tenant_context(a.org):
+        screening_run_now(org=a.org)
+        hit = ScreeningHit.objects.get(provider=crystal)
+    assert hit.kind == "possible"
+    why = _why(_hit_page(login, a, hit).content.decode())
+    assert "Only the name matches" in why
+    assert "<strong>First name</strong>" in why and "<strong>Last name</strong>" in why
+    assert "Name only: no date of birth to compare" in why
+
+
+def test_why_it_matched_a_name_and_state_match_shows_the_state(login, world):
+    hit = world["flores_hit"]
+    why = _why(_hit_page(login, world["a"], hit).content.decode())
+    assert hit.kind == "name_state"
+    assert "one of the provider" in why and "<strong>State</strong>" in why and "TX" in why

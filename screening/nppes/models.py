@@ -8,6 +8,8 @@ the last answer is kept on the tenant's own check row instead.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import models
 from django.utils import timezone
 
@@ -182,3 +184,8 @@ class NppesRun(TenantModel):
                 name="nppes_run_one_queued",
             )
         ]
+
+    @property
+    def tally(self) -> defaultdict:
+        """The counts with every number present: 0 for a key an older or failed run lacks."""
+        return defaultdict(int, self.counts if isinstance(self.counts, dict) else {})

@@ -150,6 +150,7 @@ def failure_groups(*, org, examples: int = 3) -> list[dict]:
                 "providers": [],
                 "last_tried": c.checked_at,
                 "next_retry_at": c.next_retry_at,
+                "summary": failure_summary(detail, outcome=c.outcome, http_status=c.http_status),
             }
         group["count"] += 1
         if len(group["providers"]) < examples:
@@ -251,3 +252,52 @@ def decorate(mismatches) -> list[NppesMismatch]:
         m.answered_at = answered.get(m.provider_id)
         m.acceptable = not (m.field == "name" and "organization" in (m.nppes_value or {}))
     return mismatches
+
+
+# What a coordinator is told when a check fails: what happened, in words, and what to do.
+_TRANSIENT = "NPPES did not answer; try again later."
+_FAILURE_HEADLINES = {
+    "network": _TRANSIENT,
+    "timeout": _TRANSIENT,
+    "http": _TRANSIENT,
+    "malformed": "NPPES sent an answer that could not be read; try again later.",
+    "api": "NPPES refused the question; check the NPI.",
+    "not_found": "NPPES has no record of this NPI; check the number for a typo.",
+}
+
+
+def failure_summary(
+    detail: dict | None, *, outcome: str = "error", http_status=None, attempts: int = 0
+) -> dict:
+    """{"headline", "detail", "transient"} for a failed NPPES call, from its error detail:
+    what happened in plain words (no exception class names) and what to do next."""
+    detail = detail or {}
+    kind = "not_found" if outcome == "not_found" else detail.get("kind") or "network"
+    if kind == "http" and http_status and 400 <= int(http_status) < 500 and http_status != 429:
+        headline = "NPPES refused the request; check the NPI or tell support."
+    else:
+        headline = _FAILURE_HEADLINES.get(kind, _TRANSIENT)
+    message = str(detail.get("message") or "")
+    if kind == "network":
+        what = "Could not connect to the registry"
+    elif kind == "timeout":
+        what = message.split(" (")[0].rstrip(".") or "The registry did not answer in time"
+    elif kind == "http":
+        what = f"The registry answered HTTP {http_status}" if http_status else "HTTP error"
+    elif kind == "malformed":
+        what = "The answer could not be read"
+    elif kind == "api":
+        errors = detail.get("errors") or []
+        what = "; ".join(
+            f"error {e.get('number', '')}: {e.get('description', '')}".strip() for e in errors
+        ) or message.rstrip(".")
+    else:
+        what = "No record for this NPI (deactivated NPIs are not listed)"
+    if attempts and attempts > 1:
+        what += f" ({attempts} attempts)"
+    return {"headline": headline, "detail": f"{what}.", "transient": headline == _TRANSIENT}
+
+
+def provider_check(*, org, provider_id) -> NppesCheck | None:
+    """The provider's latest NPPES check, if any."""
+    return NppesCheck.objects.filter(organization=org, provider_id=provider_id).first()

@@ -73,16 +73,18 @@ def nppes_home(request, org_slug):
             )
         return render(request, "nppes/_results.html", context, status=400 if errors else 200)
     failures = sel.check_list(org=org)
-    failures_shown = list(failures[:PAGE_SIZE])
-    groups = sel.failure_groups(org=org)
     active = sel.active_run(org=org)
+    failure_page = Paginator(failures, PAGE_SIZE).get_page(request.GET.get("failed_page"))
+    groups = sel.failure_groups(org=org)
     if not errors:
-        shown += [c.provider_id for c in failures_shown]
+        shown += [c.provider_id for c in failure_page.object_list]
         shown += [p.pk for g in groups for p in g["providers"]]
         provider_list_record_read(org=org, actor=request.membership, providers=shown, part="nppes")
     context |= {
-        "failures": failures_shown,
-        "failure_count": failures.count(),
+        "failures": failure_page.object_list,
+        "failure_page": failure_page,
+        "failures_opened": "failed_page" in request.GET,
+        "failure_count": failure_page.paginator.count,
         "failure_groups": groups,
         "summary": sel.check_summary(org=org),
         "last_run": sel.last_run(org=org),
@@ -178,7 +180,29 @@ def _run_context(request, run) -> dict:
         elif state in ("SUCCESS", "FAILURE"):
             run.refresh_from_db()
     running = run.status == RunStatus.QUEUED and state != "FAILURE"
-    return {"run": run, "state": state, "done": done, "total": total, "running": running}
+    context = {"run": run, "state": state, "done": done, "total": total, "running": running}
+    if not running and run.status == RunStatus.DONE:
+        context |= _run_outcome(run)
+    return context
+
+
+def _run_outcome(run) -> dict:
+    """A finished run says plainly whether it got answers: a run whose every check failed is
+    a failure (red, what happened, what to do), not a green "finished"."""
+    counts = run.counts or {}
+    checked = counts.get("checked") or 0
+    failed = (counts.get("error") or 0) + (counts.get("not_found") or 0)
+    outcome = {"failed": failed, "all_failed": bool(checked) and failed >= checked}
+    if run.provider_id and failed:
+        check = sel.provider_check(org=run.organization_id, provider_id=run.provider_id)
+        if check is not None and check.failed:
+            outcome["failure"] = sel.failure_summary(
+                check.error_detail,
+                outcome=check.outcome,
+                http_status=check.http_status,
+                attempts=check.attempts,
+            )
+    return outcome
 
 
 @require_POST
@@ -194,7 +218,8 @@ def refresh(request, org_slug, provider_id=None):
         messages.error(request, exc.message)
         return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
     if _partial(request):
-        return render(request, "nppes/_run.html", _run_context(request, run))
+        context = _run_context(request, run) | {"in_panel": provider is not None}
+        return render(request, "nppes/_run.html", context)
     messages.success(request, "Refresh queued; this page shows its progress.")
     return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
 
@@ -203,7 +228,27 @@ def refresh(request, org_slug, provider_id=None):
 @capability_required(cap.VIEW_ROSTER)
 def run_progress(request, org_slug, run_id):
     run = sel.run_get(org=request.org, run_id=run_id)
-    return render(request, "nppes/_run.html", _run_context(request, run))
+    context = _run_context(request, run)
+    if request.GET.get("panel") == "1" and run.provider_id and not context["running"]:
+        # Polled from the provider file's card: the run is over, so the whole card is
+        # redrawn with the new check (not a "finished" line above a stale "Not checked yet").
+        context = _panel_context(request, run.provider) | {"finished_run": context}
+        response = render(request, "nppes/_provider_nppes.html", context)
+        response["HX-Retarget"] = "#nppes-panel"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(
+        request, "nppes/_run.html", context | {"in_panel": bool(request.GET.get("panel"))}
+    )
+
+
+def _panel_context(request, provider) -> dict:
+    data = sel.provider_nppes(org=request.org, provider=provider)
+    data["open"] = sel.decorate(data["open"])
+    data["decided"] = sel.decorate(data["decided"])
+    if data["active_run"]:
+        data["active_run"] = _run_context(request, data["active_run"])
+    return {"provider": provider, "nppes": data, "can_change": _can_change(request)}
 
 
 @require_GET
@@ -213,12 +258,7 @@ def provider_panel(request, org_slug, provider_id):
     org = request.org
     provider = sel.provider_get(org=org, provider_id=provider_id)
     provider_record_read(org=org, actor=request.membership, provider=provider, part="nppes")
-    data = sel.provider_nppes(org=org, provider=provider)
-    data["open"] = sel.decorate(data["open"])
-    data["decided"] = sel.decorate(data["decided"])
-    if data["active_run"]:
-        data["active_run"] = _run_context(request, data["active_run"])
-    context = {"provider": provider, "nppes": data, "can_change": _can_change(request)}
+    context = _panel_context(request, provider)
     if _partial(request):
         return render(request, "nppes/_provider_nppes.html", context)
     return render(request, "nppes/provider.html", context)
@@ -234,6 +274,14 @@ def lookup(request, org_slug):
         return render(request, "nppes/_lookup.html", {"npi": npi, "error": exc.message}, status=400)
     context = {
         "npi": result.npi,
+        "failure": sel.failure_summary(
+            result.error,
+            outcome=result.outcome,
+            http_status=result.http_status,
+            attempts=result.attempts,
+        )
+        if result.outcome == "error"
+        else None,  # fmt: skip
         "result": result,
         "prefill_json": json.dumps(result.prefill),
     }

@@ -103,14 +103,33 @@ def _missing_verifications(*, org, provider, credentials, today: date) -> list[d
             )
     for source in PROVIDER_CHECKS:
         if source not in by_source:
-            missing.append(
-                {
-                    "category": "verification",
-                    "message": f"{VerificationSource(source).label}: no check within the last "
-                    f"{org.psv_validity_days} days.",
-                }
+            message = f"{VerificationSource(source).label}: no check within the last " + (
+                f"{org.psv_validity_days} days."
             )
+            if source == VerificationSource.NPPES:
+                message = _failed_nppes_message(org, provider, today) or message
+            missing.append({"category": "verification", "message": message})
     return missing
+
+
+def _failed_nppes_message(org, provider, today: date) -> str:
+    """When the latest NPPES check failed, the package says so (and why), rather than
+    suggesting nobody checked."""
+    from screening.nppes.models import NppesCheck
+    from screening.nppes.selectors import failure_summary
+
+    check = NppesCheck.objects.filter(organization=org, provider=provider).first()
+    if check is None or not check.failed:
+        return ""
+    day = timezone.localdate(check.checked_at)
+    when = "today" if day == today else f"on {day:%-d %b %Y}"
+    summary = failure_summary(
+        check.error_detail,
+        outcome=check.outcome,
+        http_status=check.http_status,
+        attempts=check.attempts,
+    )
+    return f"NPPES check failed {when}: {summary['headline']} ({summary['detail'].rstrip('.')})."
 
 
 def _screening(org, provider) -> tuple[list[dict], object]:

@@ -27,3 +27,12 @@ def within(value) -> str:
     if value <= timezone.now():
         return "now"
     return f"in {timeuntil(value, depth=1)}"
+
+
+@register.simple_tag
+def nppes_failure(detail, outcome="error", http_status=None, attempts=0) -> dict:
+    """{% nppes_failure check.error_detail check.outcome check.http_status check.attempts as f %}:
+    the headline (what happened, what to do) and the detail of a failed NPPES call."""
+    from screening.nppes.selectors import failure_summary
+
+    return failure_summary(detail, outcome=outcome, http_status=http_status, attempts=attempts)
