@@ -69,9 +69,7 @@ def actions(org, item) -> list[str]:
 def pretend_resolved_yesterday(org, item):
     """The resolution happened a day ago (the test cannot wait for tomorrow)."""
     with tenant_context(org):
-        InboxItem.objects.filter(pk=item.pk).update(
-            resolved_at=timezone.now() - timedelta(days=1)
-        )
+        InboxItem.objects.filter(pk=item.pk).update(resolved_at=timezone.now() - timedelta(days=1))
 
 
 @pytest.fixture
@@ -186,7 +184,9 @@ def test_the_resolved_notice_carries_an_undo_button_that_re_opens_the_item(
 ):
     client = login(tenant_a.coordinator)
     response = client.post(
-        page(tenant_a, f"{expired.pk}/resolve/"), {"note": "Called the board"}, HTTP_HX_REQUEST="true"
+        page(tenant_a, f"{expired.pk}/resolve/"),
+        {"note": "Called the board"},
+        HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
     assert response.status_code == 200 and "Resolved" in body

@@ -30,9 +30,7 @@ SNOOZE_CHOICES = (7, 14, 30, 60)
 UNDO_SESSION_KEY = "inbox_undo"
 
 
-def _context(
-    request, query: QueryDict, notice: str = "", error: str = "", undo_item=None
-) -> dict:
+def _context(request, query: QueryDict, notice: str = "", error: str = "", undo_item=None) -> dict:
     org, membership = request.org, request.membership
     filters = sel.InboxFilters.from_query(query)
     items = sel.inbox_item_list(org=org, filters=filters, membership=membership)
@@ -89,9 +87,7 @@ def _pop_undo(request) -> tuple[str, object]:
         return "", None
 
 
-def _after_action(
-    request, *, notice: str = "", error: str = "", status: int = 200, undo_item=None
-):
+def _after_action(request, *, notice: str = "", error: str = "", status: int = 200, undo_item=None):
     """htmx: the refreshed worklist under the same filters; otherwise back to the list."""
     query = QueryDict(request.POST.get("q", ""))
     if request.htmx:
