@@ -21,6 +21,7 @@ from credex.views import capability_required
 from roster.models import CommitteeDecision
 from roster.selectors import committee as sel
 from roster.selectors.enrollment import provider_choices, provider_get
+from roster.selectors.flags import provider_flags_attach
 from roster.services import committee as svc
 
 
@@ -87,6 +88,10 @@ def committee_home(request, org_slug):
     for r in [*queue, *agenda]:
         r.file = _file_summary(r.provider, today)
     notify = _decorate(list(sel.committee_notifications_pending(org=org)), today)
+    recent = _decorate(list(sel.committee_recent_decisions(org=org)), today)
+    provider_flags_attach(
+        org=org, providers=[r.provider for r in [*queue, *agenda, *notify, *recent]]
+    )
     context = {
         "queue": queue,
         "meetings": meetings,
@@ -95,7 +100,7 @@ def committee_home(request, org_slug):
         "agenda": agenda,
         "notify": notify,
         "notify_overdue": sum(1 for r in notify if r.notify_overdue),
-        "recent": _decorate(list(sel.committee_recent_decisions(org=org)), today),
+        "recent": recent,
         "providers": provider_choices(org=org) if _can_change(request) else [],
         "can_change": _can_change(request),
         "today": today,

@@ -21,6 +21,7 @@ from credex.errors import DomainError, InvalidInput
 from credex.views import capability_required
 from roster.models import InboxKind
 from roster.selectors import inbox as sel
+from roster.selectors.flags import provider_flags_attach
 from roster.services import inbox as svc
 
 PAGE_SIZE = 50
@@ -35,6 +36,8 @@ def _context(request, query: QueryDict, notice: str = "", error: str = "", undo_
     filters = sel.InboxFilters.from_query(query)
     items = sel.inbox_item_list(org=org, filters=filters, membership=membership)
     page = Paginator(items, PAGE_SIZE).get_page(query.get("page"))
+    page.object_list = list(page.object_list)
+    provider_flags_attach(org=org, providers=[i.provider for i in page.object_list])
     can_change = has_capability(membership.role, cap.CHANGE_ROSTER)
     return {
         "page": page,

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from credex.services import get_or_404
 from roster.models import Credential, Provider, ProviderStatus
+from roster.selectors.flags import provider_flags_attach
 from verifications.models import (
     OPEN_REQUEST_STATUSES,
     Verification,
@@ -368,6 +369,7 @@ def queue_items(*, org, rows, today: date | None = None) -> list[QueueItem]:
             organization=org, pk__in=request_ids
         ).select_related("assigned_to__user")
     }
+    provider_flags_attach(org=org, providers=by_provider.values(), today=today)
     return [
         QueueItem(
             provider=by_provider[r["row_provider"]],
