@@ -147,7 +147,7 @@ def test_the_file_header_shows_the_flags(tenant_a, world, login):
         header = body[body.index("<h1>") : body.index("</h1>")]
         assert set(re.findall(r'data-flag="([a-z_]+)"', header)) == want, name
     ali = page(client, tenant_a, f"providers/{world.ali.pk}/")
-    assert "exact-NPI match" in ali and "NPI match to review" in ali
+    assert "(one on the exact NPI)" in ali and "NPI match</span>" in ali
     gone = page(client, tenant_a, f"providers/{world.gone.pk}/")
     assert f"NPPES lists NPI {world.gone.npi} as deactivated." in gone
 

@@ -100,13 +100,13 @@ def _flags(row: dict, expired: list) -> list[Flag]:
         )
     n = row["open_matches"]
     if n:
-        what = "exact-NPI match" if row["npi_match"] else "possible match"
+        strongest = " (one on the exact NPI)" if row["npi_match"] else ""
         flags.append(
             Flag(
                 "possible_match",
-                "NPI match to review" if row["npi_match"] else "Match to review",
-                f"{n} unreviewed OIG/SAM screening {'hits' if n != 1 else 'hit'} "
-                f"(including an {what}): confirm or clear on the screening page.",
+                "NPI match" if row["npi_match"] else "Possible match",
+                f"{n} unreviewed OIG/SAM screening {'hits' if n != 1 else 'hit'}{strongest}: "
+                "confirm or clear on the screening page.",
             )
         )
     if row["npi_deactivated"]:
