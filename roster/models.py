@@ -385,6 +385,14 @@ class InboxItem(TenantModel):
     resolution = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    @property
+    def credential_still_expired(self) -> bool:
+        """About a credential that is expired (due today or before) and not renewed since."""
+        if self.kind != InboxKind.CREDENTIAL_EXPIRY or self.credential is None:
+            return False
+        expiry = self.credential.expiry_date
+        return expiry is not None and expiry == self.due_date and expiry <= timezone.localdate()
+
     class Meta:
         ordering = ["due_date"]
         constraints = [

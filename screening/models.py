@@ -27,6 +27,18 @@ class Source(models.TextChoices):
 
 # The audit log's source code per dataset (DESIGN.md: NPPES, OIG, SAM ...).
 AUDIT_SOURCE = {Source.LEIE: "OIG", Source.SAM: "SAM"}
+# A list older than this no longer counts as current (OIG publishes monthly): pages warn.
+STALE_LIST_DAYS = 45
+
+
+def list_is_stale(as_of, on=None) -> bool:
+    """True when a list as of `as_of` is older than STALE_LIST_DAYS on `on` (default today)."""
+    if as_of is None:
+        return False
+    on = on or timezone.localdate()
+    if hasattr(on, "date") and callable(on.date):  # a datetime: its local date
+        on = timezone.localtime(on).date() if timezone.is_aware(on) else on.date()
+    return (on - as_of).days > STALE_LIST_DAYS
 
 
 class DatasetKind(models.TextChoices):
@@ -83,6 +95,16 @@ class DatasetVersion(models.Model):
     @property
     def short_id(self) -> str:
         return self.sha256[:12]
+
+    @property
+    def is_stale(self) -> bool:
+        """Older than STALE_LIST_DAYS today: screening against it does not count as current."""
+        return list_is_stale(self.as_of)
+
+    @property
+    def list_name(self) -> str:
+        """ "OIG" / "SAM", as a warning names the list."""
+        return AUDIT_SOURCE[self.source]
 
     @property
     def audit_source(self) -> str:

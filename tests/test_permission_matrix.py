@@ -99,6 +99,7 @@ BODIES = {
     ("api_inbox_snooze", "POST"): {"days": 7},
     ("api_inbox_dismiss", "POST"): {"reason": "matrix"},
     ("api_inbox_resolve", "POST"): {},
+    ("api_inbox_undo", "POST"): {},  # the item is open: nothing to undo, 409
     # imports and documents are multipart-only: a JSON body is refused (400/415) for allowed
     # callers, which still proves the capability check ran first.
     ("api_imports", "POST"): {},

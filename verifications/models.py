@@ -128,6 +128,25 @@ class Verification(TenantModel):
             f"{self.get_source_display()} {self.get_result_display()} {self.verified_at:%Y-%m-%d}"
         )
 
+    @property
+    def list_as_of(self):
+        """The date of the exclusion list an OIG/SAM check was made against (None otherwise)."""
+        from datetime import date
+
+        if self.source not in (VerificationSource.OIG, VerificationSource.SAM):
+            return None
+        try:
+            return date.fromisoformat((self.data or {}).get("as_of") or "")
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def list_stale(self) -> bool:
+        """The OIG/SAM list was older than the screening app's limit when this check used it."""
+        from screening.models import list_is_stale
+
+        return list_is_stale(self.list_as_of, self.verified_at)
+
 
 def evidence_path(instance, filename: str) -> str:
     # Never the uploaded name: organization / verification / random id.

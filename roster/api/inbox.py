@@ -1,4 +1,5 @@
-"""API for the expiry inbox: list with filters (cursor pagination), snooze, dismiss, resolve."""
+"""API for the expiry inbox: list with filters (cursor pagination), snooze, dismiss, resolve,
+and undo (a resolution or dismissal less than UNDO_SECONDS old)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ class InboxCursor(CursorPagination):
     ordering = ("due_date", "id")
 
 
-STATUS_PARAM = ["active", "snoozed", "closed"]
+STATUS_PARAM = list(sel.STATUSES)
 
 
 class InboxListView(APIView):
@@ -168,3 +169,22 @@ class InboxResolveView(_ItemAction):
 
     def act(self, *, org, actor, item, note=""):
         return svc.inbox_item_resolve(org=org, actor=actor, item=item, note=note)
+
+
+class InboxUndoIn(serializers.Serializer):
+    pass
+
+
+class InboxUndoView(_ItemAction):
+    serializer_class = InboxUndoIn
+
+    @extend_schema(
+        request=None,
+        responses=InboxItemOut,
+        summary="Undo resolving or dismissing an inbox item (within a few seconds)",
+    )
+    def post(self, request, item_id):
+        return super().post(request, item_id)
+
+    def act(self, *, org, actor, item):
+        return svc.inbox_item_undo(org=org, actor=actor, item=item)

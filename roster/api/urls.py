@@ -40,6 +40,7 @@ urlpatterns += [
     path(
         "inbox/<uuid:item_id>/resolve", _inbox.InboxResolveView.as_view(), name="api_inbox_resolve"
     ),
+    path("inbox/<uuid:item_id>/undo", _inbox.InboxUndoView.as_view(), name="api_inbox_undo"),
 ]
 
 # --- documents (documents area) ---

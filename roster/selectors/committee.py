@@ -19,6 +19,7 @@ from roster.models import (
     Document,
     Provider,
 )
+from roster.selectors.flags import provider_flags
 from roster.services.requirements import provider_missing, requirements_for_type
 from verifications.selectors.readiness import psv_gaps
 
@@ -88,6 +89,17 @@ def provider_readiness(*, org, provider: Provider, today: date | None = None) ->
         result.reasons.append(
             "Flagged as excluded (OIG/SAM screening): resolve the exclusion before committee."
         )
+    for flag in provider_flags(org=org, provider=provider, today=today):
+        # the expired licence is already a missing item above; the exclusion just said
+        if flag.kind == "possible_match":
+            result.reasons.append(
+                f"Open screening match: {flag.title.removesuffix('.')} before committee."
+            )
+        elif flag.kind == "npi_deactivated":
+            result.reasons.append(
+                f"NPI deactivated: {flag.title.removesuffix('.')}; resolve it with the "
+                "provider before committee."
+            )
     result.waiting = open_review_for(org=org, provider=provider)
     return result
 

@@ -393,7 +393,21 @@ def dashboard_summary(*, org, membership=None, today: date | None = None) -> Das
     d.chart = _chart(org, today)
     d.mine = _mine(org, membership, today)
     d.start_here = _start_here(org, d)
+    _attach_flags(org, d, today)
     return d
+
+
+def _attach_flags(org, d: Dashboard, today: date) -> None:
+    """Every provider named in a block gets its flags (one call, a fixed number of queries);
+    the PSV block's providers have theirs from the queue selector."""
+    from roster.selectors.flags import provider_flags_attach
+
+    providers = [c.provider for c in d.expiring.get("top", [])]
+    providers += d.recred.get("top", []) + d.caqh.get("top", [])
+    providers += [row["enrollment"].provider for row in d.enrollments.get("top", [])]
+    providers += [doc.provider for doc in d.documents.get("top", [])]
+    providers += [hit["provider"] for hit in (d.screening or {}).get("top", [])]
+    provider_flags_attach(org=org, providers=providers, today=today)
 
 
 # --- the independent coordinator's cross-organization view ---------------------------------

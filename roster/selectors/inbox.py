@@ -18,8 +18,11 @@ from roster.models import InboxItem, InboxKind, InboxStatus
 STATUSES = {
     "active": "Open",  # open, and snoozed items whose snooze date has come
     "snoozed": "Snoozed",
+    "resolved": "Resolved",
+    "dismissed": "Dismissed",
     "closed": "Dismissed or resolved",
 }
+CLOSED_STATUSES = ("resolved", "dismissed", "closed")
 ASSIGNED = {"anyone": "Anyone", "me": "Me", "unassigned": "Unassigned"}
 DUE_WITHIN = {
     "overdue": "Overdue or due today",
@@ -61,6 +64,11 @@ class InboxFilters:
     due_before: date | None = None
     sort: str = "due"
     errors: dict = field(default_factory=dict)
+
+    @property
+    def closed(self) -> bool:
+        """The filter shows closed items (an outcome column, no actions)."""
+        return self.status in CLOSED_STATUSES
 
     @classmethod
     def from_query(cls, query) -> InboxFilters:
@@ -126,6 +134,10 @@ def _by_status(org, status: str, today: date) -> QuerySet[InboxItem]:
         return qs.filter(status=InboxStatus.SNOOZED, snoozed_until__gt=today)
     if status == "closed":
         return qs.filter(status__in=(InboxStatus.DISMISSED, InboxStatus.RESOLVED))
+    if status == "resolved":
+        return qs.filter(status=InboxStatus.RESOLVED)
+    if status == "dismissed":
+        return qs.filter(status=InboxStatus.DISMISSED)
     return qs.filter(active_q(today))
 
 
@@ -186,7 +198,7 @@ def inbox_item_get(*, org, item_id) -> InboxItem:
 
 def inbox_items_by_ids(*, org, ids) -> list[InboxItem]:
     """The organization's items among `ids` (others' ids are ignored, as if they did not exist)."""
-    return list(InboxItem.objects.filter(organization=org, pk__in=ids))
+    return list(InboxItem.objects.filter(organization=org, pk__in=ids).select_related("credential"))
 
 
 def assignable_members(*, org) -> list[Membership]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -65,6 +65,8 @@ TRACKED_PROVIDERS = (ProviderStatus.APPLICANT, ProviderStatus.ACTIVE)
 LIVE_CREDENTIALS = (CredentialStatus.ACTIVE, CredentialStatus.PENDING, CredentialStatus.EXPIRED)
 SYSTEM = Actor.system("inbox")
 MAX_SNOOZE_DAYS = 365
+# How long after resolving or dismissing an item its "Undo" still works.
+UNDO_SECONDS = 10
 
 
 def threshold_for(kind: str, days_left: int) -> int | None:
@@ -277,15 +279,64 @@ def _close(org, stale: dict) -> dict[str, int]:
     return {resolution: len(pks) for resolution, pks in groups.items()}
 
 
+def _reopen_still_expired(org, dues: dict[tuple, _Due], today: date) -> int:
+    """Re-open items resolved on an earlier day whose credential is still expired.
+
+    Resolving an expired credential's item does not make the credential current: until it is
+    renewed (its expiry moves, which retires the item as "renewed") the item comes back each
+    morning. A dismissal (a stated "no action needed") stays closed.
+    """
+    keys = [
+        item_key(d.kind, d.target_id, d.due_date, 0)
+        for d in dues.values()
+        if d.kind == InboxKind.CREDENTIAL_EXPIRY and d.threshold == 0 and d.due_date <= today
+    ]
+    if not keys:
+        return 0
+    start_of_today = timezone.make_aware(datetime.combine(today, time.min))
+    rows = list(
+        InboxItem.objects.select_for_update()
+        .filter(
+            organization=org,
+            key__in=keys,
+            status=InboxStatus.RESOLVED,
+            resolved_at__lt=start_of_today,
+        )
+        .order_by("pk")
+    )
+    for item in rows:
+        previous = item.resolution
+        item.status, item.resolved_at, item.resolution = InboxStatus.OPEN, None, ""
+        item.snoozed_until = None
+        item.save(update_fields=["status", "resolved_at", "resolution", "snoozed_until"])
+        audit_record(
+            org=org,
+            actor=SYSTEM,
+            action="roster.inbox.item.reopened",
+            target=item,
+            data={
+                "kind": item.kind,
+                "due_date": item.due_date,
+                "why": "credential still expired",
+                "previous_resolution": previous,
+            },
+        )
+    return len(rows)
+
+
 def inbox_generate(*, org, today: date | None = None) -> dict:
-    """Daily: create the items due today, retire superseded and renewed ones (idempotent)."""
+    """Daily: create the items due today, retire superseded and renewed ones, and re-open
+    resolved items whose credential is still expired (idempotent)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         dues = _dues(org, today)
         created = _insert(org, dues)
+        reopened = _reopen_still_expired(org, dues, today)
         closed = _close(org, _stale(org, dues))
         result = {"created": created, **{k.replace(" ", "_"): v for k, v in closed.items()}}
-        if created or closed:
+        if reopened:
+            result["reopened"] = reopened
+        if created or closed or reopened:
             audit_record(
                 org=org,
                 actor=SYSTEM,
@@ -347,10 +398,41 @@ def _dismiss(org, actor, item, reason: str) -> InboxItem:
 
 def _resolve(org, actor, item, note: str) -> InboxItem:
     item = _lock_active(org, item)
+    note = (note or "").strip()
+    if not note and item.credential_still_expired:
+        raise InvalidInput(
+            "The credential is still expired: renew it (its new expiry date closes the item), "
+            "or say what was done.",
+            details={"note": "required"},
+        )
     item.status, item.resolved_at = InboxStatus.RESOLVED, timezone.now()
-    item.resolution = (note or "").strip()[:200] or "done"
+    item.resolution = note[:200] or "done"
     item.save(update_fields=["status", "resolved_at", "resolution"])
     _record(org, actor, item, "resolved", note=item.resolution)
+    return item
+
+
+def _undo(org, actor, item) -> InboxItem:
+    item = InboxItem.objects.select_for_update().get(organization=org, pk=item.pk)
+    if item.status not in (InboxStatus.RESOLVED, InboxStatus.DISMISSED):
+        raise Conflict(
+            f"This item is {item.get_status_display().lower()}: there is nothing to undo.",
+            details={"status": item.status},
+        )
+    if item.resolved_at is None or (timezone.now() - item.resolved_at) > timedelta(
+        seconds=UNDO_SECONDS
+    ):
+        raise Conflict(
+            "Too late to undo: find the item under “Resolved” and act on it again.",
+            details={"undo": "expired"},
+        )
+    before = {"status": item.status, "resolution": item.resolution}
+    today = timezone.localdate()
+    snoozed = item.snoozed_until is not None and item.snoozed_until > today
+    item.status = InboxStatus.SNOOZED if snoozed else InboxStatus.OPEN
+    item.resolved_at, item.resolution = None, ""
+    item.save(update_fields=["status", "resolved_at", "resolution"])
+    _record(org, actor, item, "undone", undid=before)
     return item
 
 
@@ -402,6 +484,13 @@ def inbox_item_resolve(*, org, actor, item: InboxItem, note: str = "") -> InboxI
         return _resolve(org, actor, item, note)
 
 
+def inbox_item_undo(*, org, actor, item: InboxItem) -> InboxItem:
+    """Take back a resolution or a dismissal made less than UNDO_SECONDS ago."""
+    require(actor, cap.CHANGE_ROSTER)
+    with transaction.atomic():
+        return _undo(org, actor, item)
+
+
 def inbox_item_assign(*, org, actor, item: InboxItem, assignee: Membership | None) -> InboxItem:
     """Give an item to a member (None: unassigned)."""
     require(actor, cap.CHANGE_ROSTER)
@@ -431,6 +520,14 @@ def inbox_items_bulk(
         raise InvalidInput("Select at least one item.", details={"items": "required"})
     if action == "dismiss" and not (reason or "").strip():
         raise InvalidInput("Say why the items are dismissed.", details={"reason": "required"})
+    if action == "resolve" and not (reason or "").strip():
+        expired = [i for i in items if i.credential_still_expired]
+        if expired:
+            raise InvalidInput(
+                f"{len(expired)} selected item{'s are' if len(expired) != 1 else ' is'} about a "
+                "credential that is still expired: say what was done, or renew it.",
+                details={"reason": "required"},
+            )
     if action == "assign":
         _check_assignee(org, assignee)
     today = timezone.localdate()

@@ -21,6 +21,7 @@ from credex.views import capability_required
 from roster.models import CommitteeDecision
 from roster.selectors import committee as sel
 from roster.selectors.enrollment import provider_choices, provider_get
+from roster.selectors.flags import provider_flags_attach
 from roster.services import committee as svc
 from roster.services.providers import provider_list_record_read, provider_record_read
 
@@ -89,12 +90,14 @@ def committee_home(request, org_slug):
         r.file = _file_summary(r.provider, today)
     notify = _decorate(list(sel.committee_notifications_pending(org=org)), today)
     recent = _decorate(list(sel.committee_recent_decisions(org=org)), today)
+    shown = [*queue, *agenda, *notify, *recent]
+    provider_flags_attach(org=org, providers=[r.provider for r in shown])
     # The reviews shown (queue, agenda, notifications, recent decisions) are provider data; the
     # "mark ready" select lists names only and is not counted.
     provider_list_record_read(
         org=org,
         actor=request.membership,
-        providers=[r.provider_id for r in [*queue, *agenda, *notify, *recent]],
+        providers=[r.provider_id for r in shown],
         part="committee",
     )
     context = {

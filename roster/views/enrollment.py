@@ -21,6 +21,7 @@ from credex.errors import DomainError, NotFound
 from credex.views import capability_required
 from roster.models import EnrollmentStatus
 from roster.selectors import enrollment as sel
+from roster.selectors.flags import provider_flags_attach
 from roster.services import enrollment as svc
 from roster.services.providers import provider_list_record_read, provider_record_read
 
@@ -97,6 +98,8 @@ def enrollment_worklist(request, org_slug):
     filters, errors = sel.EnrollmentFilters.from_query(request.GET)
     page = Paginator(sel.enrollment_list(org=org, filters=filters, today=today), PAGE_SIZE)
     page = page.get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    provider_flags_attach(org=org, providers=[e.provider for e in page.object_list])
     payers = list(sel.payer_list(org=org, today=today))
     counts = sel.enrollment_status_counts(org=org, filters=filters, today=today)
     _decorate(page.object_list, today)

@@ -6,9 +6,9 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from credex.errors import DomainError, InvalidInput
 from credex.views import capability_required
 from roster.models import InboxKind
 from roster.selectors import inbox as sel
+from roster.selectors.flags import provider_flags_attach
 from roster.services import inbox as svc
 from roster.services.providers import provider_list_record_read
 
@@ -28,11 +29,16 @@ PAGE_SIZE = 50
 SNOOZE_CHOICES = (7, 14, 30, 60)
 
 
-def _context(request, query: QueryDict, notice: str = "", error: str = "") -> dict:
+UNDO_SESSION_KEY = "inbox_undo"
+
+
+def _context(request, query: QueryDict, notice: str = "", error: str = "", undo_item=None) -> dict:
     org, membership = request.org, request.membership
     filters = sel.InboxFilters.from_query(query)
     items = sel.inbox_item_list(org=org, filters=filters, membership=membership)
     page = Paginator(items, PAGE_SIZE).get_page(query.get("page"))
+    page.object_list = list(page.object_list)
+    provider_flags_attach(org=org, providers=[i.provider for i in page.object_list])
     can_change = has_capability(membership.role, cap.CHANGE_ROSTER)
     return {
         "page": page,
@@ -49,6 +55,9 @@ def _context(request, query: QueryDict, notice: str = "", error: str = "") -> di
         "snooze_choices": [(d, timezone.localdate() + timedelta(days=d)) for d in SNOOZE_CHOICES],
         "notice": notice,
         "error": error,
+        # the item just resolved or dismissed, for the notice's Undo button
+        "undo_item": undo_item,
+        "undo_seconds": svc.UNDO_SECONDS,
         "today": timezone.localdate(),
         # each sortable column's link: ascending first, a second click reverses
         "sort_next": {
@@ -66,7 +75,8 @@ def _page_of(query) -> dict:
 @vary_on_headers("HX-Request")
 @capability_required(cap.VIEW_ROSTER)
 def inbox(request, org_slug):
-    context = _context(request, request.GET)
+    notice, undo_item = _pop_undo(request)
+    context = _context(request, request.GET, notice=notice, undo_item=undo_item)
     partial = request.htmx and not request.htmx.history_restore_request
     template = "roster/inbox/_results.html" if partial else "roster/inbox/list.html"
     if context["filters"].errors:
@@ -80,14 +90,26 @@ def inbox(request, org_slug):
     return render(request, template, context)
 
 
-def _after_action(request, *, notice: str = "", error: str = "", status: int = 200):
+def _pop_undo(request) -> tuple[str, object]:
+    """The notice and the item a redirect after "Resolve" offers to undo (no-JS path), once."""
+    saved = request.session.pop(UNDO_SESSION_KEY, None) or {}
+    try:
+        return saved.get("notice", ""), sel.inbox_item_get(org=request.org, item_id=saved["item"])
+    except (KeyError, Http404, ValidationError):
+        return "", None
+
+
+def _after_action(request, *, notice: str = "", error: str = "", status: int = 200, undo_item=None):
     """htmx: the refreshed worklist under the same filters; otherwise back to the list."""
     query = QueryDict(request.POST.get("q", ""))
     if request.htmx:
-        context = _context(request, query, notice=notice, error=error)
+        context = _context(request, query, notice=notice, error=error, undo_item=undo_item)
         return render(request, "roster/inbox/_results.html", context, status=status)
     if error:
         messages.error(request, error)
+    elif notice and undo_item is not None:
+        # the list page shows the notice with its Undo button
+        request.session[UNDO_SESSION_KEY] = {"item": str(undo_item.pk), "notice": notice}
     elif notice:
         messages.success(request, notice)
     url = reverse("inbox", kwargs={"org_slug": request.org.slug})
@@ -110,17 +132,21 @@ def item_action(request, org_slug, item_id, action):
     org, actor = request.org, request.membership
     item = sel.inbox_item_get(org=org, item_id=item_id)
     label = _item_label(item)
+    undo_item = None
     try:
-        if action == "snooze":
+        if action == "undo":
+            svc.inbox_item_undo(org=org, actor=actor, item=item)
+            notice = f"Re-opened {label}."
+        elif action == "snooze":
             item = svc.inbox_item_snooze(org=org, actor=actor, item=item, until=_until(request))
             notice = f"Snoozed {label} until {item.snoozed_until:%-d %b %Y}."
         elif action == "dismiss":
-            svc.inbox_item_dismiss(
+            undo_item = svc.inbox_item_dismiss(
                 org=org, actor=actor, item=item, reason=request.POST.get("reason", "")
             )
             notice = f"Dismissed {label}."
         else:
-            svc.inbox_item_resolve(
+            undo_item = svc.inbox_item_resolve(
                 org=org, actor=actor, item=item, note=request.POST.get("note", "")
             )
             notice = f"Resolved {label}."
@@ -129,7 +155,7 @@ def item_action(request, org_slug, item_id, action):
             raise PermissionDenied
         # htmx swaps 400 answers (base.html), so a refused action shows its reason in place.
         return _after_action(request, error=exc.message, status=400)
-    return _after_action(request, notice=notice)
+    return _after_action(request, notice=notice, undo_item=undo_item)
 
 
 @require_POST
@@ -195,6 +221,6 @@ urlpatterns = [
     path("bulk/", bulk, name="inbox_bulk"),
     *(
         path(f"<uuid:item_id>/{action}/", item_action, {"action": action}, name=f"inbox_{action}")
-        for action in ("snooze", "dismiss", "resolve")
+        for action in ("snooze", "dismiss", "resolve", "undo")
     ),
 ]

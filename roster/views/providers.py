@@ -21,6 +21,7 @@ from credex.errors import DomainError, NotFound
 from credex.views import capability_required
 from roster.models import PROVIDER_TYPES, CredentialKind, ProviderStatus
 from roster.selectors import providers as sel
+from roster.selectors.flags import provider_flags, provider_flags_attach
 from roster.services import providers as svc
 from roster.services import requirements as req
 from roster.views.provider_forms import (
@@ -53,6 +54,8 @@ def provider_list(request, org_slug):
     page = Paginator(sel.provider_list(org=org, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    page.object_list = list(page.object_list)
+    provider_flags_attach(org=org, providers=page.object_list)
     svc.provider_list_record_read(org=org, actor=request.membership, providers=page.object_list)
     coordinators = sel.coordinator_choices(org=org)
     types = sel.provider_type_choices(org=org)
@@ -278,6 +281,7 @@ def provider_detail(request, org_slug, provider_id):
     period_kinds = set(svc.PERIOD_KINDS)
     context = {
         "provider": provider,
+        "flags": provider_flags(org=org, provider=provider),
         "type_name": dict(sel.provider_type_choices(org=org)).get(
             provider.provider_type, provider.provider_type
         ),

@@ -31,6 +31,23 @@ def get_item(mapping, key):
     return (mapping or {}).get(key)
 
 
+@register.inclusion_tag("screening/_stale_list.html")
+def stale_list(version=None, name="", as_of=None, on=None):
+    """A red line when an exclusion list is older than STALE_LIST_DAYS (today, or on `on`):
+    {% stale_list version %} for a list in use, {% stale_list name="OIG" as_of=d on=when %}
+    for a check made against a list of date d."""
+    from screening.models import STALE_LIST_DAYS, list_is_stale
+
+    if version is not None:
+        name, as_of = version.list_name, version.as_of
+    return {
+        "stale": list_is_stale(as_of, on),
+        "name": name,
+        "as_of": as_of,
+        "days": STALE_LIST_DAYS,
+    }
+
+
 @register.filter
 def source_label(value: str) -> str:
     return {"leie": "OIG LEIE", "sam": "SAM.gov"}.get(value, value)

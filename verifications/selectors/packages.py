@@ -133,12 +133,14 @@ def _failed_nppes_message(org, provider, today: date) -> str:
 
 
 def _screening(org, provider) -> tuple[list[dict], object]:
+    from screening.models import list_is_stale
     from screening.nppes.models import NppesCheck
     from screening.selectors import provider_screening_history
 
     history = provider_screening_history(org, provider, limit=4)
     rows = []
     for status in history["latest"]:
+        as_of = status.version.as_of if status.version else None
         rows.append(
             {
                 "label": status.label,
@@ -146,6 +148,9 @@ def _screening(org, provider) -> tuple[list[dict], object]:
                 "version": str(status.version) if status.version else "",
                 "outcome": status.outcome,
                 "matches": status.matches,
+                "list_as_of": as_of,
+                # the list was past STALE_LIST_DAYS when the check used it
+                "list_stale": list_is_stale(as_of, status.checked_at),
             }
         )
     nppes = NppesCheck.objects.filter(organization=org, provider=provider).first()

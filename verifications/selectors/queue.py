@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from credex.services import get_or_404
 from roster.models import Credential, Provider, ProviderStatus
+from roster.selectors.flags import provider_flags_attach
 from verifications.models import (
     OPEN_REQUEST_STATUSES,
     Verification,
@@ -40,7 +41,7 @@ from verifications.models import (
     VerificationSource,
 )
 from verifications.selectors.records import valid_verifications
-from verifications.sources import PROVIDER_CHECKS, SOURCE_FOR_KIND, board_for
+from verifications.sources import PROVIDER_CHECKS, SOURCE_FOR_KIND, board_for, licence_type_of
 
 QUEUE_PROVIDERS = (ProviderStatus.APPLICANT, ProviderStatus.ACTIVE)
 STATUSES = {
@@ -94,14 +95,20 @@ class QueueItem:
     def source_label(self) -> str:
         label = VerificationSource(self.source).label
         if self.source == VerificationSource.STATE_BOARD:
-            board = board_for(self.source_state)
+            board = self.board
             return board.name if board else f"{self.source_state} licensing board"
         return label
 
     @property
     def board(self):
+        """The board of the licence's state and type (a CRNA's: the nursing board)."""
         if self.source == VerificationSource.STATE_BOARD:
-            return board_for(self.source_state)
+            licence_type = (
+                licence_type_of(self.credential, self.provider)
+                if self.credential is not None
+                else self.provider.provider_type
+            )
+            return board_for(self.source_state, licence_type)
         return None
 
     @property
@@ -362,6 +369,7 @@ def queue_items(*, org, rows, today: date | None = None) -> list[QueueItem]:
             organization=org, pk__in=request_ids
         ).select_related("assigned_to__user")
     }
+    provider_flags_attach(org=org, providers=by_provider.values(), today=today)
     return [
         QueueItem(
             provider=by_provider[r["row_provider"]],

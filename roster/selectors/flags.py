@@ -1,0 +1,150 @@
+"""A provider's flags: what a coordinator must see wherever the provider's name is listed.
+
+Four kinds, strongest first:
+- `excluded`: a confirmed OIG LEIE / SAM exclusion (Provider.excluded, set by screening);
+- `possible_match`: screening hits not yet reviewed (an exact-NPI match says so);
+- `npi_deactivated`: the last NPPES check found the NPI deactivated;
+- `licence_expired`: a state licence still held whose expiry date has passed.
+
+One selector for every list (providers, dashboard, inbox, PSV queue, enrollments, committee
+queue) and the provider file's header: `provider_flags_attach` takes the providers of a page
+and sets `provider.flags` on each in a fixed number of queries (two), however many rows there
+are, so a list never pays a query per row. Screening sits above the roster: its tables are
+read here through lazy imports (as the dashboard reads its summary), never written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from roster.models import Credential, CredentialKind, CredentialStatus, Provider
+
+# Licences still held: an inactive or revoked one is not an expired licence to chase.
+_HELD = (CredentialStatus.ACTIVE, CredentialStatus.PENDING, CredentialStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # excluded | possible_match | npi_deactivated | licence_expired
+    label: str  # the badge text
+    title: str  # the longer explanation (tooltip, readiness reason)
+    icon: str = "⚠"
+
+    @property
+    def css(self) -> str:
+        return "badge-excluded" if self.kind == "excluded" else "badge-danger"
+
+
+def _annotated(org, ids):
+    from screening.models import HitKind, HitStatus, ScreeningHit
+    from screening.nppes.models import CheckOutcome, NppesCheck
+
+    open_hits = ScreeningHit.objects.filter(
+        organization=org, provider=OuterRef("pk"), status=HitStatus.NEW
+    )
+    hit_count = open_hits.order_by().values("provider").annotate(n=Count("id")).values("n")[:1]
+    return (
+        Provider.objects.filter(organization=org, pk__in=ids)
+        .annotate(
+            open_matches=Coalesce(Subquery(hit_count, output_field=IntegerField()), Value(0)),
+            npi_match=Exists(open_hits.filter(kind=HitKind.NPI)),
+            npi_deactivated=Exists(
+                NppesCheck.objects.filter(
+                    organization=org, provider=OuterRef("pk"), outcome=CheckOutcome.DEACTIVATED
+                )
+            ),
+        )
+        .values(
+            "pk", "excluded", "excluded_at", "npi", "open_matches", "npi_match", "npi_deactivated"
+        )
+    )
+
+
+def _expired_licences(org, ids, today: date) -> dict:
+    states = defaultdict(list)
+    rows = (
+        Credential.objects.filter(
+            organization=org,
+            provider_id__in=ids,
+            kind=CredentialKind.STATE_LICENSE,
+            status__in=_HELD,
+            expiry_date__lt=today,
+        )
+        .order_by("state")
+        .values_list("provider_id", "state", "expiry_date")
+    )
+    for provider_id, state, expiry in rows:
+        states[provider_id].append((state, expiry))
+    return states
+
+
+def _flags(row: dict, expired: list) -> list[Flag]:
+    flags = []
+    if row["excluded"]:
+        since = f" since {row['excluded_at']:%-d %b %Y}" if row["excluded_at"] else ""
+        flags.append(
+            Flag(
+                "excluded",
+                "Excluded",
+                f"Confirmed on an exclusion list (OIG LEIE / SAM){since}.",
+                "⛔",
+            )
+        )
+    n = row["open_matches"]
+    if n:
+        strongest = " (one on the exact NPI)" if row["npi_match"] else ""
+        flags.append(
+            Flag(
+                "possible_match",
+                "NPI match" if row["npi_match"] else "Possible match",
+                f"{n} unreviewed OIG/SAM screening {'hits' if n != 1 else 'hit'}{strongest}: "
+                "confirm or clear on the screening page.",
+            )
+        )
+    if row["npi_deactivated"]:
+        flags.append(
+            Flag(
+                "npi_deactivated",
+                "NPI deactivated",
+                f"NPPES lists NPI {row['npi']} as deactivated.",
+            )
+        )
+    if expired:
+        where = ", ".join(s for s, _ in expired if s)
+        flags.append(
+            Flag(
+                "licence_expired",
+                f"Licence expired{f' ({where})' if where else ''}",
+                "; ".join(f"{s or 'State'} licence expired {e:%-d %b %Y}" for s, e in expired)
+                + ".",
+            )
+        )
+    return flags
+
+
+def provider_flags_attach(*, org, providers: Iterable, today: date | None = None) -> None:
+    """Set `.flags` (a list of Flag, strongest first) on every provider given (two queries)."""
+    providers = [p for p in providers if p is not None]
+    today = today or timezone.localdate()
+    # Two queries even for an empty page (the nil UUID matches nothing): a page's query count
+    # must not depend on what its rows happen to be.
+    ids = {p.pk for p in providers} or {uuid.UUID(int=0)}
+    rows = {row["pk"]: row for row in _annotated(org, ids)}
+    expired = _expired_licences(org, ids, today)
+    for provider in providers:
+        row = rows.get(provider.pk)
+        provider.flags = _flags(row, expired.get(provider.pk, [])) if row else []
+
+
+def provider_flags(*, org, provider: Provider, today: date | None = None) -> list[Flag]:
+    """One provider's flags (the file's header, committee readiness)."""
+    provider_flags_attach(org=org, providers=[provider], today=today)
+    return provider.flags
