@@ -55,7 +55,10 @@ def world(tenant_a):
     today = timezone.localdate()
     org, owner = tenant_a.org, tenant_a.membership(tenant_a.owner)
     coordinator = tenant_a.membership(tenant_a.coordinator)
-    load_dataset(source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"))
+    # The base list is dated before the October 2016 supplement (an older one is refused).
+    load_dataset(
+        source="leie", origin=str(FIXTURES / "UPDATED_head_2026.csv"), as_of=date(2016, 10, 1)
+    )
     load_dataset(source="leie", origin=str(FIXTURES / "1610EXCL.csv"))
     ali = make_provider(
         org, seed=1, first_name="Mo", last_name="Ali", npi=ALI_NPI, coordinator=coordinator
