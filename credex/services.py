@@ -29,11 +29,21 @@ INVITE_SALT = "credex.invitation"
 
 
 # --- organizations ---------------------------------------------------------------------
+ORG_NAME_MAX = Organization._meta.get_field("name").max_length
+
+
+def _name_too_long() -> str:
+    return f"Keep the organization's name to {ORG_NAME_MAX} characters."
+
+
 def organization_create(*, name: str, owner: User, slug: str = "") -> Organization:
     """Create an organization with `owner` as its first owner."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the organization a name.", details={"name": "required"})
+    if len(name) > ORG_NAME_MAX:
+        # Past the column's length the insert was a DataError, a 500.
+        raise InvalidInput(_name_too_long(), details={"name": _name_too_long()})
     slug = slugify(slug or name)[:50] or "org"
     base, n = slug, 1
     while Organization.objects.filter(slug=slug).exists():
@@ -65,6 +75,8 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
     errors = {}
     if "name" in changes and not str(changes["name"]).strip():
         errors["name"] = "The name cannot be empty."
+    elif "name" in changes and len(str(changes["name"])) > ORG_NAME_MAX:
+        errors["name"] = _name_too_long()
     if "recredentialing_cycle_months" in changes:
         months = changes["recredentialing_cycle_months"]
         if not isinstance(months, int) or not 6 <= months <= 36:

@@ -110,6 +110,9 @@ def committee_schedule(
     return review
 
 
+EARLIEST_DECISION = date(1900, 1, 1)
+
+
 def _decision_errors(decision, decision_date, conditions) -> dict[str, str]:
     errors = {}
     if decision not in CommitteeDecision.values:
@@ -118,6 +121,9 @@ def _decision_errors(decision, decision_date, conditions) -> dict[str, str]:
         errors["decision_date"] = "Enter the date the committee decided."
     elif decision_date > timezone.localdate():
         errors["decision_date"] = "The decision date cannot be in the future."
+    elif decision_date < EARLIEST_DECISION:
+        # Year 1 was an OverflowError (a 500) in the window and cycle date arithmetic.
+        errors["decision_date"] = f"Enter a decision date after {EARLIEST_DECISION:%Y}."
     if decision == CommitteeDecision.APPROVED_WITH_CONDITIONS and not conditions.strip():
         errors["conditions"] = "Write the conditions the committee set."
     return errors
