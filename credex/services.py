@@ -354,6 +354,9 @@ def membership_remove(*, org: Organization, actor, membership: Membership) -> No
 
 
 # --- API keys ----------------------------------------------------------------------------
+API_KEY_NAME_MAX = ApiKey._meta.get_field("name").max_length
+
+
 def api_key_create(
     *, org: Organization, actor, name: str, role: str = Role.COORDINATOR
 ) -> tuple[ApiKey, str]:
@@ -364,6 +367,10 @@ def api_key_create(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Name the key after what will use it.", details={"name": "required"})
+    if len(name) > API_KEY_NAME_MAX:
+        # It was cut to the column's length and saved: refuse instead, as for any long name.
+        message = f"Keep the key's name to {API_KEY_NAME_MAX} characters."
+        raise InvalidInput(message, details={"name": message})
     if role == Role.OWNER or role not in Role.values:
         raise InvalidInput(
             "An API key's role is admin, coordinator or auditor.", details={"role": "invalid"}

@@ -14,27 +14,21 @@ run does not depend on what an earlier run found.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import json
-import traceback
+import os
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 
 from credex.hostile import CONTROL
-from credex.models import ApiKey, Invitation, Membership, Role
-from credex.tenancy import tenant_context
-from tests.conftest import add_member, make_user
-from tests.factories import populate_every_tenant_table
+from credex.models import Role
+from tests.fuzz_seed import last_line, no_internet, seed, wsgi_app
 from tests.test_api import ERROR_KEYS, make_key
 
 pytestmark = pytest.mark.django_db
@@ -58,86 +52,7 @@ def _generous_throttle(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _no_internet(settings):
-    settings.NPPES_BASE_URL = NOWHERE
-    settings.OIG_LEIE_URL = f"{NOWHERE}/leie.csv"
-    settings.SAM_API_BASE_URL = NOWHERE
-    settings.SAM_EXTRACT_URL = f"{NOWHERE}/sam.zip"
-
-
-@contextlib.contextmanager
-def wsgi_app():
-    """Django's WSGI handler, kept on the test's connection and transaction.
-
-    Django closes the connection at each request's start and end (close_old_connections);
-    inside the test's transaction that would end it. Django's own test client disconnects the
-    same receiver. Exceptions behind a 500 are collected so the report shows the cause.
-    """
-    errors: list[str] = []
-
-    def _on_exception(sender, request=None, **kwargs):
-        errors.append(traceback.format_exc())
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    got_request_exception.connect(_on_exception)
-    try:
-        yield WSGIHandler(), errors
-    finally:
-        got_request_exception.disconnect(_on_exception)
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-def _first_pk(model, org, **filters):
-    row = model.objects.filter(organization=org, **filters).order_by("pk").first()
-    return str(row.pk) if row else None
-
-
-def seeded_path_parameters(tenant) -> dict[str, str]:
-    """One real row of org A for every path parameter name in the schema."""
-    from roster import models as r
-    from screening import models as s
-    from screening.nppes import models as n
-    from verifications import models as v
-
-    org = tenant.org
-    populate_every_tenant_table(tenant, seed=11)
-    spare = make_user("spare@a.example")
-    add_member(org, spare, Role.COORDINATOR)
-    # The key in the path is not the key the requests authenticate with (revoking it would
-    # turn every later request of the operation into a 401).
-    make_key(tenant, role=Role.COORDINATOR, name="Path key")
-    from tests.test_api import invite
-
-    invite(tenant, email="pending@a.example")
-    with tenant_context(org):
-        ids = {
-            "key_id": _first_pk(ApiKey, org, name="Path key"),
-            "member_id": _first_pk(Membership, org, user=spare),
-            "invitation_id": _first_pk(Invitation, org),
-            "provider_id": _first_pk(r.Provider, org),
-            "credential_id": _first_pk(r.Credential, org),
-            "document_id": _first_pk(r.Document, org),
-            "enrollment_id": _first_pk(r.Enrollment, org),
-            "item_id": _first_pk(r.InboxItem, org),
-            "payer_id": _first_pk(r.Payer, org),
-            "contract_id": _first_pk(r.PayerContract, org),
-            "review_id": _first_pk(r.CommitteeReview, org),
-            "job_id": _first_pk(r.ImportJob, org),
-            "suggestion_id": _first_pk(v.ExtractionSuggestion, org),
-            "package_id": _first_pk(v.CredentialPackage, org),
-            "packet_id": _first_pk(v.ReverificationPacket, org),
-            "contact_id": _first_pk(v.PayerContact, org),
-            "share_id": _first_pk(v.PackageShare, org),
-            "evidence_id": _first_pk(v.VerificationEvidence, org),
-            "request_id": _first_pk(v.VerificationRequest, org),
-            "verification_id": _first_pk(v.Verification, org),
-            "hit_id": _first_pk(s.ScreeningHit, org),
-            "screening_run_id": _first_pk(s.ScreeningRun, org),
-            "mismatch_id": _first_pk(n.NppesMismatch, org),
-            "run_id": _first_pk(n.NppesRun, org),
-        }
-    return {name: value for name, value in ids.items() if value}
+    no_internet(settings)
 
 
 @dataclass
@@ -194,7 +109,7 @@ def _check(response) -> str | None:
 
 def fuzz_operation(operation, *, mode, app, errors, auth, path_parameters) -> list[Finding]:
     findings: list[Finding] = []
-    fixed = {name: value for name, value in path_parameters.items() if name in operation.path}
+    fixed = {name: value for name, value in path_parameters.items() if f"{{{name}}}" in operation.path}
     strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
     label = f"{operation.method.upper()} {operation.path}"
 
@@ -214,16 +129,12 @@ def fuzz_operation(operation, *, mode, app, errors, auth, path_parameters) -> li
             try:
                 response = case.call(app=app, headers=auth)
                 problem = _check(response)
-                import os
-                if os.environ.get("FUZZ_DEBUG"):
-                    with open("/tmp/fuzz_debug.log", "a") as fh:
-                        fh.write(f"{label} {mode.value} {response.status_code} {response.text[:150]!r}\n")
                 status = response.status_code
             except Exception as exc:  # the transport raised: a crash before any answer
                 problem, status = f"{type(exc).__name__}: {exc}", "exception"
             if problem:
                 if errors:
-                    problem += "\n" + errors[-1].strip().splitlines()[-1]
+                    problem += "\n" + last_line(errors[-1])
                 findings.append(Finding(label, mode.value, status, problem, case.as_curl_command()))
             transaction.set_rollback(True)
 
@@ -238,7 +149,7 @@ def fuzz_operation(operation, *, mode, app, errors, auth, path_parameters) -> li
 def test_every_api_operation_answers_fuzzed_requests_without_a_5xx_and_in_the_error_shape(
     tenant_a, tenant_b, client
 ):
-    path_parameters = seeded_path_parameters(tenant_a)
+    path_parameters = seed(tenant_a)
     raw_key = make_key(tenant_a, role=Role.ADMIN, name="Fuzzer")[1]
     auth = {"Authorization": f"Api-Key {raw_key}"}
     doc = client.get("/api/schema/?format=json").json()

@@ -46,6 +46,32 @@ ROUTE_PARAMETERS = {
 }
 
 
+# POST routes whose form the seeded organization does not render (the state that shows it is
+# not there: an open NPPES difference, a PSV queue row with a request, a live share, a review
+# waiting for its notice, ...) or that are a bare button. They get the empty POST and the NUL
+# payload with a made-up field; a new route missing here fails the test, so someone looks.
+NO_RENDERED_FORM = {
+    "committee_notified",
+    "home",
+    "nppes_accept",
+    "nppes_bulk_dismiss",
+    "nppes_dismiss",
+    "package_share",
+    "package_share_revoke",
+    "packet_start",
+    "provider_reveal",
+    "psv_request_cancel",
+    "psv_request_follow_up",
+    "psv_request_send",
+}
+
+
+def third_party(name: str) -> bool:
+    # allauth's pages: a signed-in owner is sent away from login and signup, and its key and
+    # code confirmations need a flow in progress.
+    return name.startswith(("account_", "mfa_"))
+
+
 @pytest.fixture(autouse=True)
 def _no_internet(settings):
     no_internet(settings)
@@ -161,7 +187,9 @@ class FormParser(HTMLParser):
             self._textarea = None
         elif tag == "select" and self._select is not None and self._form is not None:
             name, first, selected = self._select
-            self._form.fields.append((name, selected if selected is not None else first or "", "select"))
+            self._form.fields.append(
+                (name, selected if selected is not None else first or "", "select")
+            )
             self._select = None
 
 
@@ -270,4 +298,7 @@ def test_every_html_form_refuses_nul_bytes_and_100_kb_values_without_a_5xx_or_a_
     report = sorted({str(f) for f in walker.findings})
     assert not report, f"{len(report)} bad answers:\n" + "\n".join(report)
     assert len(post_routes) >= 60, sorted(post_routes)
-    assert len(without_form) <= len(post_routes) // 4, sorted(without_form)
+    unexpected = {
+        name for name in without_form if name not in NO_RENDERED_FORM and not third_party(name)
+    }
+    assert not unexpected, f"POST routes no rendered page posts to: {sorted(unexpected)}"

@@ -111,6 +111,7 @@ def committee_schedule(
 
 
 EARLIEST_DECISION = date(1900, 1, 1)
+MINUTES_MAX, CONDITIONS_MAX = 10_000, 2_000
 
 
 def _decision_errors(decision, decision_date, conditions) -> dict[str, str]:
@@ -143,6 +144,13 @@ def committee_record_decision(
     require(actor, cap.CHANGE_ROSTER)
     minutes, conditions = str(minutes or "").strip(), str(conditions or "").strip()
     errors = _decision_errors(decision, decision_date, conditions)
+    # Unbounded, 100 KB of minutes went into the review (and conditions into the audit data).
+    for name, text, limit in (
+        ("minutes", minutes, MINUTES_MAX),
+        ("conditions", conditions, CONDITIONS_MAX),
+    ):
+        if len(text) > limit:
+            errors[name] = f"Keep the {name} under {limit:,} characters."
     if errors:
         raise InvalidInput("Some fields need attention.", details=errors)
     with transaction.atomic():
