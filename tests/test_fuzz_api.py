@@ -109,7 +109,7 @@ def _check(response) -> str | None:
 
 def fuzz_operation(operation, *, mode, app, errors, auth, path_parameters) -> list[Finding]:
     findings: list[Finding] = []
-    fixed = {name: value for name, value in path_parameters.items() if f"{{{name}}}" in operation.path}
+    fixed = {k: v for k, v in path_parameters.items() if f"{{{k}}}" in operation.path}
     strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
     label = f"{operation.method.upper()} {operation.path}"
 
