@@ -6,10 +6,12 @@ Postgres with RLS) with an admin API key of org A. Path parameters name real row
 the requests reach the views' logic instead of stopping at a 404. The test fails on any 5xx,
 and on any 4xx that is not the API's {"code", "message", "details"} shape.
 
-Each request runs in a savepoint that is rolled back, so every request sees the same seeded
-organization whatever the previous one deleted. The examples per operation are few on purpose:
-the test walks the whole schema in well under two minutes; hypothesis' database is off so a
-run does not depend on what an earlier run found.
+Control characters are stripped from what schemathesis generates: the central check refuses
+them before any view runs (tests/test_hostile_input.py, test_fuzz_forms.py), and left in they
+would stop most requests at the door. Each request runs in a savepoint that is rolled back, so
+every request sees the same seeded organization whatever the previous one deleted. The examples
+per operation are few and derandomized, so `make test` stays short and sees the same requests
+on every run (hypothesis' database is off); CREDEX_FUZZ_EXAMPLES explores further.
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ EXAMPLES_PER_MODE = int(os.environ.get("CREDEX_FUZZ_EXAMPLES", "4"))
 # CREDEX_FUZZ_ONLY="GET /api/v1/providers" walks the operations whose label contains it.
 ONLY = os.environ.get("CREDEX_FUZZ_ONLY", "")
 DETERMINISTIC = "CREDEX_FUZZ_EXAMPLES" not in os.environ
-# Nowhere: a closed loopback port, so a view that calls out fails fast instead of leaving.
-NOWHERE = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
