@@ -12,7 +12,8 @@ Then, for each form:
 - 100 KB in every text field (text, email, search, url, tel, password, textarea): a 4xx, a
   re-rendered page or a redirect, never a 5xx;
 and after either, no row of any tenant table of org A, no audit event, no organization and
-no user was added or removed. Each request runs in a savepoint that is rolled back, so every
+no user was added or removed (audit events of reads and failed sign-ins aside). Year 1 in
+every date field and a 30-digit number in every number field must not be a 5xx either. Each request runs in a savepoint that is rolled back, so every
 route sees the same seeded organization.
 """
 
@@ -32,6 +33,7 @@ from tests.fuzz_seed import capture_exceptions, changed, last_line, no_internet,
 pytestmark = pytest.mark.django_db
 
 BIG = "x" * 100_000
+EXTREMES = {"date": "0001-01-01", "number": "9" * 30, "datetime-local": "0001-01-01T00:00"}
 TEXT_TYPES = {"text", "email", "search", "url", "tel", "password", ""}
 SKIPPED_PREFIXES = ("api/", "admin/")
 # Route parameters that are not named after a row (allauth's keys, an export format).
@@ -257,6 +259,10 @@ class Walker:
                 self.findings.append(
                     Finding(name, "NUL", response.status_code, f"wrote {diff}" if diff else "")
                 )
+            extreme = [(n, EXTREMES.get(k, v), k) for n, v, k in pairs]
+            if extreme != pairs:
+                # Year 1 and 30-digit numbers: never a 5xx (a write may be fine: 0001 is a date).
+                self.send("POST", path, extreme, htmx=form.htmx, name=name, what="extremes")
             if not any(k in TEXT_TYPES or k == "textarea" for _, _, k in pairs):
                 continue
             big = [(n, BIG if k in TEXT_TYPES or k == "textarea" else v, k) for n, v, k in pairs]
