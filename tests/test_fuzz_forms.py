@@ -13,8 +13,9 @@ Then, for each form:
   re-rendered page or a redirect, never a 5xx;
 and after either, no row of any tenant table of org A, no audit event, no organization and
 no user was added or removed (audit events of reads and failed sign-ins aside). Year 1 in
-every date field and a 30-digit number in every number field must not be a 5xx either. Each request runs in a savepoint that is rolled back, so every
-route sees the same seeded organization.
+every date field and a 30-digit number in every number field must not be a 5xx either. Each
+request runs in a savepoint that is rolled back, so every route sees the same seeded
+organization. Routes whose form only some state renders are listed in NO_RENDERED_FORM.
 """
 
 from __future__ import annotations
