@@ -49,13 +49,14 @@ def seed(tenant) -> dict[str, str]:
     from verifications.services.shares import share_token
 
     org = tenant.org
-    populate_every_tenant_table(tenant, seed=11)
+    provider = populate_every_tenant_table(tenant, seed=11)
     spare = make_user("spare@a.example")
     add_member(org, spare, Role.COORDINATOR)
     # The key in the path is not the key an API request authenticates with (revoking it would
     # turn every later request of the operation into a 401).
     make_key(tenant, role=Role.COORDINATOR, name="Path key")
     invitation = invite(tenant, email="pending@a.example")
+    _seed_open_work(tenant)
     with tenant_context(org):
         package = v.CredentialPackage.objects.filter(organization=org).first()
         contact = v.PayerContact.objects.filter(organization=org).first()
@@ -73,9 +74,10 @@ def seed(tenant) -> dict[str, str]:
             "key_id": _first_pk(ApiKey, org, name="Path key"),
             "member_id": _first_pk(Membership, org, user=spare),
             "invitation_id": str(invitation.pk),
-            "provider_id": _first_pk(r.Provider, org),
+            # Routes that name a provider and one of its rows need both of the same provider.
+            "provider_id": str(provider.pk),
             "provider_type": "MD",
-            "credential_id": _first_pk(r.Credential, org),
+            "credential_id": _first_pk(r.Credential, org, provider=provider),
             "document_id": _first_pk(r.Document, org),
             "link_id": str(link.pk),
             "enrollment_id": _first_pk(r.Enrollment, org),
@@ -103,6 +105,50 @@ def seed(tenant) -> dict[str, str]:
             "invite_token": _invite_token(invitation),
         }
     return {name: value for name, value in ids.items() if value}
+
+
+def _seed_open_work(tenant) -> None:
+    """Rows whose forms only show while work is open: an NPPES difference to decide, and a
+    PSV queue element with a request awaiting its reply."""
+    from datetime import date
+
+    from roster import models as r
+    from screening.nppes import models as n
+    from tests.factories import make_provider
+    from verifications import models as v
+
+    org, owner = tenant.org, tenant.membership(tenant.owner)
+    provider = make_provider(org, seed=12, coordinator=owner)
+    with tenant_context(org):
+        cred = r.Credential.objects.create(
+            organization=org,
+            provider=provider,
+            kind="state_license",
+            number="B2",
+            state="TX",
+            issue_date=date(2024, 1, 1),
+            expiry_date=timezone.localdate() + timedelta(days=200),
+        )
+        v.VerificationRequest.objects.create(
+            organization=org,
+            provider=provider,
+            credential=cred,
+            source="state_board",
+            source_state="TX",
+            status="requested",
+            assigned_to=owner,
+            created_by=owner,
+        )
+        n.NppesMismatch.objects.create(
+            organization=org,
+            provider=provider,
+            field="name",
+            our_value={"last": provider.last_name},
+            nppes_value={"last": "JONES"},
+            nppes_value_hash="j",
+            severity="medium",
+            status="open",
+        )
 
 
 def _invite_token(invitation) -> str:

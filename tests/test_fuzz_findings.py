@@ -180,6 +180,18 @@ def test_over_long_free_text_is_refused_by_each_service_and_changes_nothing(fill
                 ),
                 field,
             )
+        from verifications.models import VerificationRequest
+        from verifications.services import queue as queue_svc
+
+        vr = VerificationRequest.objects.get(organization=org)
+        _refused(lambda: queue_svc.request_cancel(**kw, request=vr, reason="r" * 2001), "reason")
+        _refused(lambda: queue_svc.request_follow_up(**kw, request=vr, note="n" * 2001), "note")
+        _refused(
+            lambda: queue_svc.request_send(
+                **kw, request=vr, method="email", sent_to="a@b.example", note="n" * 2001
+            ),
+            "note",
+        )
         assert InboxItem.objects.get(pk=item.pk).status == item.status
         assert CommitteeReview.objects.get(pk=review.pk).decision == ""
     assert row_counts(org) == before

@@ -309,3 +309,5 @@ def test_every_html_form_refuses_nul_bytes_and_100_kb_values_without_a_5xx_or_a_
         name for name in without_form if name not in NO_RENDERED_FORM and not third_party(name)
     }
     assert not unexpected, f"POST routes no rendered page posts to: {sorted(unexpected)}"
+    stale = NO_RENDERED_FORM - set(without_form)
+    assert not stale, f"These now render a form: take them out of NO_RENDERED_FORM: {stale}"
