@@ -50,21 +50,16 @@ ROUTE_PARAMETERS = {
 
 
 # POST routes whose form the seeded organization does not render (the state that shows it is
-# not there: an open NPPES difference, a PSV queue row with a request, a live share, a review
-# waiting for its notice, ...) or that are a bare button. They get the empty POST and the NUL
-# payload with a made-up field; a new route missing here fails the test, so someone looks.
+# not there: a PSV element never requested, a package built, a review waiting for its notice)
+# or that are a bare button. They get the empty POST and the NUL payload with a made-up field;
+# a route missing here, or listed but now rendered, fails the test, so someone looks.
 NO_RENDERED_FORM = {
     "committee_notified",
     "home",
-    "nppes_accept",
-    "nppes_bulk_dismiss",
-    "nppes_dismiss",
     "package_share",
     "package_share_revoke",
     "packet_start",
     "provider_reveal",
-    "psv_request_cancel",
-    "psv_request_follow_up",
     "psv_request_send",
 }
 
