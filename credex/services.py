@@ -29,11 +29,21 @@ INVITE_SALT = "credex.invitation"
 
 
 # --- organizations ---------------------------------------------------------------------
+ORG_NAME_MAX = Organization._meta.get_field("name").max_length
+
+
+def _name_too_long() -> str:
+    return f"Keep the organization's name to {ORG_NAME_MAX} characters."
+
+
 def organization_create(*, name: str, owner: User, slug: str = "") -> Organization:
     """Create an organization with `owner` as its first owner."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the organization a name.", details={"name": "required"})
+    if len(name) > ORG_NAME_MAX:
+        # Past the column's length the insert was a DataError, a 500.
+        raise InvalidInput(_name_too_long(), details={"name": _name_too_long()})
     slug = slugify(slug or name)[:50] or "org"
     base, n = slug, 1
     while Organization.objects.filter(slug=slug).exists():
@@ -65,6 +75,8 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
     errors = {}
     if "name" in changes and not str(changes["name"]).strip():
         errors["name"] = "The name cannot be empty."
+    elif "name" in changes and len(str(changes["name"])) > ORG_NAME_MAX:
+        errors["name"] = _name_too_long()
     if "recredentialing_cycle_months" in changes:
         months = changes["recredentialing_cycle_months"]
         if not isinstance(months, int) or not 6 <= months <= 36:
@@ -342,6 +354,9 @@ def membership_remove(*, org: Organization, actor, membership: Membership) -> No
 
 
 # --- API keys ----------------------------------------------------------------------------
+API_KEY_NAME_MAX = ApiKey._meta.get_field("name").max_length
+
+
 def api_key_create(
     *, org: Organization, actor, name: str, role: str = Role.COORDINATOR
 ) -> tuple[ApiKey, str]:
@@ -352,6 +367,10 @@ def api_key_create(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Name the key after what will use it.", details={"name": "required"})
+    if len(name) > API_KEY_NAME_MAX:
+        # It was cut to the column's length and saved: refuse instead, as for any long name.
+        message = f"Keep the key's name to {API_KEY_NAME_MAX} characters."
+        raise InvalidInput(message, details={"name": message})
     if role == Role.OWNER or role not in Role.values:
         raise InvalidInput(
             "An API key's role is admin, coordinator or auditor.", details={"role": "invalid"}

@@ -110,6 +110,10 @@ def committee_schedule(
     return review
 
 
+EARLIEST_DECISION = date(1900, 1, 1)
+MINUTES_MAX, CONDITIONS_MAX = 10_000, 2_000
+
+
 def _decision_errors(decision, decision_date, conditions) -> dict[str, str]:
     errors = {}
     if decision not in CommitteeDecision.values:
@@ -118,6 +122,9 @@ def _decision_errors(decision, decision_date, conditions) -> dict[str, str]:
         errors["decision_date"] = "Enter the date the committee decided."
     elif decision_date > timezone.localdate():
         errors["decision_date"] = "The decision date cannot be in the future."
+    elif decision_date < EARLIEST_DECISION:
+        # Year 1 was an OverflowError (a 500) in the window and cycle date arithmetic.
+        errors["decision_date"] = f"Enter a decision date after {EARLIEST_DECISION:%Y}."
     if decision == CommitteeDecision.APPROVED_WITH_CONDITIONS and not conditions.strip():
         errors["conditions"] = "Write the conditions the committee set."
     return errors
@@ -137,6 +144,13 @@ def committee_record_decision(
     require(actor, cap.CHANGE_ROSTER)
     minutes, conditions = str(minutes or "").strip(), str(conditions or "").strip()
     errors = _decision_errors(decision, decision_date, conditions)
+    # Unbounded, 100 KB of minutes went into the review (and conditions into the audit data).
+    for name, text, limit in (
+        ("minutes", minutes, MINUTES_MAX),
+        ("conditions", conditions, CONDITIONS_MAX),
+    ):
+        if len(text) > limit:
+            errors[name] = f"Keep the {name} under {limit:,} characters."
     if errors:
         raise InvalidInput("Some fields need attention.", details=errors)
     with transaction.atomic():

@@ -287,6 +287,14 @@ def _note_line(on: date, heading: str, note: str, actor) -> str:
     return f"{text} — {who}" if who else text
 
 
+NOTE_MAX = 2000
+
+
+def _refuse_long_note(note) -> None:
+    if len(str(note or "")) > NOTE_MAX:
+        raise InvalidInput("Keep a note under 2,000 characters.", details={"note": "Too long."})
+
+
 def _append_note(enrollment: Enrollment, line: str) -> None:
     enrollment.notes = f"{enrollment.notes.rstrip()}\n{line}".strip()
 
@@ -395,6 +403,8 @@ def enrollment_transition(
             f"“{to}” is not an enrollment status.",
             details={"to": f"Choose one of: {', '.join(S.values)}."},
         )
+    # Unbounded, 100 KB went into the log (the API's serializer stops at 2,000; forms did not).
+    _refuse_long_note(note)
     on = on or timezone.localdate()
     with transaction.atomic():
         locked = (
@@ -546,8 +556,7 @@ def enrollment_add_note(*, org, actor, enrollment: Enrollment, note: str) -> Enr
     note = str(note or "").strip()
     if not note:
         raise InvalidInput("Write the note first.", details={"note": "Write the note first."})
-    if len(note) > 2000:
-        raise InvalidInput("Keep a note under 2,000 characters.", details={"note": "Too long."})
+    _refuse_long_note(note)
     with transaction.atomic():
         locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         _append_note(locked, _note_line(timezone.localdate(), "Note", note, actor))

@@ -381,10 +381,21 @@ def _snooze(org, actor, item, until: date, today: date) -> InboxItem:
     return item
 
 
+RESOLUTION_MAX = 200
+
+
+def _refuse_long(field: str, text: str) -> None:
+    # It was cut to 200 characters and saved: refuse instead, as the API's serializer does.
+    if len(text) > RESOLUTION_MAX:
+        message = f"Keep the {field} to {RESOLUTION_MAX} characters."
+        raise InvalidInput(message, details={field: message})
+
+
 def _dismiss(org, actor, item, reason: str) -> InboxItem:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why the item is dismissed.", details={"reason": "required"})
+    _refuse_long("reason", reason)
     item = _lock_active(org, item)
     item.status, item.resolved_at, item.resolution = (
         InboxStatus.DISMISSED,
@@ -397,6 +408,7 @@ def _dismiss(org, actor, item, reason: str) -> InboxItem:
 
 
 def _resolve(org, actor, item, note: str) -> InboxItem:
+    _refuse_long("note", (note or "").strip())
     item = _lock_active(org, item)
     note = (note or "").strip()
     if not note and item.credential_still_expired:

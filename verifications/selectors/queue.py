@@ -336,7 +336,10 @@ def queue_rows(
         )
         built.append(qs.values(*COLUMNS).order_by())
     if not built:
-        return Credential.objects.none().values(*COLUMNS)
+        # A source no element of the queue is verified at (NPDB): nothing, in the rows' shape
+        # (a bare Credential queryset has none of the row_ columns to select). Not .none():
+        # queue_counts compiles the query to SQL, which an empty queryset cannot be.
+        return _credential_part(org, today, "").filter(pk__isnull=True).values(*COLUMNS)
     union = built[0].union(*built[1:], all=True) if len(built) > 1 else built[0]
     return union.order_by(
         F("row_urgency").asc(nulls_last=True), "row_last_name", "row_first_name", "row_source"

@@ -218,8 +218,11 @@ def clean_values(values: dict | None) -> dict:
                 errors[name] = "Enter a US state (two letters, e.g. TX)."
             else:
                 clean[name] = code
+        elif len(text) > (limit := 200 if name == "issuer" else 60):
+            # It was cut to the column's length and applied: refuse instead.
+            errors[name] = f"Keep it to {limit} characters."
         else:
-            clean[name] = text[:200] if name == "issuer" else text[:60]
+            clean[name] = text
     if errors:
         raise InvalidInput("Some values need attention.", details=errors)
     return clean
@@ -282,6 +285,9 @@ def _apply(org, actor, suggestion: ExtractionSuggestion, values: dict) -> tuple[
     return credential, {"credential": str(credential.pk), "created": created, "changes": diff}
 
 
+REASON_MAX = 500
+
+
 def extraction_decide(
     *,
     org,
@@ -298,6 +304,10 @@ def extraction_decide(
         raise InvalidInput(
             "Choose approve, correct or reject.", details={"decision": "approve, correct, reject"}
         )
+    if len(reason.strip()) > REASON_MAX:
+        # It was cut to 500 characters and saved: refuse instead, as the API's serializer does.
+        message = f"Keep the reason to {REASON_MAX} characters."
+        raise InvalidInput(message, details={"reason": message})
     with transaction.atomic():
         locked = (
             ExtractionSuggestion.objects.select_for_update(of=("self",))

@@ -209,6 +209,17 @@ def _clean_due(due_date: date | None, today: date, default: date) -> date:
     return due_date
 
 
+# The API's serializers stop notes and reasons at 2,000 characters; the queue's forms did not,
+# and 100 KB went into the request's note.
+TEXT_MAX, SENT_TO_MAX = 2000, 254
+
+
+def _refuse_long(field: str, text: str) -> None:
+    if len(text) > TEXT_MAX:
+        message = f"Keep the {field} under {TEXT_MAX:,} characters."
+        raise InvalidInput(message, details={field: message})
+
+
 def request_send(
     *,
     org,
@@ -230,6 +241,10 @@ def request_send(
     sent_to = (sent_to or "").strip()
     if not sent_to:
         errors["sent_to"] = "Give the e-mail address, fax number or postal address it went to."
+    elif len(sent_to) > SENT_TO_MAX:
+        errors["sent_to"] = f"Keep the address to {SENT_TO_MAX} characters."
+    if len(note.strip()) > TEXT_MAX:
+        errors["note"] = f"Keep the note under {TEXT_MAX:,} characters."
     if errors:
         raise InvalidInput(
             "The request was not recorded: " + " ".join(errors.values()), details=errors
@@ -276,6 +291,7 @@ def request_follow_up(
 ) -> VerificationRequest:
     """Log a follow-up with the source: count it and move the due date."""
     require(actor, cap.CHANGE_ROSTER)
+    _refuse_long("note", note.strip())
     today = timezone.localdate()
     due = _clean_due(due_date, today, add_business_days(today, DEFAULT_DUE_BUSINESS_DAYS // 2))
     with transaction.atomic():
@@ -308,6 +324,7 @@ def request_cancel(*, org, actor, request: VerificationRequest, reason: str) -> 
             "Say why the request is cancelled.",
             details={"reason": "Say why the request is cancelled."},
         )
+    _refuse_long("reason", reason)
     with transaction.atomic():
         request = VerificationRequest.objects.select_for_update().get(pk=request.pk)
         if request.status not in OPEN_REQUEST_STATUSES:

@@ -159,6 +159,9 @@ def document_upload(
 DECISIONS = {"accept": DocumentStatus.ACCEPTED, "reject": DocumentStatus.REJECTED}
 
 
+REASON_MAX = 2000
+
+
 def document_review(*, org, actor, document: Document, decision: str, reason: str = "") -> Document:
     """Accept or reject a document (a rejection says why, and the provider sees the reason)."""
     require(actor, cap.CHANGE_ROSTER)
@@ -171,6 +174,11 @@ def document_review(*, org, actor, document: Document, decision: str, reason: st
         raise InvalidInput(
             "Say why the document is rejected.",
             details={"reason": "Say why, e.g. “expired” or “unreadable scan”."},
+        )
+    if len(reason) > REASON_MAX:
+        # The provider sees it; the API's serializer stops at 2,000, the review form did not.
+        raise InvalidInput(
+            "Keep the reason under 2,000 characters.", details={"reason": "Too long."}
         )
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk=document.pk).first()
