@@ -56,11 +56,13 @@ ROUTE_PARAMETERS = {
 NO_RENDERED_FORM = {
     "committee_notified",
     "home",
+    "inbox_undo",  # the Undo button is rendered only in the notice right after a resolve
     "package_share",
     "package_share_revoke",
     "packet_start",
     "provider_reveal",
     "psv_request_send",
+    "screening_provider_sam_check",  # the button shows only with SAM_API_KEY configured
 }
 
 
