@@ -96,7 +96,8 @@ def seed(tenant) -> dict[str, str]:
             "verification_id": _first_pk(v.Verification, org),
             "hit_id": _first_pk(s.ScreeningHit, org),
             "screening_run_id": _first_pk(s.ScreeningRun, org),
-            "mismatch_id": _first_pk(n.NppesMismatch, org),
+            # The open difference: only an open one renders its Accept and Dismiss forms.
+            "mismatch_id": _first_pk(n.NppesMismatch, org, status="open"),
             # The NPPES run: in the API's paths and the NPPES pages (the screening pages name
             # theirs run_id too; test_fuzz_forms maps that route to the screening run).
             "run_id": _first_pk(n.NppesRun, org),

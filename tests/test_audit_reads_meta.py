@@ -158,6 +158,8 @@ NOT_PROVIDER_DATA = {
     "inbox_snooze": "inbox action (POST)",
     "inbox_dismiss": "inbox action (POST)",
     "inbox_resolve": "inbox action (POST)",
+    "inbox_undo": "inbox action (POST)",
+    "api_inbox_undo": "inbox action (POST)",
     "api_inbox_snooze": "inbox action (POST)",
     "api_inbox_dismiss": "inbox action (POST)",
     "api_inbox_resolve": "inbox action (POST)",
