@@ -92,7 +92,8 @@ def seed(tenant) -> dict[str, str]:
             "contact_id": str(contact.pk),
             "share_id": str(live_share.pk),
             "evidence_id": _first_pk(v.VerificationEvidence, org),
-            "request_id": _first_pk(v.VerificationRequest, org),
+            # The request awaiting its reply: only such a one renders cancel and follow-up.
+            "request_id": _first_pk(v.VerificationRequest, org, status="requested"),
             "verification_id": _first_pk(v.Verification, org),
             "hit_id": _first_pk(s.ScreeningHit, org),
             "screening_run_id": _first_pk(s.ScreeningRun, org),
