@@ -38,6 +38,7 @@ from roster.importer.format import (
     split_list,
     template_csv,
 )
+from roster.importer.grouping import ErrorGroup, group_errors
 from roster.importer.reading import decode, read_csv
 from roster.importer.writing import WriteResult, delete_files, write
 
@@ -49,6 +50,7 @@ __all__ = [
     "COLUMN_NAMES",
     "REQUIRED_HEADER",
     "Column",
+    "ErrorGroup",
     "ImportRejected",
     "Plan",
     "WriteResult",
@@ -56,6 +58,7 @@ __all__ = [
     "decode",
     "delete_files",
     "error",
+    "group_errors",
     "max_document_bytes",
     "max_rows",
     "nucc_codes",

@@ -104,9 +104,9 @@ class Checker:
         self.progress = progress or (lambda done: None)
         self._zip_index: dict[str, list[str]] | None = None
 
-    def add(self, row, column, value, reason):
+    def add(self, row, column, value, reason, **extra):
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append(error(row, column, value, reason))
+            self.errors.append(error(row, column, value, reason, **extra))
 
     # -- reference data, read once
     def _load(self, npis: list[str]) -> None:
@@ -546,7 +546,24 @@ class Checker:
                 f"A {ptype} provider needs a {label.lower()} document: add a row for NPI "
                 f"{plan.npi or '(this provider)'} with credential_kind {kind} and document_file "
                 "naming its file in the ZIP.",
+                rule=DOCUMENT_REQUIRED,
+                provider=_display_name(plan),
+                npi=plan.npi,
+                kind=kind,
+                document=label,
             )
+
+
+DOCUMENT_REQUIRED = "document_required"
+
+
+def _display_name(plan: ProviderPlan) -> str:
+    """The provider's name as the file (or the roster, for an update) gives it."""
+    v, e = plan.values, plan.existing
+    legal = v.get("legal_name") or (e.legal_name if e else "")
+    first = v.get("first_name") or (e.first_name if e else "")
+    last = v.get("last_name") or (e.last_name if e else "")
+    return (f"{first} {last}".strip() or legal or plan.npi)[:200]
 
 
 COLUMN_ORDER = {name: i for i, name in enumerate(("", *COLUMN_NAMES))}
