@@ -44,6 +44,8 @@ class ImportJobOut(serializers.ModelSerializer):
             "processed_rows",
             "created_count",
             "updated_count",
+            "documents_requested",
+            "upload_links_sent",
             "error_count",
             "created_at",
             "finished_at",
