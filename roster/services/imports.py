@@ -4,6 +4,10 @@ A job runs all-or-nothing: `roster.importer` checks every row first; only a clea
 written, in one transaction. Small files run inline; larger ones (more lines than
 settings.IMPORT_INLINE_MAX_ROWS, default 500) go to the `roster.import.run` Celery task,
 which reports progress on the job row as it goes.
+
+When the organization lets documents follow an import (`import_documents_can_follow`), a
+missing document is not an error: after the write, in the same transaction, each becomes an
+inbox item and each provider with an e-mail address gets one upload link (`_request_documents`).
 """
 
 from __future__ import annotations
