@@ -140,3 +140,25 @@ def test_with_the_setting_on_a_field_error_still_rejects_everything(
     items, links, actions = _requests(tenant_a.org)
     assert counts(tenant_a.org)["providers"] == 0 and items == [] and links == []
     assert "roster.inbox.item.created" not in actions and mailoutbox == []
+
+
+def test_only_owners_and_admins_change_the_setting_through_the_api(tenant_a, login):
+    import json
+
+    def patch(user, value):
+        return login(user).generic(
+            "PATCH",
+            "/api/v1/organization",
+            json.dumps({"import_documents_can_follow": value}),
+            content_type="application/json",
+            HTTP_X_CREDEX_ORGANIZATION=tenant_a.org.slug,
+        )
+
+    assert patch(tenant_a.coordinator, True).status_code == 403
+    tenant_a.org.refresh_from_db()
+    assert not tenant_a.org.import_documents_can_follow
+    response = patch(tenant_a.admin, True)
+    assert response.status_code == 200 and response.json()["import_documents_can_follow"]
+    with tenant_context(tenant_a.org):
+        event = AuditEvent.objects.get(organization=tenant_a.org, action="org.settings.changed")
+    assert event.data["changes"] == {"import_documents_can_follow": {"from": False, "to": True}}
