@@ -21,6 +21,10 @@ class OrganizationOut(serializers.Serializer):
     recredentialing_cycle_months = serializers.IntegerField()
     psv_validity_days = serializers.IntegerField()
     require_mfa = serializers.BooleanField()
+    import_documents_can_follow = serializers.BooleanField(
+        help_text="A CSV import may leave out required documents; they are requested from "
+        "the providers (inbox item and upload link)."
+    )
 
 
 class MeOut(serializers.Serializer):
@@ -70,6 +74,7 @@ class OrganizationSettingsIn(serializers.Serializer):
     )
     psv_validity_days = serializers.IntegerField(required=False, min_value=30, max_value=365)
     require_mfa = serializers.BooleanField(required=False)
+    import_documents_can_follow = serializers.BooleanField(required=False)
 
 
 class OrganizationView(APIView):

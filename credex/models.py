@@ -65,6 +65,13 @@ class Organization(models.Model):
     require_mfa = models.BooleanField(
         default=False, help_text="Members must set up two-factor authentication."
     )
+    # A roster import may arrive before its documents: providers are imported as applicants
+    # and every missing required document becomes an inbox item and an upload request.
+    import_documents_can_follow = models.BooleanField(
+        default=False,
+        help_text="A CSV import may leave out required documents; they are requested from "
+        "the providers.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

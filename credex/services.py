@@ -63,7 +63,13 @@ def organization_create(*, name: str, owner: User, slug: str = "") -> Organizati
     return org
 
 
-SETTINGS_FIELDS = ("name", "recredentialing_cycle_months", "psv_validity_days", "require_mfa")
+SETTINGS_FIELDS = (
+    "name",
+    "recredentialing_cycle_months",
+    "psv_validity_days",
+    "require_mfa",
+    "import_documents_can_follow",
+)
 
 
 def organization_update_settings(*, org: Organization, actor, **changes) -> Organization:

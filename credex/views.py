@@ -92,6 +92,7 @@ def organization_settings(request, org_slug):
         "recredentialing_cycle_months": org.recredentialing_cycle_months,
         "psv_validity_days": org.psv_validity_days,
         "require_mfa": org.require_mfa,
+        "import_documents_can_follow": org.import_documents_can_follow,
     }
     if request.method == "POST":
         if not has_capability(request.membership.role, cap.CHANGE_SETTINGS):
@@ -102,6 +103,7 @@ def organization_settings(request, org_slug):
             # Absent (an older form or a script): keep the current window.
             "psv_validity_days": request.POST.get("psv_validity_days", org.psv_validity_days),
             "require_mfa": request.POST.get("require_mfa") == "on",
+            "import_documents_can_follow": request.POST.get("import_documents_can_follow") == "on",
         }
         try:
             months = int(form["recredentialing_cycle_months"])
@@ -120,6 +122,7 @@ def organization_settings(request, org_slug):
                     recredentialing_cycle_months=months,
                     psv_validity_days=validity,
                     require_mfa=form["require_mfa"],
+                    import_documents_can_follow=form["import_documents_can_follow"],
                 )
             except DomainError as exc:
                 errors = exc.details or {"__all__": exc.message}

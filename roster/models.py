@@ -347,6 +347,8 @@ class InboxKind(models.TextChoices):
     CAQH = "caqh", "CAQH re-attestation due"
     CONTRACT_RENEWAL = "contract_renewal", "Payer contract renewal"
     ENROLLMENT_FOLLOW_UP = "enrollment_follow_up", "Enrollment follow-up"
+    # A document a roster import left out, requested from the provider (key names its kind).
+    DOCUMENT_REQUESTED = "document_requested", "Document requested"
 
 
 class InboxStatus(models.TextChoices):
@@ -384,6 +386,15 @@ class InboxItem(TenantModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    @property
+    def requested_document_label(self) -> str:
+        """For a document request: the requested document's type (its key names it)."""
+        if self.kind != InboxKind.DOCUMENT_REQUESTED:
+            return ""
+        parts = self.key.split(":")
+        kind = parts[2] if len(parts) > 2 else ""
+        return dict(DocumentKind.choices).get(kind, "Document")
 
     @property
     def credential_still_expired(self) -> bool:
@@ -545,6 +556,9 @@ class ImportJob(TenantModel):
     errors = models.JSONField(default=list, blank=True)  # [{"row","column","value","reason"}]
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
+    # Documents the file left out and requested from the providers (documents can follow).
+    documents_requested = models.PositiveIntegerField(default=0)
+    upload_links_sent = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Times the job reconciler re-published this job's lost task (credex/jobs.py).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from credex import capabilities as cap
 from credex.api_common import CursorPagination
 from credex.errors import InvalidInput
 from credex.permissions import actor_for
+from roster.importer import group_errors
 from roster.models import ImportJob, ImportStatus
 from roster.services.imports import import_job_create, import_job_get, import_job_list
 
@@ -43,6 +44,8 @@ class ImportJobOut(serializers.ModelSerializer):
             "processed_rows",
             "created_count",
             "updated_count",
+            "documents_requested",
+            "upload_links_sent",
             "error_count",
             "created_at",
             "finished_at",
@@ -52,11 +55,34 @@ class ImportJobOut(serializers.ModelSerializer):
         return len(job.errors)
 
 
+class ImportErrorGroupOut(serializers.Serializer):
+    rule = serializers.CharField(
+        help_text="column:<name> for a field problem, file for the file as a whole, "
+        "document_required for required documents that are missing."
+    )
+    title = serializers.CharField()
+    count = serializers.IntegerField(help_text="Problems in the group (documents, for documents).")
+    rows = serializers.IntegerField(help_text="Items in the group (providers, for documents).")
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The first items (row, column, value, reason; for documents: row, provider, "
+        "npi, documents, reason — one per provider). Every problem is in `errors`.",
+    )
+
+
 class ImportJobDetailOut(ImportJobOut):
-    errors = ImportErrorOut(many=True)
+    errors = ImportErrorOut(many=True, help_text="Every problem, one per row and column.")
+    error_groups = serializers.SerializerMethodField(
+        help_text="The problems grouped by rule: field problems first, in row order, then the "
+        "required documents once per provider."
+    )
 
     class Meta(ImportJobOut.Meta):
-        fields = [*ImportJobOut.Meta.fields, "errors"]
+        fields = [*ImportJobOut.Meta.fields, "error_groups", "errors"]
+
+    @extend_schema_field(ImportErrorGroupOut(many=True))
+    def get_error_groups(self, job) -> list[dict]:
+        return [g.as_dict() for g in group_errors(job.errors)]
 
 
 class ImportJobIn(serializers.Serializer):

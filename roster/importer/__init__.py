@@ -11,6 +11,8 @@ each; `format` holds the documented columns, limits and the error record):
 - `check(org, header, records, documents)` (checking): every rule on every row; returns a
   `Plan` or the complete list of errors (row, column, value, reason). The roster, members,
   NUCC set and requirements are read once per file, never per row.
+- `group_errors(errors)` (grouping): a rejected file's errors by rule for the result page and
+  the API, field problems first, required documents once per provider.
 - `write(org, actor, plan, ...)` (writing): bulk inserts and updates (protected fields
   encrypted), documents through Django storage, one audit event per written row, in the
   caller's transaction.
@@ -38,6 +40,7 @@ from roster.importer.format import (
     split_list,
     template_csv,
 )
+from roster.importer.grouping import ErrorGroup, group_errors
 from roster.importer.reading import decode, read_csv
 from roster.importer.writing import WriteResult, delete_files, write
 
@@ -49,6 +52,7 @@ __all__ = [
     "COLUMN_NAMES",
     "REQUIRED_HEADER",
     "Column",
+    "ErrorGroup",
     "ImportRejected",
     "Plan",
     "WriteResult",
@@ -56,6 +60,7 @@ __all__ = [
     "decode",
     "delete_files",
     "error",
+    "group_errors",
     "max_document_bytes",
     "max_rows",
     "nucc_codes",

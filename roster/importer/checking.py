@@ -48,6 +48,9 @@ def nucc_codes() -> frozenset[str]:
     return frozenset(TaxonomyCode.objects.values_list("code", flat=True))
 
 
+NOT_IN_ZIP = "This file is not in the documents ZIP (names are case-sensitive)."
+
+
 @dataclass
 class DocumentPlan:
     row: int
@@ -69,6 +72,17 @@ class CredentialPlan:
 
 
 @dataclass
+class FollowPlan:
+    """A document the file leaves out, to be requested from the provider (the organization
+    lets documents follow an import): an inbox item and an upload link after the write."""
+
+    row: int
+    document_kind: str
+    credential_kind: str = ""  # the required credential kind, when a requirement asks for it
+    named: str = ""  # the document_file value that was not in the ZIP, if any
+
+
+@dataclass
 class ProviderPlan:
     npi: str
     first_row: int
@@ -77,6 +91,7 @@ class ProviderPlan:
     values: dict = field(default_factory=dict)
     credentials: list[CredentialPlan] = field(default_factory=list)
     documents: list[DocumentPlan] = field(default_factory=list)  # not tied to a credential
+    follow: list[FollowPlan] = field(default_factory=list)  # documents requested after import
 
 
 @dataclass
@@ -95,8 +110,20 @@ class _Group:
 class Checker:
     """Every rule on every row; `run()` returns (plan, errors)."""
 
-    def __init__(self, org, header, records, documents: DocumentArchive | None, *, progress=None):
+    def __init__(
+        self,
+        org,
+        header,
+        records,
+        documents: DocumentArchive | None,
+        *,
+        progress=None,
+        documents_can_follow: bool = False,
+    ):
         self.org = org
+        # Missing documents are requested after the import instead of rejecting the file.
+        self.can_follow = documents_can_follow
+        self._followed: dict[int, FollowPlan] = {}  # row -> a named file left to follow
         self.header = set(header)
         self.records = records
         self.zip = documents
@@ -104,9 +131,9 @@ class Checker:
         self.progress = progress or (lambda done: None)
         self._zip_index: dict[str, list[str]] | None = None
 
-    def add(self, row, column, value, reason):
+    def add(self, row, column, value, reason, **extra):
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append(error(row, column, value, reason))
+            self.errors.append(error(row, column, value, reason, **extra))
 
     # -- reference data, read once
     def _load(self, npis: list[str]) -> None:
@@ -229,15 +256,36 @@ class Checker:
         for row_no, rec in group.rows:
             credential = self._credential(plan, row_no, rec, states)
             document = self._document(row_no, rec, credential)
+            followed = self._followed.pop(row_no, None)
+            if followed:
+                plan.follow.append(followed)
             if credential:
                 credential.document = document
-                credential.names_document = bool(rec.get("document_file"))
+                credential.names_document = bool(rec.get("document_file")) and not followed
                 plan.credentials.append(credential)
             elif document:
                 plan.documents.append(document)
         ptype = values.get("provider_type", existing.provider_type if existing else "")
         self._required_documents(plan, ptype)
+        if plan.follow and existing is None:
+            # A file without its documents is not complete: a new provider starts as an
+            # applicant, whatever the status column says.
+            values["status"] = ProviderStatus.APPLICANT
         return plan
+
+    def _follow(self, row_no, name, kind, credential) -> bool:
+        """Leave a named file that is not in the ZIP to follow (when the organization lets
+        documents follow); True when it was left, False when it is an error as usual."""
+        if not self.can_follow:
+            return False
+        ckind = credential.values.get("kind", "") if credential else ""
+        self._followed[row_no] = FollowPlan(
+            row=row_no,
+            document_kind=kind or DocumentKind.OTHER,
+            credential_kind=ckind or "",
+            named=name,
+        )
+        return True
 
     def _provider_value(self, col: str, value: str):
         if col in ("first_name", "middle_name", "last_name"):
@@ -438,7 +486,7 @@ class Checker:
                 + ", ".join(matches[:3])
                 + "); give the path inside the ZIP."
             )
-        return None, "This file is not in the documents ZIP (names are case-sensitive)."
+        return None, NOT_IN_ZIP
 
     def _document(self, row_no, rec, credential: CredentialPlan | None) -> DocumentPlan | None:
         name = rec.get("document_file", "")
@@ -466,9 +514,14 @@ class Checker:
                     "Required for a document that is not attached to a credential on this row.",
                 )
         if self.zip is None:
-            self.add(row_no, "document_file", name, "No documents ZIP was uploaded with this CSV.")
+            if not self._follow(row_no, name, kind, credential):
+                self.add(
+                    row_no, "document_file", name, "No documents ZIP was uploaded with this CSV."
+                )
             return None
         member, problem = self._zip_lookup(name)
+        if problem == NOT_IN_ZIP and self._follow(row_no, name, kind, credential):
+            return None
         if problem:
             self.add(row_no, "document_file", name, problem)
             return None
@@ -539,6 +592,16 @@ class Checker:
             if plan.existing is not None and (plan.existing.pk, kind) in self.documented:
                 continue
             label = CredentialKind(kind).label
+            if self.can_follow:
+                if not any(f.credential_kind == kind for f in plan.follow):
+                    plan.follow.append(
+                        FollowPlan(
+                            row=plan.first_row,
+                            document_kind=DOCUMENT_FOR_KIND.get(kind, DocumentKind.OTHER),
+                            credential_kind=kind,
+                        )
+                    )
+                continue
             self.add(
                 plan.first_row,
                 "document_file",
@@ -546,12 +609,43 @@ class Checker:
                 f"A {ptype} provider needs a {label.lower()} document: add a row for NPI "
                 f"{plan.npi or '(this provider)'} with credential_kind {kind} and document_file "
                 "naming its file in the ZIP.",
+                rule=DOCUMENT_REQUIRED,
+                provider=_display_name(plan),
+                npi=plan.npi,
+                kind=kind,
+                document=label,
             )
+
+
+DOCUMENT_REQUIRED = "document_required"
+
+
+def _display_name(plan: ProviderPlan) -> str:
+    """The provider's name as the file (or the roster, for an update) gives it."""
+    v, e = plan.values, plan.existing
+    legal = v.get("legal_name") or (e.legal_name if e else "")
+    first = v.get("first_name") or (e.first_name if e else "")
+    last = v.get("last_name") or (e.last_name if e else "")
+    return (f"{first} {last}".strip() or legal or plan.npi)[:200]
 
 
 COLUMN_ORDER = {name: i for i, name in enumerate(("", *COLUMN_NAMES))}
 
 
-def check(org, header, records, documents=None, *, progress=None) -> tuple[Plan | None, list]:
-    """Check every row; (plan, []) when the file can be written, (None, errors) otherwise."""
-    return Checker(org, header, records, documents, progress=progress).run()
+def check(
+    org, header, records, documents=None, *, progress=None, documents_can_follow=False
+) -> tuple[Plan | None, list]:
+    """Check every row; (plan, []) when the file can be written, (None, errors) otherwise.
+
+    With `documents_can_follow`, a required document the file leaves out (or a named file
+    missing from the ZIP, or no ZIP at all) is not an error: it goes to the provider's
+    `follow` list, to be requested after the write. Every other rule still rejects the file.
+    """
+    return Checker(
+        org,
+        header,
+        records,
+        documents,
+        progress=progress,
+        documents_can_follow=documents_can_follow,
+    ).run()

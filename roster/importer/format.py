@@ -105,12 +105,14 @@ class ImportRejected(Exception):
         self.errors = errors
 
 
-def error(row: int | None, column: str, value: str, reason: str) -> dict:
+def error(row: int | None, column: str, value: str, reason: str, **extra) -> dict:
+    """One problem: row, column, value (SSN/DOB hidden), reason; `extra` tags its rule
+    (e.g. rule="document_required", provider=..., document=...) for the grouped view."""
     if column in HIDDEN_VALUES and value:
         value = f"(hidden, {len(value)} characters)"
     elif len(value) > 200:
         value = value[:197] + "..."
-    return {"row": row, "column": column, "value": value, "reason": reason}
+    return {"row": row, "column": column, "value": value, "reason": reason, **extra}
 
 
 _DATE_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

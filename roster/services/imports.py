@@ -4,6 +4,10 @@ A job runs all-or-nothing: `roster.importer` checks every row first; only a clea
 written, in one transaction. Small files run inline; larger ones (more lines than
 settings.IMPORT_INLINE_MAX_ROWS, default 500) go to the `roster.import.run` Celery task,
 which reports progress on the job row as it goes.
+
+When the organization lets documents follow an import (`import_documents_can_follow`), a
+missing document is not an error: after the write, in the same transaction, each becomes an
+inbox item and each provider with an e-mail address gets one upload link (`_request_documents`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import csv
 import io
 import zipfile
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 from time import monotonic
 
 from django.conf import settings
@@ -203,7 +208,12 @@ def _run(org, actor, job, progress) -> ImportJob:
         if progress:
             progress.update(total=len(records))
         plan, errors = importer.check(
-            org, header, records, documents, progress=progress.rows if progress else None
+            org,
+            header,
+            records,
+            documents,
+            progress=progress.rows if progress else None,
+            documents_can_follow=org.import_documents_can_follow,
         )
         if errors:
             return _reject(org, who, job, errors, total=len(records))
@@ -220,6 +230,7 @@ def _run(org, actor, job, progress) -> ImportJob:
                     documents=documents,
                     progress=progress.rows if progress else None,
                 )
+                requested = _request_documents(org, actor, plan, job)
         except (IntegrityError, DatabaseError) as exc:
             return _fail(org, who, job, exc)
         except importer.ArchiveRefused as exc:
@@ -229,6 +240,8 @@ def _run(org, actor, job, progress) -> ImportJob:
     job.processed_rows = job.total_rows
     job.created_count = result.created
     job.updated_count = result.updated
+    job.documents_requested = requested["documents_requested"]
+    job.upload_links_sent = requested["upload_links"]
     job.errors = []
     job.finished_at = timezone.now()
     job.save()
@@ -237,11 +250,56 @@ def _run(org, actor, job, progress) -> ImportJob:
         actor=who,
         action="roster.import.completed",
         target=job,
-        data={"rows": job.total_rows, **result.as_dict()},
+        data={"rows": job.total_rows, **result.as_dict(), **requested},
     )
     if result.created or result.updated:
         _screen_imported(org)
     return job
+
+
+def _request_documents(org, actor, plan, job) -> dict:
+    """The documents a file left out (the organization lets them follow): per provider, one
+    inbox item per document and one upload link e-mailed to the provider when the file or the
+    roster has an address. In the import's transaction; counts for the completion event."""
+    from roster.importer.format import DOCUMENT_FOR_KIND
+    from roster.models import Credential, Provider
+    from roster.services.documents.links import upload_link_create
+    from roster.services.inbox import inbox_items_request_documents
+
+    wanted = {p.npi: p for p in plan.providers if p.follow}
+    counts = {"documents_requested": 0, "upload_links": 0}
+    if not wanted:
+        return counts
+    providers = Provider.objects.filter(organization=org, npi__in=list(wanted))
+    credentials = {}
+    for c in Credential.objects.filter(organization=org, provider__npi__in=list(wanted)):
+        credentials.setdefault((c.provider_id, DOCUMENT_FOR_KIND.get(c.kind, "")), c)
+    due = timezone.localdate() + timedelta(days=settings.UPLOAD_LINK_MAX_AGE_DAYS)
+    for provider in providers:
+        kinds = list(dict.fromkeys(f.document_kind for f in wanted[provider.npi].follow))
+        requests = [
+            {
+                "document_kind": kind,
+                "credential": credentials.get((provider.pk, kind)),
+                "row": next(f.row for f in wanted[provider.npi].follow if f.document_kind == kind),
+            }
+            for kind in kinds
+        ]
+        inbox_items_request_documents(
+            org=org, actor=actor, provider=provider, requests=requests, due=due, job=job
+        )
+        counts["documents_requested"] += len(requests)
+        if provider.email:
+            upload_link_create(
+                org=org,
+                actor=actor,
+                provider=provider,
+                kinds=kinds,
+                message=f"{org.name} added you to its roster without these documents. "
+                "Please upload them here.",
+            )
+            counts["upload_links"] += 1
+    return counts
 
 
 def _screen_imported(org) -> None:

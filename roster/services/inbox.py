@@ -475,6 +475,48 @@ def _assign(org, actor, item, assignee: Membership | None) -> InboxItem:
     return item
 
 
+def document_request_key(provider_id, document_kind: str, job_id) -> str:
+    return f"{InboxKind.DOCUMENT_REQUESTED}:{provider_id}:{document_kind}:{job_id}"
+
+
+def inbox_items_request_documents(
+    *, org, actor, provider: Provider, requests: list[dict], due: date, job=None
+) -> list[InboxItem]:
+    """One open item per requested document of a provider (a roster import left them out);
+    `requests` holds document_kind, optional credential and row. Audited, in the caller's
+    transaction; a repeated key (the same job run again) adds nothing."""
+    require(actor, cap.CHANGE_ROSTER)
+    job_id = job.pk if job is not None else "manual"
+    items = []
+    with transaction.atomic():
+        for request in requests:
+            key = document_request_key(provider.pk, request["document_kind"], job_id)
+            item, created = InboxItem.objects.get_or_create(
+                organization=org,
+                key=key,
+                defaults={
+                    "kind": InboxKind.DOCUMENT_REQUESTED,
+                    "threshold_days": 0,
+                    "due_date": due,
+                    "provider": provider,
+                    "credential": request.get("credential"),
+                },
+            )
+            if created:
+                _record(
+                    org,
+                    actor,
+                    item,
+                    "created",
+                    provider=str(provider.pk),
+                    document_kind=request["document_kind"],
+                    import_job=str(job_id),
+                    row=request.get("row"),
+                )
+            items.append(item)
+    return items
+
+
 def inbox_item_snooze(*, org, actor, item: InboxItem, until: date) -> InboxItem:
     """Hide an item until a date; it comes back on its own that day."""
     require(actor, cap.CHANGE_ROSTER)

@@ -100,6 +100,8 @@ def import_detail(request, org_slug, job_id):
         "running": job.status in RUNNING and not stalled,
         "stalled": stalled,
         "error_page": page,
+        "error_groups": importer.group_errors(job.errors),
+        "show_raw": "page" in request.GET,
         "error_rows": len({e["row"] for e in job.errors if e.get("row")}),
         "can_import": has_capability(request.membership.role, cap.CHANGE_ROSTER),
     }
