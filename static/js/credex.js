@@ -61,9 +61,11 @@
     if (!button) return;
     var field = document.querySelector(button.getAttribute("data-copy"));
     if (!field) return;
-    var status = document.querySelector("[data-copy-status]");
+    // The status line nearest the button (each row of a table has its own).
+    var scope = button.closest("[data-copy-scope]");
+    var status = (scope || document).querySelector("[data-copy-status]");
     function done(ok) {
-      if (status) status.textContent = ok ? "Copied to the clipboard." : "Select the key and copy it (Ctrl+C / Cmd+C).";
+      if (status) status.textContent = ok ? "Copied to the clipboard." : "The text is selected: copy it with Ctrl+C / Cmd+C.";
       if (ok) button.textContent = "Copied";
     }
     field.focus();
