@@ -19,7 +19,7 @@ def shot(tab, name: str) -> None:
     folder = os.environ.get("PACKAGE_SCREENSHOT_DIR")
     if not folder:
         return
-    for width in (1366, 760):
+    for width in (1366, 390):
         tab.set_viewport_size({"width": width, "height": 900})
         tab.screenshot(path=os.path.join(folder, f"{name}-{width}.png"), full_page=True)
     tab.set_viewport_size({"width": 1366, "height": 768})
