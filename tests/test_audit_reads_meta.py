@@ -170,6 +170,7 @@ NOT_PROVIDER_DATA = {
     "imports": "import jobs (file names and counts)",
     "api_imports": "import jobs (file names and counts)",
     "enrollment_new": "an empty enrollment form",
+    "enrollment_provider_search": "names and NPIs for the enrollment form's provider picker",
     "enrollment_transition": "enrollment step (POST)",
     "enrollment_edit": "enrollment details (POST)",
     "enrollment_note": "enrollment note (POST)",

@@ -19,7 +19,7 @@ def shot(tab, name: str) -> None:
     folder = os.environ.get("PACKAGE_SCREENSHOT_DIR")
     if not folder:
         return
-    for width in (1366, 760):
+    for width in (1366, 390):
         tab.set_viewport_size({"width": width, "height": 900})
         tab.screenshot(path=os.path.join(folder, f"{name}-{width}.png"), full_page=True)
     tab.set_viewport_size({"width": 1366, "height": 768})
@@ -82,10 +82,24 @@ def test_build_share_and_open_a_package_as_a_payer(
     assert page.get_by_text("Curriculum vitae").first.is_visible()
     assert page.get_by_text("Missing required elements").is_visible()
 
-    page.get_by_label("Payer contact").select_option(label="Rita Reviewer <rita@blue.example>")
+    # Each option names the contact, the e-mail and the payer (optgroups are not read out).
+    page.get_by_label("Payer contact").select_option(
+        label="Rita Reviewer <rita@blue.example> · Blue Plan"
+    )
     page.get_by_role("button", name="Send secure link").click()
     page.get_by_text("Link sent to rita@blue.example.").wait_for()
     shot(page, "package-detail")
+
+    # The link can be copied from the page, e.g. to paste into a payer's portal.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    link_field = page.get_by_role("textbox", name="Link sent to rita@blue.example")
+    shared_url = link_field.input_value()
+    assert "/p/" in shared_url
+    copy = page.get_by_role("button", name="Copy the link sent to rita@blue.example")
+    copy.click()
+    page.locator("#shares").get_by_text("Copied to the clipboard.").wait_for()
+    assert copy.inner_text() == "Copied"
+    assert page.evaluate("navigator.clipboard.readText()") == shared_url
 
     page.goto(f"{live_url}/o/{tenant.org.slug}/packages/")
     assert page.get_by_role("link", name=provider.full_name).is_visible()

@@ -375,3 +375,35 @@ def test_the_api_refuses_the_auditor_writes_the_outsider_and_anonymous(
     assert package_count(tenant_a) == 1
     with tenant_context(tenant_a.org):
         assert not PackageShare.objects.exists() and not PayerContact.objects.exists()
+
+
+def test_an_active_share_link_is_on_the_page_to_copy_for_who_can_share(tenant_a, package, login):
+    from verifications.services.shares import share_revoke
+
+    with tenant_context(tenant_a.org):
+        owner = tenant_a.membership(tenant_a.owner)
+        live = share_create(org=tenant_a.org, actor=owner, package=package, email="x@payer.example")
+        gone = share_create(org=tenant_a.org, actor=owner, package=package, email="y@payer.example")
+        share_revoke(org=tenant_a.org, actor=owner, share=gone)
+    url = f"{base(tenant_a)}{package.pk}/"
+    body = login(tenant_a.coordinator).get(url).content.decode()
+    assert f'id="share-url-{live.pk}"' in body and f'data-copy="#share-url-{live.pk}"' in body
+    assert "/p/" in body.split(f'id="share-url-{live.pk}" value="')[1].split('"')[0]
+    assert f"share-url-{gone.pk}" not in body  # a revoked link is not offered
+    auditor = login(tenant_a.auditor).get(url).content.decode()
+    assert "share-url-" not in auditor
+
+
+def test_each_contact_option_names_the_contact_its_email_and_payer(tenant_a, package, login):
+    from verifications.services.packages import payer_contact_add
+
+    with tenant_context(tenant_a.org):
+        owner = tenant_a.membership(tenant_a.owner)
+        for name in ("Blue Plan", "Green Plan"):
+            p = Payer.objects.create(organization=tenant_a.org, name=name)
+            payer_contact_add(
+                org=tenant_a.org, actor=owner, payer=p, name="Credentialing", email="cred@x.example"
+            )
+    body = login(tenant_a.coordinator).get(f"{base(tenant_a)}{package.pk}/").content.decode()
+    assert "Credentialing &lt;cred@x.example&gt; · Blue Plan</option>" in body
+    assert "Credentialing &lt;cred@x.example&gt; · Green Plan</option>" in body

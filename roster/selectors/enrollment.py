@@ -258,6 +258,26 @@ def provider_choices(*, org) -> QuerySet[Provider]:
     )
 
 
+PROVIDER_SEARCH_LIMIT = 20
+
+
+def provider_choices_search(*, org, q: str, limit: int = PROVIDER_SEARCH_LIMIT) -> list[Provider]:
+    """At most `limit` providers of the picker whose name (every word) or NPI matches `q`."""
+    tokens = (q or "").split()[:5]
+    if not tokens:
+        return []
+    qs = provider_choices(org=org)
+    for token in tokens:
+        token = token[:50]
+        qs = qs.filter(
+            Q(first_name__icontains=token)
+            | Q(last_name__icontains=token)
+            | Q(middle_name__icontains=token)
+            | Q(npi__startswith=token)
+        )
+    return list(qs[:limit])
+
+
 def provider_get(*, org, provider_id) -> Provider:
     """One provider of the organization, or 404."""
     return get_or_404(Provider.objects.filter(organization=org), pk=provider_id)

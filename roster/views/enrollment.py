@@ -344,6 +344,18 @@ def enrollment_new(request, org_slug):
     return render(request, "roster/enrollment/new.html", context, status=400 if errors else 200)
 
 
+@require_GET
+@capability_required(cap.CHANGE_ROSTER)
+def enrollment_provider_search(request, org_slug):
+    """The new-enrollment provider picker's matches (htmx fragment): by name or NPI, at most 20."""
+    q = request.GET.get("q", "").strip()[:100]
+    results = sel.provider_choices_search(org=request.org, q=q)
+    context = {"q": q, "results": results, "limit": sel.PROVIDER_SEARCH_LIMIT}
+    response = render(request, "roster/enrollment/_provider_search.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _choice(queryset, raw_id):
     if not sel._uuid(raw_id):
         return None
@@ -523,6 +535,7 @@ def contract_edit(request, org_slug, payer_id, contract_id):
 urlpatterns = [
     path("", enrollment_worklist, name="enrollments"),
     path("new/", enrollment_new, name="enrollment_new"),
+    path("new/providers/", enrollment_provider_search, name="enrollment_provider_search"),
     path("<uuid:enrollment_id>/", enrollment_detail, name="enrollment_detail"),
     path("<uuid:enrollment_id>/step/", enrollment_transition, name="enrollment_transition"),
     path("<uuid:enrollment_id>/details/", enrollment_edit, name="enrollment_edit"),

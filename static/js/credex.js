@@ -61,9 +61,11 @@
     if (!button) return;
     var field = document.querySelector(button.getAttribute("data-copy"));
     if (!field) return;
-    var status = document.querySelector("[data-copy-status]");
+    // The status line nearest the button (each row of a table has its own).
+    var scope = button.closest("[data-copy-scope]");
+    var status = (scope || document).querySelector("[data-copy-status]");
     function done(ok) {
-      if (status) status.textContent = ok ? "Copied to the clipboard." : "Select the key and copy it (Ctrl+C / Cmd+C).";
+      if (status) status.textContent = ok ? "Copied to the clipboard." : "The text is selected: copy it with Ctrl+C / Cmd+C.";
       if (ok) button.textContent = "Copied";
     }
     field.focus();
@@ -141,6 +143,69 @@
       list.forEach(function (one) { one.dispatchEvent(new Event("change", {bubbles: true})); });
     });
     button.textContent = "Filled from NPPES: review before saving";
+  });
+})();
+
+// The new-enrollment provider picker: <div data-provider-picker> holds a search input (htmx
+// fetches matches as <button data-pick=ID>) and the plain <select> it fills in, which stays the
+// posted field and is what people without JavaScript use.
+(function () {
+  "use strict";
+  function parts(picker) {
+    return {
+      search: picker.querySelector("[data-picker-search]"),
+      fallback: picker.querySelector("[data-picker-fallback]"),
+      select: picker.querySelector("select"),
+      input: picker.querySelector("input[type=search]"),
+      results: picker.querySelector(".picker-results-region"),
+      chosen: picker.querySelector("[data-picker-chosen]"),
+    };
+  }
+  function showChosen(p) {
+    var option = p.select.options[p.select.selectedIndex];
+    p.chosen.textContent = option && option.value ? "Chosen: " + option.text : "";
+  }
+  function options(p) {
+    return Array.prototype.slice.call(p.results.querySelectorAll("[data-pick]:not([disabled])"));
+  }
+  function pick(picker, button) {
+    var p = parts(picker);
+    p.select.value = button.getAttribute("data-pick");
+    showChosen(p);
+    p.results.innerHTML = "";
+    p.input.value = "";
+    p.input.focus();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-provider-picker]").forEach(function (picker) {
+      var p = parts(picker);
+      if (!p.search || !p.select) return;
+      p.search.hidden = false;
+      p.fallback.hidden = true;
+      showChosen(p);
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-provider-picker] [data-pick]");
+    if (button && !button.disabled) pick(button.closest("[data-provider-picker]"), button);
+  });
+  document.addEventListener("keydown", function (event) {
+    var picker = event.target.closest && event.target.closest("[data-provider-picker]");
+    if (!picker) return;
+    var p = parts(picker);
+    var list = options(p);
+    if (event.target === p.input) {
+      if (event.key === "ArrowDown" && list.length) { event.preventDefault(); list[0].focus(); }
+      // Enter in the search box picks the only match, and never submits the form half-filled.
+      if (event.key === "Enter") { event.preventDefault(); if (list.length === 1) pick(picker, list[0]); }
+      if (event.key === "Escape") { p.results.innerHTML = ""; }
+      return;
+    }
+    var at = list.indexOf(event.target);
+    if (at < 0) return;
+    if (event.key === "ArrowDown") { event.preventDefault(); (list[at + 1] || list[at]).focus(); }
+    if (event.key === "ArrowUp") { event.preventDefault(); (at ? list[at - 1] : p.input).focus(); }
+    if (event.key === "Escape") { event.preventDefault(); p.input.focus(); }
   });
 })();
 

@@ -86,13 +86,18 @@ def packages(request, org_slug):
 # --- one package ----------------------------------------------------------------------------
 def _detail_context(request, package, **extra) -> dict:
     org = request.org
+    can_change = _can_change(request)
+    shares = selectors.shares_for_package(org=org, package=package)
+    for s in shares:
+        # The working link, for copying into another channel (only for who can share it).
+        s.url = share_services.share_url(s) if can_change and s.state == "active" else ""
     return {
         "package": package,
         "provider": package.provider,
         "progress": selectors.package_progress(package),
-        "shares": selectors.shares_for_package(org=org, package=package),
+        "shares": shares,
         "payers": [p for p in selectors.payers_with_contacts(org=org) if p.contact_list],
-        "can_change": _can_change(request),
+        "can_change": can_change,
         "max_days": settings.PACKAGE_SHARE_MAX_AGE_DAYS,
         "form": {"days": settings.PACKAGE_SHARE_MAX_AGE_DAYS},
         "errors": {},
