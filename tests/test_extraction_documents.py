@@ -101,3 +101,29 @@ def test_an_already_reviewed_document_stays_as_it_is_when_the_extraction_is_appr
     response = api(login(tenant_a.coordinator), "POST", f"extractions/{suggestion.pk}/approve", {})
     assert response.status_code == 200
     assert _document(tenant_a, suggestion).status == DocumentStatus.REJECTED
+
+
+# --- the provider file: a waiting document is not "no document on file" ----------------------
+def test_the_provider_file_says_a_required_document_is_waiting_for_review_with_a_link(
+    tenant_a, login
+):
+    from django.urls import reverse
+
+    from tests.test_providers import add_credential, add_provider
+    from tests.test_requirements import add_document, set_required
+
+    set_required(tenant_a, "MD", {"state_license": True, "malpractice": True})
+    provider = add_provider(tenant_a)
+    add_credential(tenant_a, provider)
+    add_credential(tenant_a, provider, kind="malpractice", number="P")
+    waiting = add_document(tenant_a, provider, kind="license")  # unlinked, waiting
+    add_document(tenant_a, provider, kind="malpractice", status="accepted")
+    detail = reverse(
+        "provider_detail", kwargs={"org_slug": tenant_a.org.slug, "provider_id": provider.pk}
+    )
+    html = login(tenant_a.coordinator).get(detail).content.decode()
+    assert "State license: document waiting for review." in html
+    assert f'href="#pdoc-{waiting.pk}"' in html and f'id="pdoc-{waiting.pk}"' in html
+    assert "State license: no document on file." not in html
+    assert "Malpractice insurance: document waiting" not in html  # accepted: on file
+    assert "Everything required of" not in html

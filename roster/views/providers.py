@@ -290,7 +290,11 @@ def provider_detail(request, org_slug, provider_id):
         "history": [c for c in credentials if c.kind in period_kinds],
         "required": required,
         "missing": req.provider_missing(
-            provider=provider, required=required, credentials=credentials, documents=documents
+            provider=provider,
+            required=required,
+            credentials=credentials,
+            documents=documents,
+            waiting=True,
         ),
         "gaps": req.work_history_gaps(credentials),
         "caqh_due": sel.caqh_due(provider),
