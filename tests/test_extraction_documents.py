@@ -127,3 +127,98 @@ def test_the_provider_file_says_a_required_document_is_waiting_for_review_with_a
     assert "State license: no document on file." not in html
     assert "Malpractice insurance: document waiting" not in html  # accepted: on file
     assert "Everything required of" not in html
+
+
+# --- the first-page preview ------------------------------------------------------------------
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _preview_url(tenant, document_id):
+    return f"/o/{tenant.org.slug}/documents/{document_id}/preview.png"
+
+
+def _upload(tenant, data, name, kind="license"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from roster.services.documents import document_upload
+    from tests.factories import make_provider
+
+    provider = make_provider(tenant.org, seed=77)
+    with tenant_context(tenant.org):
+        return document_upload(
+            org=tenant.org,
+            actor=tenant.membership(tenant.owner),
+            provider=provider,
+            kind=kind,
+            file=SimpleUploadedFile(name, data),
+        )
+
+
+def test_the_preview_of_a_pdf_is_its_first_page_as_png_audited_and_sandboxed(
+    tenant_a, pending, login
+):
+    from PIL import Image
+
+    _, _, suggestion = pending
+    response = login(tenant_a.coordinator).get(_preview_url(tenant_a, suggestion.document_id))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.content.startswith(PNG_MAGIC)
+    import io
+
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.width == 900 and image.height > image.width  # a portrait page
+    assert _document_events(tenant_a, suggestion).count("roster.document.previewed") == 1
+    # cached per document: the second view is the same picture, audited again
+    again = login(tenant_a.coordinator).get(_preview_url(tenant_a, suggestion.document_id))
+    assert again.content == response.content
+    assert _document_events(tenant_a, suggestion).count("roster.document.previewed") == 2
+
+
+def test_the_preview_of_an_image_is_the_image_as_png(tenant_a, login):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 1600), "white").save(buffer, format="JPEG")
+    document = _upload(tenant_a, buffer.getvalue(), "scan.jpg")
+    response = login(tenant_a.coordinator).get(_preview_url(tenant_a, document.pk))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.format == "PNG" and image.size == (900, 1200)
+
+
+def test_a_document_that_cannot_be_rendered_has_no_preview_and_no_500(tenant_a, login):
+    from django.core.files.base import ContentFile
+
+    from tests.test_providers import add_provider
+    from tests.test_requirements import add_document
+
+    document = add_document(tenant_a, add_provider(tenant_a))
+    with tenant_context(tenant_a.org):
+        document.file.save("broken.pdf", ContentFile(b"%PDF-1.4 not really"))
+    response = login(tenant_a.coordinator).get(_preview_url(tenant_a, document.pk))
+    assert response.status_code == 404
+
+
+def test_another_organizations_document_preview_is_404(tenant_a, tenant_b, login):
+    _, _, theirs = _suggestion_for(tenant_b, seed=91)
+    client = login(tenant_a.owner)
+    assert client.get(_preview_url(tenant_a, theirs.document_id)).status_code == 404
+    assert client.get(_preview_url(tenant_b, theirs.document_id)).status_code == 404
+
+
+def test_anonymous_visitors_get_no_preview(tenant_a, pending, client):
+    _, _, suggestion = pending
+    response = client.get(_preview_url(tenant_a, suggestion.document_id))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_review_page_shows_the_preview_beside_the_fields(tenant_a, pending, login):
+    _, _, suggestion = pending
+    html = login(tenant_a.auditor).get(page_url(tenant_a, f"{suggestion.pk}/")).content.decode()
+    assert f'src="{_preview_url(tenant_a, suggestion.document_id)}"' in html
+    assert "First page of the License uploaded for" in html
