@@ -99,3 +99,36 @@ def test_the_document_preview_is_beside_the_fields_wide_and_above_them_narrow(
     # stacked: the picture above the fields, within the screen's width
     assert narrow_fields["y"] >= narrow_img["y"] + narrow_img["height"]
     assert narrow_img["x"] + narrow_img["width"] <= 390
+
+
+def test_the_provider_file_says_the_license_document_waits_for_review(reviewed, live_url, page):  # noqa: F811
+    from tests.conftest import PASSWORD
+    from tests.test_requirements import set_required
+
+    tenant, provider, credential, suggestion = reviewed
+
+    def prepare():  # a current license that needs a document; its document waits for review
+        from credex.tenancy import tenant_context
+        from roster.models import Credential
+
+        set_required(tenant, provider.provider_type, {"state_license": True})
+        with tenant_context(tenant.org):
+            Credential.objects.filter(pk=credential.pk).update(expiry_date=date(2030, 1, 31))
+
+    with ThreadPoolExecutor(1) as pool:  # the ORM refuses Playwright's event loop thread
+        pool.submit(prepare).result()
+    os.makedirs(SHOTS, exist_ok=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_url}/accounts/login/")
+    page.get_by_label("Email").fill(tenant.coordinator.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/o/{tenant.org.slug}/")
+    page.goto(f"{live_url}/o/{tenant.org.slug}/providers/{provider.pk}/")
+    item = page.locator(".missing-review")
+    assert "State license: document waiting for review." in item.inner_text()
+    page.screenshot(path=f"{SHOTS}/provider-file-waiting-1366.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=f"{SHOTS}/provider-file-waiting-390.png", full_page=True)
+    item.get_by_role("link", name="Review it").click()
+    page.wait_for_url(f"**#pdoc-{suggestion.document_id}")
