@@ -222,3 +222,19 @@ def test_the_review_page_shows_the_preview_beside_the_fields(tenant_a, pending, 
     html = login(tenant_a.auditor).get(page_url(tenant_a, f"{suggestion.pk}/")).content.decode()
     assert f'src="{_preview_url(tenant_a, suggestion.document_id)}"' in html
     assert "First page of the License uploaded for" in html
+
+
+def test_a_credential_whose_linked_document_waits_says_so_in_its_row(tenant_a, login):
+    from django.urls import reverse
+
+    from tests.test_providers import add_credential, add_provider
+    from tests.test_requirements import add_document
+
+    provider = add_provider(tenant_a)
+    license_ = add_credential(tenant_a, provider)
+    waiting = add_document(tenant_a, provider, kind="license", credential=license_)
+    detail = reverse(
+        "provider_detail", kwargs={"org_slug": tenant_a.org.slug, "provider_id": provider.pk}
+    )
+    html = login(tenant_a.coordinator).get(detail).content.decode()
+    assert f'href="#pdoc-{waiting.pk}">waiting for review</a>' in html
