@@ -84,7 +84,7 @@ def test_the_document_preview_is_beside_the_fields_wide_and_above_them_narrow(
         "() => { const i = document.querySelector('img.ext-preview');"
         " return i && i.complete && i.naturalWidth > 0; }"
     )
-    assert page.evaluate("document.querySelector('img.ext-preview').naturalWidth") == 900
+    assert page.evaluate("document.querySelector('img.ext-preview').naturalHeight") == 1200
     fields = page.locator(".ext-review")
     wide_img, wide_fields = preview.bounding_box(), fields.bounding_box()
     page.screenshot(path=f"{SHOTS}/extraction-preview-1366.png", full_page=True)

@@ -169,7 +169,7 @@ def test_the_preview_of_a_pdf_is_its_first_page_as_png_audited_and_sandboxed(
     import io
 
     with Image.open(io.BytesIO(response.content)) as image:
-        assert image.width == 900 and image.height > image.width  # a portrait page
+        assert image.height == 1200 and image.width < image.height  # a portrait page
     assert _document_events(tenant_a, suggestion).count("roster.document.previewed") == 1
     # cached per document: the second view is the same picture, audited again
     again = login(tenant_a.coordinator).get(_preview_url(tenant_a, suggestion.document_id))
@@ -238,3 +238,21 @@ def test_a_credential_whose_linked_document_waits_says_so_in_its_row(tenant_a, l
     )
     html = login(tenant_a.coordinator).get(detail).content.decode()
     assert f'href="#pdoc-{waiting.pk}">waiting for review</a>' in html
+
+
+def test_a_pdf_page_of_any_shape_renders_within_the_bounded_size(tenant_a, login):
+    import io
+
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=20, height=14000)  # a ribbon: unbounded height if scaled by width
+    writer.add_blank_page(width=600, height=800)  # only page 1 is rendered
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    document = _upload(tenant_a, buffer.getvalue(), "ribbon.pdf", kind="other")
+    response = login(tenant_a.coordinator).get(_preview_url(tenant_a, document.pk))
+    assert response.status_code == 200
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert max(image.size) == 1200 and image.width < 10

@@ -371,8 +371,9 @@ def _accept_document(org, actor, document: Document) -> None:
     from roster.models import DocumentStatus
     from roster.services.documents import document_review
 
-    if document.status == DocumentStatus.PENDING_REVIEW:
-        document_review(org=org, actor=actor, document=document, decision="accept")
+    locked = Document.objects.select_for_update().filter(pk=document.pk).first()
+    if locked is not None and locked.status == DocumentStatus.PENDING_REVIEW:
+        document_review(org=org, actor=actor, document=locked, decision="accept")
 
 
 def field_rows(suggestion: ExtractionSuggestion) -> list[dict]:

@@ -22,7 +22,9 @@ from roster.models import Document
 
 logger = logging.getLogger(__name__)
 
-PREVIEW_WIDTH = 900  # pixels across the rendered page (fits the review column, sharp at 2x)
+# Pixels along the longer side of the picture: sharp in the review column at 2x, and bounded
+# whatever the page's shape (a page 1 pt wide and 10,000 pt tall stays 1200 px tall).
+PREVIEW_SIZE = 1200
 RENDER_TIMEOUT = 15  # seconds pdftoppm may take for page 1
 MAX_PIXELS = 40_000_000  # an image larger than this is not decoded
 CACHE_SECONDS = 7 * 24 * 3600
@@ -48,7 +50,7 @@ def _read(document: Document) -> bytes:
 
 
 def render_pdf_first_page(data: bytes) -> bytes:
-    """Page 1 of a PDF as PNG, PREVIEW_WIDTH wide; NotFound when poppler cannot render it."""
+    """Page 1 of a PDF as PNG, its longer side PREVIEW_SIZE; NotFound when poppler cannot."""
     with tempfile.TemporaryDirectory(prefix="credex-preview-") as tmp:
         source = Path(tmp) / "document.pdf"
         source.write_bytes(data)
@@ -63,10 +65,8 @@ def render_pdf_first_page(data: bytes) -> bytes:
                     "-l",
                     "1",
                     "-singlefile",
-                    "-scale-to-x",
-                    str(PREVIEW_WIDTH),
-                    "-scale-to-y",
-                    "-1",
+                    "-scale-to",
+                    str(PREVIEW_SIZE),
                     str(source),
                     str(out),
                 ],
@@ -84,14 +84,14 @@ def render_pdf_first_page(data: bytes) -> bytes:
 
 
 def render_image(data: bytes) -> bytes:
-    """A PNG or JPEG re-encoded as a PNG at most PREVIEW_WIDTH wide (metadata dropped)."""
+    """A PNG or JPEG re-encoded as PNG, its longer side at most PREVIEW_SIZE (no metadata)."""
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise NotFound(NO_PREVIEW)
-            image.thumbnail((PREVIEW_WIDTH, PREVIEW_WIDTH * 4))
+            image.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
             if image.mode not in ("RGB", "RGBA", "L", "LA"):
                 image = image.convert("RGB")
             out = io.BytesIO()
