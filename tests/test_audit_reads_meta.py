@@ -44,6 +44,7 @@ READ_ACTIONS = {
     "roster.provider.documents_viewed",  # a provider's document list (older, kept)
     "roster.document.viewed",  # one document's metadata (names its provider in data)
     "roster.document.downloaded",  # one document's bytes (names its provider in data)
+    "roster.document.previewed",  # a picture of one document's first page (names its provider)
     "roster.caqh.exported",  # the CAQH field set of a provider
 }
 
@@ -105,6 +106,7 @@ WALKED: dict[str, Callable[[dict], dict]] = {
     "api_documents_detail": lambda w: {"document_id": _one(Document, w)},
     "api_documents_download": lambda w: {"document_id": _one(Document, w)},
     "document_download": lambda w: {"document_id": _one(Document, w)},
+    "document_preview": lambda w: {"document_id": _one(Document, w)},
 }
 
 # Query strings for walked lists whose default filter hides the world's rows (the factory's NPPES

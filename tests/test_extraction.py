@@ -341,7 +341,11 @@ def test_approve_writes_only_the_values_that_differ_and_is_audited(setup):
         date(2020, 1, 15),
     )
     actions = [e["action"] for e in _events(tenant, "")]
-    assert actions[-2:] == ["roster.credential.updated", "verifications.extraction.approved"]
+    assert actions[-3:] == [
+        "roster.credential.updated",
+        "roster.document.accepted",  # the member checked the document with the fields
+        "verifications.extraction.approved",
+    ]
     approved = _events(tenant)[-1]
     assert approved["data"]["changes"]["expiry_date"] == {"from": "2025-01-31", "to": "2027-01-31"}
     assert approved["actor_kind"] == "member"

@@ -134,7 +134,11 @@ def test_the_provider_file_lists_what_is_missing_and_links_to_the_settings(tenan
     assert "No state license on file." in html and "No malpractice insurance on file." in html
     add_credential(tenant_a, provider)
     add_credential(tenant_a, provider, kind="malpractice", number="P")
-    add_document(tenant_a, provider, kind="malpractice")
+    document = add_document(tenant_a, provider, kind="malpractice")
+    html = client.get(detail).content.decode()
+    assert "Malpractice insurance: document waiting for review." in html  # not yet reviewed
+    with tenant_context(tenant_a.org):
+        Document.objects.filter(pk=document.pk).update(status="accepted")
     html = client.get(detail).content.decode()
     assert "Everything required of Nurse practitioner is on file." in html
 

@@ -219,8 +219,9 @@ def custom_provider_type_create(*, org, actor, code: str, name: str) -> CustomPr
 @dataclass(frozen=True)
 class Missing:
     kind: str
-    problem: str  # "missing" | "expired" | "revoked" | "document" | "state"
+    problem: str  # "missing" | "expired" | "revoked" | "document" | "review" | "state"
     message: str
+    document_id: str = ""  # "review": the waiting document to review
 
     @property
     def label(self) -> str:
@@ -246,6 +247,7 @@ def provider_missing(
     credentials: Iterable[Credential],
     documents: Iterable[Document] = (),
     today: date | None = None,
+    waiting: bool = False,
 ) -> list[Missing]:
     """What the file lacks against `required` ({kind: document_required}), in kind order.
 
@@ -253,6 +255,10 @@ def provider_missing(
     document by an accepted or waiting document linked to such a credential, or by a
     document of the matching document kind not linked to any credential. A required state
     license must exist for every practice state.
+
+    With `waiting` (the provider file), a document requirement met only by documents still
+    waiting for review is listed as problem "review" with the document to review, rather
+    than passing silently; readiness and packages count a waiting document as on file.
     """
     today = today or timezone.localdate()
     credentials = list(credentials)
@@ -283,15 +289,33 @@ def provider_missing(
                     missing.append(Missing(kind, "state", f"No current state license for {st}."))
         if required[kind] and not _has_document(kind, usable, documents):
             missing.append(Missing(kind, "document", f"{label}: no document on file."))
+        elif required[kind] and waiting:
+            accepted = [d for d in documents if d.status == DocumentStatus.ACCEPTED]
+            if not _has_document(kind, usable, accepted):
+                pending = _matching(kind, usable, documents)
+                missing.append(
+                    Missing(
+                        kind,
+                        "review",
+                        f"{label}: document waiting for review.",
+                        document_id=str(pending[0].pk) if pending else "",
+                    )
+                )
     return missing
 
 
-def _has_document(kind: str, usable: list[Credential], documents: list[Document]) -> bool:
+def _matching(kind: str, usable: list[Credential], documents: list[Document]) -> list[Document]:
     ids = {c.pk for c in usable}
     wanted = DOCUMENT_KIND_FOR.get(kind)
-    return any(
-        d.credential_id in ids or (d.credential_id is None and d.kind == wanted) for d in documents
-    )
+    return [
+        d
+        for d in documents
+        if d.credential_id in ids or (d.credential_id is None and d.kind == wanted)
+    ]
+
+
+def _has_document(kind: str, usable: list[Credential], documents: list[Document]) -> bool:
+    return bool(_matching(kind, usable, documents))
 
 
 # --- work history gaps ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -199,6 +199,28 @@ def document_download(request, org_slug, document_id):
     return stream_document(document, opened, inline=inline)
 
 
+@require_GET
+@capability_required(cap.VIEW_ROSTER)
+def document_preview(request, org_slug, document_id):
+    """Page 1 of the document as PNG (review pages show it beside the fields); audited."""
+    document = selectors.document_get(org=request.org, document_id=document_id)
+    try:
+        png = services.document_preview(
+            org=request.org, actor=request.membership, document=document
+        )
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        return HttpResponse(
+            exc.message, status=exc.status, content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(png, content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
 # --- one provider's documents (standalone; the provider file page includes the fragment) ---
 def _provider_context(request, provider, **extra) -> dict:
     context = selectors.provider_documents_context(
@@ -348,6 +370,7 @@ urlpatterns = [
     path("bulk-accept/", documents_bulk_accept, name="documents_bulk_accept"),
     path("<uuid:document_id>/download", document_download, name="document_download"),
     path("<uuid:document_id>/review", document_review, name="document_review"),
+    path("<uuid:document_id>/preview.png", document_preview, name="document_preview"),
     path("provider/<uuid:provider_id>/", provider_documents, name="provider_documents"),
     path("provider/<uuid:provider_id>/links/", upload_link_new, name="upload_link_new"),
     path("links/<uuid:link_id>/revoke", upload_link_revoke, name="upload_link_revoke"),

@@ -19,7 +19,7 @@ from credex import capabilities as cap
 from credex.capabilities import has_capability
 from credex.errors import DomainError, NotFound
 from credex.views import capability_required
-from roster.models import PROVIDER_TYPES, CredentialKind, ProviderStatus
+from roster.models import PROVIDER_TYPES, CredentialKind, DocumentStatus, ProviderStatus
 from roster.selectors import providers as sel
 from roster.selectors.flags import provider_flags, provider_flags_attach
 from roster.services import providers as svc
@@ -278,6 +278,9 @@ def provider_detail(request, org_slug, provider_id):
             docs_by_credential.setdefault(d.credential_id, []).append(d)
     for c in credentials:
         c.linked_documents = docs_by_credential.get(c.pk, [])
+        c.waiting_documents = [
+            d for d in c.linked_documents if d.status == DocumentStatus.PENDING_REVIEW
+        ]
     period_kinds = set(svc.PERIOD_KINDS)
     context = {
         "provider": provider,
@@ -290,7 +293,11 @@ def provider_detail(request, org_slug, provider_id):
         "history": [c for c in credentials if c.kind in period_kinds],
         "required": required,
         "missing": req.provider_missing(
-            provider=provider, required=required, credentials=credentials, documents=documents
+            provider=provider,
+            required=required,
+            credentials=credentials,
+            documents=documents,
+            waiting=True,
         ),
         "gaps": req.work_history_gaps(credentials),
         "caqh_due": sel.caqh_due(provider),

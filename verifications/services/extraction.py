@@ -5,7 +5,8 @@ ExtractionSuggestion, then apply them to the credential only on a member's decis
   inline: OCR takes seconds).
 - extraction_run: the worker's step; one suggestion per document and extractor, audited.
 - extraction_decide: approve (the suggested values), correct (the member's values) or reject
-  (nothing written); the credential changes through the roster's own services.
+  (nothing written); the credential changes through the roster's own services, and an approval
+  or correction also accepts the document (audited, same transaction).
 """
 
 from __future__ import annotations
@@ -335,6 +336,7 @@ def extraction_decide(
                 )
         if decision != "reject":
             locked.credential, applied = _apply(org, actor, locked, wanted)
+            _accept_document(org, actor, locked.document)
         locked.status = {
             "approve": SuggestionStatus.APPROVED,
             "correct": SuggestionStatus.CORRECTED,
@@ -360,6 +362,18 @@ def extraction_decide(
             },
         )
     return locked
+
+
+def _accept_document(org, actor, document: Document) -> None:
+    """The member checked the document against the fields they approved or corrected: accept
+    it too (through the roster's audited review), unless someone already decided on it. A
+    rejected extraction leaves the document waiting for a manual review."""
+    from roster.models import DocumentStatus
+    from roster.services.documents import document_review
+
+    locked = Document.objects.select_for_update().filter(pk=document.pk).first()
+    if locked is not None and locked.status == DocumentStatus.PENDING_REVIEW:
+        document_review(org=org, actor=actor, document=locked, decision="accept")
 
 
 def field_rows(suggestion: ExtractionSuggestion) -> list[dict]:

@@ -38,6 +38,7 @@ from roster.services.documents.links import (
     upload_link_url,
     upload_link_visit,
 )
+from roster.services.documents.preview import document_preview
 from roster.services.documents.sniffing import ALLOWED, Sniffed, size_words, sniff
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "UploadLinkRateLimited",
     "clean_filename",
     "document_download",
+    "document_preview",
     "document_review",
     "document_upload",
     "document_viewed",
