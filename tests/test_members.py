@@ -374,7 +374,9 @@ def test_the_members_page_shows_two_step_sign_in_and_last_sign_in(tenant_a, logi
     html = page.content.decode()
     rows = {
         m.group(1): m.group(0)
-        for m in re.finditer(r"<tr>.*?<td>[^<]*</td>\s*<td>([^<]+)</td>.*?</tr>", html, re.S)
+        for m in re.finditer(
+            r"<tr>.*?<td[^>]*>[^<]*</td>\s*<td[^>]*>([^<]+)</td>.*?</tr>", html, re.S
+        )
     }
     assert "✓ On" in rows["admin@a.example"] and "Off" in rows["coordinator@a.example"]
     assert "3 days ago" in rows["coordinator@a.example"]

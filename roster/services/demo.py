@@ -395,13 +395,18 @@ class _Builder:
                 break
             start = end + timedelta(days=rng.randint(1, 45))
         if p.provider_type in ("MD", "DO") and rng.random() < 0.45:
+            facility = rng.choice(HOSPITALS)
+            issued = today - timedelta(days=rng.randint(100, 700))
+            expiry = _expiry(rng, today)
+            if expiry is not None and expiry <= issued:  # long expired: granted before that
+                issued = expiry - timedelta(days=730)
             self._add(
                 p,
                 CredentialKind.PRIVILEGES,
-                issuer=(facility := rng.choice(HOSPITALS)),
+                issuer=facility,
                 state=p.practice_states[0],
-                issue_date=today - timedelta(days=rng.randint(100, 700)),
-                expiry_date=_expiry(rng, today),
+                issue_date=issued,
+                expiry_date=expiry,
                 details={"facility": facility},
             )
 
