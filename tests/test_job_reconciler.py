@@ -13,6 +13,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -30,10 +31,16 @@ LONG_AGO = timedelta(minutes=15)
 
 
 def _lost(model, org, **fields):
-    """A job row as a request leaves it when its message is lost: committed, never published."""
+    """A job row as a request leaves it when its message is lost: committed, never published.
+
+    Old by both clocks: this process's (which `pytest --clock` moves) and the database's,
+    which a `celery worker` subprocess shares (its Python clock is the real one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        database_now = cursor.fetchone()[0]
     with tenant_context(org):
         return model.objects.create(
-            organization=org, created_at=timezone.now() - LONG_AGO, **fields
+            organization=org, created_at=min(timezone.now(), database_now) - LONG_AGO, **fields
         )
 
 
