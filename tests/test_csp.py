@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from credex.tenancy import tenant_context
 from tests.factories import make_provider, populate_every_tenant_table
+from tests.test_browser import live_url, page  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def policy(header: str) -> dict[str, list[str]]:
@@ -269,21 +268,6 @@ def test_the_template_scan_catches_each_kind_of_inline_code(tmp_path):
 
 # --- in a real browser ------------------------------------------------------------------------
 @pytest.fixture
-def live_url(committed_db):
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
-
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
-
-
-@pytest.fixture
 def browser_world(committed_tenant):
     """Built before the browser starts (Playwright's loop forbids ORM calls in its thread)."""
     import hashlib
@@ -345,7 +329,7 @@ def browser_world(committed_tenant):
 class Violations(list):
     """Every CSP violation the page reports: console errors and securitypolicyviolation events."""
 
-    def watch(self, page):
+    def watch(self, page):  # noqa: F811
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.append(f"page error: {error}"))
         page.expose_function("__cspViolation", lambda text: self.append(text))
@@ -359,20 +343,6 @@ class Violations(list):
         text = message.text
         if "Content Security Policy" in text or "Content-Security-Policy" in text:
             self.append(f"console: {text}")
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        yield context.new_page()
-        browser.close()
 
 
 @pytest.fixture
@@ -393,8 +363,8 @@ def test_pages_with_moved_scripts_and_htmx_work_without_a_single_csp_violation(
     from tests.conftest import PASSWORD
 
     t, provider = browser_world
-    live_url = request.getfixturevalue("live_url")
-    page = request.getfixturevalue("page")
+    live_url = request.getfixturevalue("live_url")  # noqa: F811
+    page = request.getfixturevalue("page")  # noqa: F811
     violations = Violations()
     violations.watch(page)
     base = f"{live_url}/o/{t.org.slug}"

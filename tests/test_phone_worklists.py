@@ -8,13 +8,12 @@ first row is inside the viewport; at 1366 px the same list is still laid out as 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+
+from tests.test_browser import CHROMIUM, live_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # name, path under /o/<slug>/
 WORKLISTS = [
@@ -58,21 +57,6 @@ MEASURE = """() => {
   }
   return out;
 }"""
-
-
-@pytest.fixture
-def live_url(committed_db):
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.test.testcases import LiveServerThread
-
-    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
 
 
 @pytest.fixture
@@ -171,7 +155,7 @@ def browser():
         b.close()
 
 
-def _signed_in(browser, live_url, tenant, width, height):
+def _signed_in(browser, live_url, tenant, width, height):  # noqa: F811
     from tests.conftest import PASSWORD
 
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
@@ -184,7 +168,9 @@ def _signed_in(browser, live_url, tenant, width, height):
 
 
 def test_every_worklist_stacks_into_cards_at_phone_width_and_stays_a_table_on_desktop(
-    full_org, live_url, browser
+    full_org,
+    live_url,  # noqa: F811
+    browser,
 ):
     slug = full_org.org.slug
     phone = _signed_in(browser, live_url, full_org, 390, 844)
