@@ -103,11 +103,12 @@ def test_a_finished_nppes_run_with_missing_counts_renders_zeros_not_a_500(tenant
     assert client.get(f"/o/{tenant_a.org.slug}/screening/nppes/").status_code == 200
 
 
-def test_the_run_summary_fills_every_key_and_adds_the_groups():
+def test_the_run_tally_fills_every_key():
     run = NppesRun(counts={"checked": 4, "mismatch": 1, "deactivated": 2, "not_found": 1})
-    summary = run.summary
-    assert summary["differences"] == 3 and summary["failed"] == 1
-    assert summary["match"] == 0 and summary["mismatches_opened"] == 0
+    tally = run.tally
+    assert tally["mismatch"] + tally["deactivated"] == 3  # the banner's "with differences"
+    assert tally["error"] + tally["not_found"] == 1  # and its "failed"
+    assert tally["match"] == 0 and tally["mismatches_opened"] == 0
 
 
 # --- 100 KB values: refused, not cut and saved ------------------------------------------------

@@ -171,13 +171,6 @@ class NppesRun(TenantModel):
     #  "mismatches_opened", "mismatches_resolved", "requests", "seconds"}
     counts = models.JSONField(default=dict, blank=True)
 
-    SUMMARY_KEYS = (
-        "checked",
-        *CheckOutcome.values,
-        "mismatches_opened",
-        "mismatches_resolved",
-    )
-
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "created_at"], name="nppes_run_org_idx")]
@@ -196,13 +189,3 @@ class NppesRun(TenantModel):
     def tally(self) -> defaultdict:
         """The counts with every number present: 0 for a key an older or failed run lacks."""
         return defaultdict(int, self.counts if isinstance(self.counts, dict) else {})
-
-    @property
-    def summary(self) -> dict[str, int]:
-        """The counts the run's banner shows, 0 for any key the run did not record (a run
-        finished before an outcome existed, or one that failed, has fewer keys)."""
-        counts = self.counts if isinstance(self.counts, dict) else {}
-        summary = {key: counts.get(key) or 0 for key in self.SUMMARY_KEYS}
-        summary["differences"] = summary["mismatch"] + summary["deactivated"]
-        summary["failed"] = summary["error"] + summary["not_found"]
-        return summary
