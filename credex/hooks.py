@@ -20,13 +20,9 @@ no receivers is a visible, testable state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, ParamSpec, TypeVar
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
-class HookPoint(Generic[P, R]):
+class HookPoint[**P, R]:
     """A named, typed registry of receivers `(*args: P) -> R`."""
 
     def __init__(self, name: str, doc: str = "") -> None:
