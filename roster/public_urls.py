@@ -1,8 +1,9 @@
 """Pages for people without an account: the provider upload link (mounted at /u/).
 
-The signed token in the address is the only credential. It names the organization, whose
-scope is entered only to read and write that link's rows (like an invitation). Every view and
-upload is recorded with the actor kind `provider_link` and the caller's IP.
+The signed token in the address is the only credential (the UPLOAD_LINK spec of
+credex.links): `signed_link_view` opens it, answers the refusals, records the visit and runs
+the page in the organization's scope. Every view and upload is recorded with the actor kind
+`provider_link` and the caller's IP.
 """
 
 from __future__ import annotations
@@ -16,23 +17,15 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from credex.errors import InvalidInput
-from credex.links import private_link_response
-from credex.tenancy import tenant_context
+from credex.links import OpenLink, signed_link_view
 from roster.models import DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
 
 
-def _unavailable(request, *, title: str, message: str, status: int, link_org=None):
-    context = {"title": title, "message": message, "link_org": link_org, "status": status}
-    return private_link_response(
-        render(request, "roster/upload_link/unavailable.html", context, status=status)
-    )
-
-
-def _page(request, token, org, link, *, errors=None, form_kind="", status=200):
-    with tenant_context(org):
-        received = list(selectors.documents_for_link(org=org, link=link))
+def _page(request, opened: OpenLink, *, errors=None, form_kind="", status=200):
+    org, link = opened.org, opened.row
+    received = list(selectors.documents_for_link(org=org, link=link))
     labels = dict(DocumentKind.choices)
     items = []
     for kind in link.requested_kinds:
@@ -47,7 +40,7 @@ def _page(request, token, org, link, *, errors=None, form_kind="", status=200):
             }
         )
     context = {
-        "token": token,
+        "token": opened.token,
         "link": link,
         "link_org": org,
         "provider": link.provider,
@@ -57,12 +50,11 @@ def _page(request, token, org, link, *, errors=None, form_kind="", status=200):
         "form_kind": form_kind,
         "max_size": services.size_words(settings.DOCUMENT_MAX_BYTES),
     }
-    return private_link_response(
-        render(request, "roster/upload_link/public.html", context, status=status)
-    )
+    return render(request, "roster/upload_link/public.html", context, status=status)
 
 
-def _upload(request, token, org, link):
+def _upload(request, opened: OpenLink):
+    org, link = opened.org, opened.row
     kind = request.POST.get("kind", "")  # parses the body (the size handler sets its flag)
     if getattr(request, "upload_too_large", False):
         message = (
@@ -73,49 +65,36 @@ def _upload(request, token, org, link):
             org=org, link=link, kind=kind, reason="file_too_large"
         )
         field = kind if kind in link.requested_kinds else "__all__"
-        return _page(request, token, org, link, errors={field: message}, form_kind=kind, status=400)
+        return _page(request, opened, errors={field: message}, form_kind=kind, status=400)
     upload = request.FILES.get("file")
     if kind not in link.requested_kinds:
         return _page(
             request,
-            token,
-            org,
-            link,
+            opened,
             errors={"__all__": "Choose one of the requested documents and upload it again."},
             status=400,
         )
     if upload is None:
         return _page(
             request,
-            token,
-            org,
-            link,
+            opened,
             errors={kind: "Choose a file first (PDF, PNG or JPEG)."},
             form_kind=kind,
             status=400,
         )
     try:
+        # A link withdrawn meanwhile raises LinkGone: signed_link_view answers 410.
         document = services.upload_link_upload(
             org=org, link=link, kind=kind, file=upload, filename=upload.name
         )
-    except services.UploadLinkGone as exc:
-        return _unavailable(
-            request,
-            title="This link no longer works",
-            message=exc.message,
-            status=410,
-            link_org=org,
-        )
     except InvalidInput as exc:
-        return _page(
-            request, token, org, link, errors={kind: exc.message}, form_kind=kind, status=400
-        )
+        return _page(request, opened, errors={kind: exc.message}, form_kind=kind, status=400)
     messages.success(
         request,
         f"Thank you — your {document.get_kind_display().lower()} was received. "
         f"{org.name} will review it.",
     )
-    return redirect("upload_link_public", token=token)
+    return redirect("upload_link_public", token=opened.token)
 
 
 class _SizeLimitHandler(FileUploadHandler):
@@ -150,38 +129,11 @@ def upload_link_public(request, token):
 
 
 @csrf_protect
-def _upload_link_public(request, token):
-    try:
-        org, link = services.upload_link_open(token)
-    except services.UploadLinkInvalid as exc:
-        try:
-            services.upload_link_throttle_invalid(request.META.get("REMOTE_ADDR"))
-        except services.UploadLinkRateLimited as limited:
-            return _unavailable(request, title="Please wait", message=limited.message, status=429)
-        return _unavailable(
-            request, title="This link is not valid", message=exc.message, status=400
-        )
-    except services.UploadLinkGone as exc:
-        if exc.link is not None:
-            try:
-                services.upload_link_throttle(exc.link)
-            except services.UploadLinkRateLimited as limited:
-                return _unavailable(
-                    request, title="Please wait", message=limited.message, status=429
-                )
-            services.upload_link_record_refusal(org=exc.org, link=exc.link, reason=exc.reason)
-        title = "This link was withdrawn" if exc.reason == "revoked" else "This link has expired"
-        return _unavailable(request, title=title, message=exc.message, status=410, link_org=exc.org)
-    try:
-        services.upload_link_throttle(link)
-    except services.UploadLinkRateLimited as limited:
-        return _unavailable(
-            request, title="Please wait", message=limited.message, status=429, link_org=org
-        )
+@signed_link_view(services.UPLOAD_LINK)  # records the visit on GET
+def _upload_link_public(request, opened: OpenLink):
     if request.method == "POST":
-        return _upload(request, token, org, link)
-    services.upload_link_visit(org=org, link=link)
-    return _page(request, token, org, link)
+        return _upload(request, opened)
+    return _page(request, opened)
 
 
 urlpatterns = [

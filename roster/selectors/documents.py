@@ -129,13 +129,14 @@ def provider_documents_context(*, org, provider: Provider, membership) -> dict:
     includes it (the provider file page, the standalone documents page)."""
     from django.conf import settings
 
-    from roster.services.documents import size_words, upload_link_state, upload_link_url
+    from credex.links import link_state
+    from roster.services.documents import size_words, upload_link_url
 
     can_change = has_capability(membership.role, cap.CHANGE_ROSTER)
     labels = dict(DocumentKind.choices)
     links = list(upload_links_for_provider(org=org, provider=provider))
     for link in links:
-        link.state = upload_link_state(link)
+        link.state = link_state(link)
         link.requested_labels = [labels.get(k, k) for k in link.requested_kinds]
         # The address is a capability: only people who could create one see it again.
         link.url = upload_link_url(link) if can_change and link.state == "active" else ""

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from credex.links import link_state
 from credex.services import get_or_404
 from roster.models import (
     CommitteeReview,
@@ -314,11 +315,7 @@ def package_progress(package: CredentialPackage) -> BuildProgress:
 # --- shares --------------------------------------------------------------------------------
 def share_state(share: PackageShare) -> str:
     """active, expired or revoked."""
-    if share.revoked_at:
-        return "revoked"
-    if share.expires_at <= timezone.now():
-        return "expired"
-    return "active"
+    return link_state(share)
 
 
 def shares_for_package(*, org, package) -> list[PackageShare]:

@@ -99,10 +99,11 @@ def packet_detail(request, org_slug, packet_id):
         step.received_labels = [labels.get(k, k) for k in step.detail.get("received", [])]
     link_url = ""
     if packet.upload_link_id:
-        from roster.services.documents.links import upload_link_state, upload_link_url
+        from credex.links import link_state as state_of
+        from roster.services.documents.links import upload_link_url
 
         link_url = upload_link_url(packet.upload_link)
-        link_state = upload_link_state(packet.upload_link)
+        link_state = state_of(packet.upload_link)
     else:
         link_state = ""
     return render(

@@ -1,28 +1,36 @@
 """Provider upload links: a coordinator sends a signed, expiring link requesting documents;
 the provider (no account) opens it and uploads. The signed token names the organization and
 the link; the link row says whether it still works (expired, revoked). Every public view and
-upload is recorded with the actor kind provider_link."""
+upload is recorded with the actor kind provider_link.
+
+The link is the `UPLOAD_LINK` spec of credex.links (token, state, throttle, refusal pages,
+the page's scope); this module keeps what is the roster's: the request's fields, the e-mail,
+the upload, and the audit events (roster.upload_link.*)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import ActorKind
-from audit.services import Actor, audit_record
+from audit.services import audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
-from credex.errors import DomainError, InvalidInput
-from credex.links import hourly_limit_exceeded
-from credex.models import Membership, Organization
-from credex.tenancy import tenant_context
+from credex.errors import InvalidInput
+from credex.links import (
+    LinkGone,
+    LinkSpec,
+    LinkTexts,
+    link_create,
+    link_days,
+    link_revoke,
+    link_state,
+    link_token,
+    link_url,
+    register,
+)
 from roster.models import Document, DocumentKind, Provider, UploadLink
 from roster.services.documents.files import (
     clean_kind,
@@ -33,60 +41,15 @@ from roster.services.documents.files import (
 from verifications.services.hooks import document_received
 
 UPLOAD_LINK_SALT = "credex.roster.upload_link"
-# Requests (page views and uploads) one link may make per hour before it is told to wait.
-UPLOAD_LINK_REQUESTS_PER_HOUR = 120
-# Requests per hour one address may make with links that are not valid at all.
-INVALID_LINK_REQUESTS_PER_HOUR = 60
-
-
-class UploadLinkInvalid(InvalidInput):
-    """A link that was never valid (tampered, truncated, unknown)."""
-
-    code = "upload_link_invalid"
-
-
-class UploadLinkGone(DomainError):
-    """A link that was valid and is no more (expired or revoked): 410."""
-
-    code = "upload_link_gone"
-    status = 410
-
-    def __init__(self, message: str, *, org=None, link=None, reason: str = ""):
-        super().__init__(message, code=f"upload_link_{reason}" if reason else None)
-        self.org = org
-        self.link = link
-        self.reason = reason
-
-
-class UploadLinkRateLimited(DomainError):
-    code = "throttled"
-    status = 429
 
 
 def upload_link_token(link: UploadLink) -> str:
-    return signing.dumps(
-        {"org": str(link.organization_id), "link": str(link.pk)}, salt=UPLOAD_LINK_SALT
-    )
+    return link_token(UPLOAD_LINK, link)
 
 
 def upload_link_url(link: UploadLink) -> str:
     """The absolute public address of the link (a fresh signature for the same link)."""
-    return settings.SITE_URL.rstrip("/") + reverse(
-        "upload_link_public", args=[upload_link_token(link)]
-    )
-
-
-def upload_link_state(link: UploadLink) -> str:
-    """active, expired or revoked."""
-    if link.revoked_at:
-        return "revoked"
-    if link.expires_at <= timezone.now():
-        return "expired"
-    return "active"
-
-
-def link_actor(link: UploadLink) -> Actor:
-    return Actor(kind=ActorKind.PROVIDER_LINK, id=str(link.pk), label=link.provider.full_name)
+    return link_url(UPLOAD_LINK, link)
 
 
 def _clean_kinds(kinds) -> list[str]:
@@ -133,8 +96,6 @@ def upload_link_create(
 ) -> UploadLink:
     """Create a signed, expiring link requesting documents and e-mail it to the provider."""
     require(actor, cap.CHANGE_ROSTER)
-    max_days = settings.UPLOAD_LINK_MAX_AGE_DAYS
-    days = max_days if days in (None, "") else days
     errors = {}
     try:
         kinds = _clean_kinds(kinds)
@@ -144,8 +105,9 @@ def upload_link_create(
         email = _clean_email(email, provider)
     except InvalidInput as exc:
         errors |= exc.details
-    if not isinstance(days, int) or not 1 <= days <= max_days:
-        errors["days"] = f"Choose from 1 to {max_days} days."
+    days, days_error = link_days(UPLOAD_LINK, days)
+    if days_error:
+        errors["days"] = days_error
     message = (message or "").strip()
     if len(message) > 2000:
         errors["message"] = "Keep the message under 2,000 characters."
@@ -155,13 +117,14 @@ def upload_link_create(
             first if len(errors) == 1 else "Check the marked fields.", details=errors
         )
     with transaction.atomic():
-        link = UploadLink.objects.create(
-            organization=org,
+        link = link_create(
+            UPLOAD_LINK,
+            org=org,
+            actor=actor,
+            days=days,
             provider=provider,
             requested_kinds=kinds,
             message=message,
-            created_by=actor if isinstance(actor, Membership) else None,
-            expires_at=timezone.now() + timedelta(days=days),
         )
         audit_record(
             org=org,
@@ -202,153 +165,60 @@ def _send_link_email(org, actor, link: UploadLink, email: str) -> None:
 def upload_link_revoke(*, org, actor, link: UploadLink) -> UploadLink:
     """Stop a link working at once."""
     require(actor, cap.CHANGE_ROSTER)
-    if link.revoked_at:
-        return link
     with transaction.atomic():
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
-        audit_record(
-            org=org,
-            actor=audit_actor(actor),
-            action="roster.upload_link.revoked",
-            target=link,
-            data={"provider": str(link.provider_id)},
-        )
+        if link_revoke(UPLOAD_LINK, row=link, actor=actor):
+            audit_record(
+                org=org,
+                actor=audit_actor(actor),
+                action="roster.upload_link.revoked",
+                target=link,
+                data={"provider": str(link.provider_id)},
+            )
     return link
 
 
 # --- the provider's side (no account: the signed link is the capability) --------------------
-def upload_link_throttle_invalid(ip: str | None) -> None:
-    """Count a request with an invalid link from this address; refuse past the limit."""
-    limit = getattr(
-        settings, "INVALID_UPLOAD_LINK_REQUESTS_PER_HOUR", INVALID_LINK_REQUESTS_PER_HOUR
-    )
-    if hourly_limit_exceeded(f"upload_link_invalid:{ip or 'unknown'}", limit):
-        raise UploadLinkRateLimited("Too many attempts. Wait an hour and try again.")
-
-
-def upload_link_open(token: str) -> tuple[Organization, UploadLink]:
-    """Check the token's signature, age and the link's state; return (org, link).
-
-    Call inside tenant_context(org) is not needed: this enters the organization named by the
-    signed token only to read the link. Raises UploadLinkInvalid / UploadLinkGone.
-    """
-    max_age = timedelta(days=settings.UPLOAD_LINK_MAX_AGE_DAYS).total_seconds()
-    try:
-        payload = signing.loads(token, salt=UPLOAD_LINK_SALT, max_age=max_age)
-    except signing.SignatureExpired:
-        org, link = _unverified_link(token)
-        raise UploadLinkGone(
-            "This upload link has expired. Ask "
-            f"{org.name if org else 'the organization that sent it'} for a new one.",
-            org=org,
-            link=link,
-            reason="expired",
-        )
-    except signing.BadSignature:
-        raise UploadLinkInvalid(
-            "This upload link is not valid. Check that you opened the whole link from the "
-            "e-mail, or ask for a new one."
-        )
-    org = Organization.objects.filter(pk=payload.get("org")).first()
-    if org is None:
-        raise UploadLinkInvalid("This upload link is not valid.")
-    with tenant_context(org):
-        link = (
-            UploadLink.objects.select_related("provider")
-            .filter(pk=payload.get("link"), organization=org)
-            .first()
-        )
-    if link is None:
-        raise UploadLinkInvalid("This upload link is not valid (it no longer exists).")
-    state = upload_link_state(link)
-    if state == "revoked":
-        raise UploadLinkGone(
-            f"This upload link was withdrawn by {org.name}. If you still need to send "
-            "documents, ask them for a new link.",
-            org=org,
-            link=link,
-            reason="revoked",
-        )
-    if state == "expired":
-        raise UploadLinkGone(
-            f"This upload link has expired. Ask {org.name} for a new one.",
-            org=org,
-            link=link,
-            reason="expired",
-        )
-    return org, link
-
-
-def _unverified_link(token: str) -> tuple[Organization | None, UploadLink | None]:
-    """For an expired but authentic token: the organization and link, to say who to ask
-    and to record the refusal. The signature is checked (no max_age); only age failed."""
-    try:
-        payload = signing.loads(token, salt=UPLOAD_LINK_SALT)
-    except signing.BadSignature:
-        return None, None
-    org = Organization.objects.filter(pk=payload.get("org")).first()
-    if org is None:
-        return None, None
-    with tenant_context(org):
-        link = (
-            UploadLink.objects.select_related("provider")
-            .filter(pk=payload.get("link"), organization=org)
-            .first()
-        )
-    return org, link
-
-
-def upload_link_throttle(link: UploadLink) -> None:
-    """Count one request on this link; refuse past the hourly limit."""
-    limit = getattr(settings, "UPLOAD_LINK_REQUESTS_PER_HOUR", UPLOAD_LINK_REQUESTS_PER_HOUR)
-    if hourly_limit_exceeded(f"upload_link:{link.pk}", limit):
-        raise UploadLinkRateLimited(
-            "This link has been used many times in the last hour. Wait a while and try again."
-        )
-
-
+# These run inside the link's organization scope, which signed_link_view enters once.
 def upload_link_record_refusal(*, org, link: UploadLink, reason: str) -> None:
     """Record that an expired or revoked link was opened."""
-    with tenant_context(org):
-        audit_record(
-            org=org,
-            actor=link_actor(link),
-            action="roster.upload_link.refused",
-            target=link,
-            data={"provider": str(link.provider_id), "reason": reason},
-        )
+    audit_record(
+        org=org,
+        actor=UPLOAD_LINK.actor(link),
+        action="roster.upload_link.refused",
+        target=link,
+        data={"provider": str(link.provider_id), "reason": reason},
+    )
 
 
 def upload_link_visit(*, org, link: UploadLink) -> None:
     """Record that the provider opened the link's page."""
-    with tenant_context(org):
-        UploadLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
-        audit_record(
-            org=org,
-            actor=link_actor(link),
-            action="roster.upload_link.viewed",
-            target=link,
-            data={"provider": str(link.provider_id)},
-        )
+    UploadLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+    audit_record(
+        org=org,
+        actor=UPLOAD_LINK.actor(link),
+        action="roster.upload_link.viewed",
+        target=link,
+        data={"provider": str(link.provider_id)},
+    )
 
 
 def upload_link_record_upload_refused(*, org, link: UploadLink, kind: str, reason: str) -> None:
-    """Record a refused upload through a link, in its own scope (nothing else changed)."""
-    with tenant_context(org):
-        audit_record(
-            org=org,
-            actor=link_actor(link),
-            action="roster.upload_link.upload_refused",
-            target=link,
-            data={"provider": str(link.provider_id), "kind": kind, "reason": reason},
-        )
+    """Record a refused upload through a link (nothing else changed)."""
+    audit_record(
+        org=org,
+        actor=UPLOAD_LINK.actor(link),
+        action="roster.upload_link.upload_refused",
+        target=link,
+        data={"provider": str(link.provider_id), "kind": kind, "reason": reason},
+    )
 
 
 def upload_link_upload(*, org, link: UploadLink, kind: str, file, filename: str = "") -> Document:
-    """The provider uploads one requested document through the link; it waits for review."""
-    if upload_link_state(link) != "active":
-        raise UploadLinkGone("This upload link no longer works.", org=org, link=link)
+    """The provider uploads one requested document through the link; it waits for review.
+
+    Runs in the link's organization scope (the public page's, or the caller's)."""
+    if link_state(link) != "active":
+        raise LinkGone(UPLOAD_LINK, "This upload link no longer works.", org=org, row=link)
     kind = clean_kind(kind, link.requested_kinds)
     filename = filename or getattr(file, "name", "") or "document"
     try:
@@ -364,12 +234,12 @@ def upload_link_upload(*, org, link: UploadLink, kind: str, file, filename: str 
         upload_link_record_upload_refused(org=org, link=link, kind=kind, reason=exc.code)
         raise
     try:
-        with tenant_context(org):
+        with transaction.atomic():
             document.save(force_insert=True)
             UploadLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
             audit_record(
                 org=org,
-                actor=link_actor(link),
+                actor=UPLOAD_LINK.actor(link),
                 action="roster.document.uploaded",
                 target=document,
                 data=document_audit_data(document, sniffed, "upload_link")
@@ -380,3 +250,37 @@ def upload_link_upload(*, org, link: UploadLink, kind: str, file, filename: str 
         discard_file(document)
         raise
     return document
+
+
+UPLOAD_LINK = register(
+    LinkSpec(
+        name="upload_link",
+        salt=UPLOAD_LINK_SALT,
+        model=UploadLink,
+        id_key="link",
+        url_name="upload_link_public",
+        lifetime_setting="UPLOAD_LINK_MAX_AGE_DAYS",
+        actor_kind=ActorKind.PROVIDER_LINK,
+        actor_label=lambda link: link.provider.full_name,
+        record_visit=lambda org, link: upload_link_visit(org=org, link=link),
+        record_refusal=lambda org, link, reason: upload_link_record_refusal(
+            org=org, link=link, reason=reason
+        ),
+        select_related=("provider",),
+        # A link's lifetime is at most UPLOAD_LINK_MAX_AGE_DAYS, so an older signature is
+        # expired whatever the row says.
+        signature_expires=True,
+        requests_per_hour=120,
+        invalid_requests_per_hour=60,
+        texts=LinkTexts(
+            eyebrow="Secure document upload",
+            invalid="This upload link is not valid. Check that you opened the whole link from "
+            "the e-mail, or ask for a new one.",
+            unknown="This upload link is not valid (it no longer exists).",
+            expired="This upload link has expired. Ask {org} for a new one.",
+            revoked="This upload link was withdrawn by {org}. If you still need to send "
+            "documents, ask them for a new link.",
+            gone_help="Nothing you sent before is lost. {org} can send you a new link by e-mail.",
+        ),
+    )
+)
