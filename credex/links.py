@@ -42,11 +42,9 @@ from audit.services import Actor
 from credex.errors import DomainError, InvalidInput
 from credex.tenancy import tenant_context
 
-# A token that was never valid (tampered, truncated, another salt, unknown row). Issue 11 asks
-# for 404; the pages have always answered 400 and the tests pin 400 (test_package_shares:
-# test_invalid_tokens_are_400_and_rate_limited_per_address), so the change is left to one
-# decision here.
-INVALID_STATUS = 400
+# A token that was never valid (tampered, truncated, another salt, unknown row): no such link,
+# 404. (Before the framework both pages answered 400.)
+INVALID_STATUS = 404
 GONE_STATUS = 410
 THROTTLED_STATUS = 429
 

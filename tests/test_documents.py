@@ -696,7 +696,7 @@ def test_a_tampered_link_is_not_valid(tenant_a, provider, client):
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     for bad in (tampered, "not-a-token", token.replace(":", ":x", 1)):
         response = client.get(f"/u/{bad}/")
-        assert response.status_code == 400
+        assert response.status_code == 404
         assert "not valid" in response.content.decode()
     assert actions(tenant_a.org, "roster.upload_link.viewed") == []
 
@@ -708,7 +708,7 @@ def test_an_invitation_token_does_not_open_an_upload_page(tenant_a, provider, cl
         {"org": str(tenant_a.org.pk), "link": str(make_link(tenant_a, provider).pk)},
         salt="credex.invitation",
     )
-    assert client.get(f"/u/{forged}/").status_code == 400
+    assert client.get(f"/u/{forged}/").status_code == 404
 
 
 def test_the_public_page_is_rate_limited_per_link(tenant_a, provider, client, settings):

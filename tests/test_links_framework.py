@@ -315,7 +315,7 @@ def test_tampered_share_tokens_are_invalid_and_throttled_per_address(tenant_a, c
     upload_token = signing.dumps(
         {"org": str(tenant_a.org.pk), "share": str(share.pk)}, salt="credex.roster.upload_link"
     )
-    assert client.get(f"/p/{upload_token}/", REMOTE_ADDR=fresh_ip()).status_code == 400
+    assert client.get(f"/p/{upload_token}/", REMOTE_ADDR=fresh_ip()).status_code == 404
     assert events(tenant_a.org, "verifications.share.viewed") == []
 
 
@@ -350,7 +350,7 @@ def test_a_new_spec_opens_in_the_tokens_scope_with_the_decorator_alone(
     # Another spec's token for the same row does not open it, nor this one the upload page.
     upload_token = upload_services.upload_link_token(link)
     assert client.get(f"/t/{upload_token}/").status_code == links.INVALID_STATUS
-    assert client.get(f"/u/{links.link_token(RELEASE, link)}/").status_code == 400
+    assert client.get(f"/u/{links.link_token(RELEASE, link)}/").status_code == 404
 
 
 @pytest.mark.urls(__name__)
@@ -380,7 +380,7 @@ def test_a_new_spec_gets_the_same_refusal_pages(tenant_a, provider, client, sett
     ip = fresh_ip()
     invalid = client.get(f"/t/{tamper(path_.split('/')[2])}/", REMOTE_ADDR=ip)
     assert (
-        invalid.status_code == 400
+        invalid.status_code == 404
         and "This signature link is not valid." in invalid.content.decode()
     )
     assert client.get("/t/garbage/", REMOTE_ADDR=ip).status_code == 429

@@ -198,7 +198,7 @@ def test_a_link_for_one_package_cannot_reach_another(tenant_a, tenant_b, client)
     ).split(":", 1)[0]
     for forged in (f"{forged_payload}:{rest}", token[:-2] + ("AA" if token[-2:] != "AA" else "BB")):
         response = client.get(f"/p/{forged}/download")
-        assert response.status_code == 400
+        assert response.status_code == 404
         assert "This link is not valid" in response.content.decode()
     # A share id of another organization under this organization's id: unknown.
     with tenant_context(tenant_b.org):
@@ -214,7 +214,7 @@ def test_a_link_for_one_package_cannot_reach_another(tenant_a, tenant_b, client)
     mixed = signing.dumps(
         {"org": str(tenant_a.org.pk), "share": str(share_b.pk)}, salt=services.SHARE_SALT
     )
-    assert client.get(f"/p/{mixed}/").status_code == 400
+    assert client.get(f"/p/{mixed}/").status_code == 404
     # The genuine link serves exactly its own package's bytes.
     data = b"".join(client.get(f"/p/{token}/download").streaming_content)
     with first.file.open("rb") as fh:
@@ -222,9 +222,9 @@ def test_a_link_for_one_package_cannot_reach_another(tenant_a, tenant_b, client)
     assert counts(tenant_a.org, share_two) == (0, 0)
 
 
-def test_invalid_tokens_are_400_and_rate_limited_per_address(tenant_a, client, settings):
+def test_invalid_tokens_are_404_and_rate_limited_per_address(tenant_a, client, settings):
     settings.INVALID_SHARE_REQUESTS_PER_HOUR = 3
     ip = f"10.9.{timezone.now().microsecond % 250}.{timezone.now().second}"
     statuses = [client.get("/p/not-a-token/", REMOTE_ADDR=ip).status_code for _ in range(5)]
-    assert statuses == [400, 400, 400, 429, 429]
+    assert statuses == [404, 404, 404, 429, 429]
     assert "Please wait" in client.get("/p/x/", REMOTE_ADDR=ip).content.decode()
