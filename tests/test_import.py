@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -33,6 +32,7 @@ from roster.models import (
 from roster.services.imports import JobProgress, import_job_create
 from tests.conftest import own_queue_worker
 from tests.factories import PDF_BYTES, make_provider, valid_npi
+from tests.waiting import wait_for
 
 PNG_BYTES = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -787,16 +787,19 @@ def worker(committed_db):
 
 
 def _wait(org, job_id, timeout=90):
-    deadline = time.monotonic() + timeout
     seen = []
-    while time.monotonic() < deadline:
+
+    def finished():
         with tenant_context(org):
             job = ImportJob.objects.get(pk=job_id)
         seen.append((job.status, job.processed_rows))
-        if job.status not in (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.IMPORTING):
-            return job, seen
-        time.sleep(0.05)
-    raise AssertionError(f"import still running: {seen[-5:]}")
+        running = (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.IMPORTING)
+        return job if job.status not in running else None
+
+    job = wait_for(
+        finished, timeout=timeout, interval=0.05, what=lambda: f"the import: {seen[-5:]}"
+    )
+    return job, seen
 
 
 @pytest.mark.external

@@ -639,16 +639,12 @@ def test_a_real_worker_runs_the_generation_for_one_organization(committed_tenant
 
 @pytest.mark.external
 def test_the_daily_job_fans_out_one_generation_per_organization(committed_tenant, worker):
-    import time
-
     from roster.jobs.inbox import inbox_daily
+    from tests.waiting import wait_for
 
     p = make_provider(committed_tenant.org, seed=7002, coordinator=coordinator_of(committed_tenant))
     add_credential(committed_tenant, p, timezone.localdate() - timedelta(days=1))
     enqueued = inbox_daily.delay(force=True).get(timeout=60)
     assert enqueued >= 1
-    deadline = time.monotonic() + 60
-    while not items(committed_tenant.org) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    [row] = items(committed_tenant.org)
+    [row] = wait_for(lambda: items(committed_tenant.org), what="the generated inbox item")
     assert (row.threshold_days, row.assigned_to_id) == (0, coordinator_of(committed_tenant).pk)

@@ -231,6 +231,8 @@ def matrix_media(tmp_path_factory):
 def _matrix_settings(settings, matrix_media):
     settings.MEDIA_ROOT = matrix_media  # the seeded documents live here for every case
     no_internet(settings)
+    settings.NPPES_MAX_RETRIES = 0  # the unreachable registry answers the lookup page at once
+    settings.NPPES_BACKOFF_SECONDS = 0
 
 
 def url_of(route: str, pattern: URLPattern, ids: dict, org_slug: str) -> str:
