@@ -644,24 +644,6 @@ def test_an_auditor_sees_past_imports_but_cannot_upload(tenant_a, login):
         assert not Provider.objects.filter(npi=valid_npi(65)).exists()
 
 
-def test_an_outsider_gets_404_for_every_import_page(tenant_a, tenant_b, login):
-    job = _rejected(tenant_a, [row(66, npi="1")])
-    client = login(tenant_b.owner)
-    base = _page(tenant_a)
-    for url in (base, f"{base}{job.pk}/", f"{base}{job.pk}/errors.csv"):
-        assert client.get(url).status_code == 404, url
-    response = client.post(base, {"file": SimpleUploadedFile("x.csv", csv_bytes([row(67)]))})
-    assert response.status_code == 404
-    # and org B's own pages do not serve org A's job
-    assert client.get(f"/o/{tenant_b.org.slug}/imports/{job.pk}/").status_code == 404
-    assert counts(tenant_a.org)["providers"] == 0
-
-
-def test_anonymous_is_sent_to_login_for_import_pages(tenant_a, client):
-    response = client.get(_page(tenant_a))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-
-
 # --- the API ----------------------------------------------------------------------------------
 @pytest.fixture
 def _throttle(monkeypatch):
