@@ -33,6 +33,9 @@ def capability_required(capability: str):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        # Declared for tests/test_permission_matrix_html.py (functools.wraps in the decorators
+        # above this one copies it to the URLconf's callback).
+        wrapped.required_capability = capability
         return wrapped
 
     return decorator

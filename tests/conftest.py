@@ -137,13 +137,12 @@ def login(client):
 
 
 @contextlib.contextmanager
-def own_queue_worker(*, concurrency: int = 2, shutdown_timeout: int = 30):
-    """A real Celery worker on a queue of this test's own. The embedded Redis broker is shared
-    with whatever else runs from this checkout (a `make run` worker, another test process);
-    their workers must not take these tasks (they would run them against another database),
-    nor this worker theirs."""
-    from celery.contrib.testing.worker import start_worker
-
+def own_queue():
+    """Every task published meanwhile goes to a queue of this test's own, deleted at the end;
+    yields its name. The embedded Redis broker is shared with whatever else runs from this
+    checkout (a `make run` worker, another test process): their workers must not take these
+    tasks (they would run them against another database). Read what was published with
+    tests.waiting.published_tasks."""
     from credex.celery import app
 
     queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -157,17 +156,33 @@ def own_queue_worker(*, concurrency: int = 2, shutdown_timeout: int = 30):
 
     reroute(queue)
     try:
-        with start_worker(
+        yield queue
+    finally:
+        reroute(before)
+        with contextlib.suppress(Exception), app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+
+
+@contextlib.contextmanager
+def own_queue_worker(*, concurrency: int = 2, shutdown_timeout: int = 30):
+    """A real Celery worker on a queue of this test's own (own_queue): it takes only this
+    test's tasks, and no other process's worker takes them."""
+    from celery.contrib.testing.worker import start_worker
+
+    from credex.celery import app
+
+    with (
+        own_queue() as queue,
+        start_worker(
             app,
             pool="threads",
             concurrency=concurrency,
             perform_ping_check=False,
             shutdown_timeout=shutdown_timeout,
             queues=[queue],
-        ):
-            yield queue
-    finally:
-        reroute(before)
+        ),
+    ):
+        yield queue
 
 
 def pytest_unconfigure(config):

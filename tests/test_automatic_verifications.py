@@ -16,8 +16,10 @@ from screening.loaders import load_dataset
 from screening.nppes import services as nppes
 from screening.nppes.models import NppesCheck
 from screening.services import screening_run_now
+from tests.conftest import own_queue
 from tests.factories import make_provider
 from tests.fixtures_nppes import Answer, FakeNppes, individual, use_fake
+from tests.waiting import published_tasks
 from verifications.models import Verification
 
 FIXTURES = Path(__file__).parent / "fixtures_screening"
@@ -161,11 +163,16 @@ def test_a_large_run_records_after_it_commits_in_a_job_once_with_one_event_per_l
     make_provider(org, seed=1, first_name="Mo", last_name="Ali", npi=ALI_NPI)
     make_provider(org, seed=2)
     monkeypatch.setattr(automatic, "INLINE_LIMIT", 1)  # two providers count as "large"
-    sent = []
-    monkeypatch.setattr(jobs.screening_records, "delay", lambda **kw: sent.append(kw))
-    with django_capture_on_commit_callbacks(execute=True), tenant_context(org):
+    # Published for real, on a queue of this test's own that no worker takes.
+    with (
+        own_queue() as queue,
+        published_tasks(queue) as published,
+        django_capture_on_commit_callbacks(execute=True),
+        tenant_context(org),
+    ):
         run = screening_run_now(org=org)
     assert records(org) == []  # nothing inside the run's transaction
+    sent = [kw for name, kw in published if name == jobs.screening_records.name]
     assert sent == [{"org_id": str(org.pk), "run_id": str(run.pk)}]
     with tenant_context(org):
         event = AuditEvent.objects.filter(action="screening.dataset.screened").first()

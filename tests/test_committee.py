@@ -567,30 +567,6 @@ def test_the_auditor_reads_the_committee_but_gets_403_on_writes_and_nothing_chan
     assert reviews(tenant_a) == before
 
 
-def test_an_outsider_gets_404_and_anonymous_is_sent_to_sign_in(tenant_a, tenant_b, login, client):
-    provider = ready_provider(tenant_a, seed=37)
-    review = mark_ready(tenant_a, provider)
-    pages = [
-        url(tenant_a),
-        url(tenant_a, "committee_review", review_id=review.pk),
-        url(tenant_a, "committee_provider", provider_id=provider.pk),
-    ]
-    for page in pages:
-        assert "/accounts/login/" in client.get(page)["Location"]
-    outsider = login(tenant_b.owner)
-    for page in pages:
-        assert outsider.get(page).status_code == 404
-    before = reviews(tenant_a)
-    assert (
-        outsider.post(
-            url(tenant_a, "committee_review", review_id=review.pk),
-            {"decision": "approved", "decision_date": TODAY().isoformat()},
-        ).status_code
-        == 404
-    )
-    assert reviews(tenant_a) == before
-
-
 # --- API ----------------------------------------------------------------------------------------
 def api(client, method, path, body=None, *, org=None):
     extra = {"HTTP_X_CREDEX_ORGANIZATION": org} if org else {}

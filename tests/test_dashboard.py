@@ -243,11 +243,6 @@ def test_the_auditor_sees_the_dashboard_read_only(known, login):
     assert "Renew 1 expired credential" in response.content.decode()
 
 
-def test_an_outsider_gets_404_and_anonymous_is_sent_to_sign_in(known, tenant_b, login, client):
-    assert client.get(f"/o/{known.org.slug}/").status_code == 302
-    assert login(tenant_b.owner).get(f"/o/{known.org.slug}/").status_code == 404
-
-
 def test_the_cross_org_link_shows_only_for_members_of_several_organizations(
     tenant_a, tenant_b, login
 ):

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,18 +22,10 @@ import pytest
 
 from credex import devstack
 from credex.gunicorn_conf import safe_path
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
-
-
-def wait_until(condition, *, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_killed_child_is_started_again_and_the_others_keep_running():
@@ -51,7 +42,7 @@ def test_a_killed_child_is_started_again_and_the_others_keep_running():
             assert supervisor.poll()
             return worker.process.pid != first_pid and worker.process.poll() is None
 
-        wait_until(restarted, what="the worker to be restarted")
+        wait_for(restarted, what="the worker to be restarted")
         assert web.process.pid == web_pid and web.process.poll() is None
         assert "worker exited (code -9); restarting in 0.05 s" in out.getvalue()
         assert "worker: restarted" in out.getvalue()
@@ -159,7 +150,7 @@ def slow_stack(tmp_path):
             except OSError:
                 return False
 
-        wait_until(up, what="gunicorn to answer")
+        wait_for(up, what="gunicorn to answer")
         return proc, base, tmp_path / "console.log"
 
     yield start
@@ -188,10 +179,10 @@ def test_ctrl_c_lets_a_slow_request_in_flight_finish_and_says_what_it_waits_for(
     proc, base, log = slow_stack(graceful_timeout=40)
     folder = log.parent
     thread, result = _request_in_background(f"{base}/slow?token=secret")
-    wait_until((folder / "started").exists, what="the slow request to start")
+    wait_for((folder / "started").exists, what="the slow request to start")
 
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
-    wait_until(
+    wait_for(
         lambda: "finishing 1 request(s) in flight" in log.read_text(),
         what="the console to name the request in flight",
     )
@@ -212,7 +203,7 @@ def test_a_request_still_running_when_the_grace_period_ends_is_named_as_interrup
     proc, base, log = slow_stack(graceful_timeout=1)
     folder = log.parent
     thread, result = _request_in_background(f"{base}/slow")
-    wait_until((folder / "started").exists, what="the slow request to start")
+    wait_for((folder / "started").exists, what="the slow request to start")
 
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=30) == 0

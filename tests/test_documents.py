@@ -298,45 +298,6 @@ def test_reading_a_providers_documents_page_is_recorded(tenant_a, provider, logi
     assert event.target_id == str(provider.pk) and event.actor_label == tenant_a.auditor.email
 
 
-def test_outsider_gets_404_for_every_documents_page_and_nothing_changes(
-    tenant_a, tenant_b, provider, login
-):
-    doc = upload_as_service(tenant_a, provider)
-    link = make_link(tenant_a, provider)
-    client = login(tenant_b.owner)
-    slug = tenant_a.org.slug
-    assert client.get(docs_url(tenant_a, provider)).status_code == 404
-    assert client.get(queue_url(tenant_a)).status_code == 404
-    assert client.get(f"/o/{slug}/documents/{doc.pk}/download").status_code == 404
-    assert (
-        client.post(f"/o/{slug}/documents/{doc.pk}/review", {"decision": "accept"}).status_code
-        == 404
-    )
-    assert upload(client, tenant_a, provider, pdf_bytes()).status_code == 404
-    assert client.post(f"/o/{slug}/documents/links/{link.pk}/revoke").status_code == 404
-    # ... and their own organization's URLs with org A's ids are "not found" too.
-    own = tenant_b.org.slug
-    assert client.get(f"/o/{own}/documents/{doc.pk}/download").status_code == 404
-    assert client.get(f"/o/{own}/documents/provider/{provider.pk}/").status_code == 404
-    assert client.post(f"/o/{own}/documents/links/{link.pk}/revoke").status_code == 404
-    [stored] = documents(tenant_a.org)
-    assert stored.status == DocumentStatus.PENDING_REVIEW
-    with tenant_context(tenant_a.org):
-        assert UploadLink.objects.get(pk=link.pk).revoked_at is None
-    assert actions(tenant_a.org, "roster.document.downloaded") == []
-
-
-def test_anonymous_visitors_are_sent_to_sign_in(tenant_a, provider, client):
-    doc = upload_as_service(tenant_a, provider)
-    for url in (
-        queue_url(tenant_a),
-        docs_url(tenant_a, provider),
-        f"/o/{tenant_a.org.slug}/documents/{doc.pk}/download",
-    ):
-        response = client.get(url)
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-
-
 # --- download ----------------------------------------------------------------------------------
 def test_download_streams_the_bytes_as_an_attachment_and_is_recorded(tenant_a, provider, login):
     data = pdf_bytes(pages=2)

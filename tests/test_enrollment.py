@@ -647,31 +647,6 @@ def test_the_auditor_reads_the_pages_but_gets_403_on_every_write_and_nothing_cha
         assert not PayerContract.objects.exists()
 
 
-def test_an_outsider_gets_404_and_anonymous_is_sent_to_sign_in(tenant_a, tenant_b, login, client):
-    enrollment = new_enrollment(tenant_a)
-    pages = [
-        url(tenant_a),
-        url(tenant_a, "payers"),
-        url(tenant_a, "payer_detail", payer_id=enrollment.payer_id),
-        url(tenant_a, "enrollment_detail", enrollment_id=enrollment.pk),
-        url(tenant_a, "enrollment_provider", provider_id=enrollment.provider_id),
-    ]
-    for page in pages:
-        assert client.get(page).status_code == 302
-        assert "/accounts/login/" in client.get(page)["Location"]
-    outsider = login(tenant_b.owner)
-    for page in pages:
-        assert outsider.get(page).status_code == 404, page
-    before = state(tenant_a, enrollment)
-    assert (
-        outsider.post(
-            url(tenant_a, "enrollment_transition", enrollment_id=enrollment.pk), {"to": "withdrawn"}
-        ).status_code
-        == 404
-    )
-    assert state(tenant_a, enrollment) == before
-
-
 def test_an_id_of_another_organization_is_404_inside_ones_own(tenant_a, tenant_b, login):
     theirs = new_enrollment(tenant_b)
     client = login(tenant_a.coordinator)

@@ -576,18 +576,17 @@ def worker(committed_db):
 
 @pytest.mark.external
 def test_an_upload_is_read_by_a_real_worker_after_commit(committed_tenant, worker):
-    import time
+    from tests.waiting import wait_for
 
     tenant = committed_tenant
     provider = make_provider(tenant.org, seed=83, first_name="Jane", last_name="Smith")
     document = _upload(tenant, provider, samples.to_text_pdf(LICENSE_TEXT))
-    deadline = time.monotonic() + 60
-    suggestion = None
-    while suggestion is None and time.monotonic() < deadline:
+
+    def suggested():
         with tenant_context(tenant.org):
-            suggestion = ExtractionSuggestion.objects.filter(document=document).first()
-        time.sleep(0.1)
-    assert suggestion is not None, "the worker made no suggestion"
+            return ExtractionSuggestion.objects.filter(document=document).first()
+
+    suggestion = wait_for(suggested, what="the worker's suggestion")
     assert suggestion.status == SuggestionStatus.PENDING
     assert suggestion.fields["expiry_date"]["value"] == "2027-01-31"
     with tenant_context(tenant.org):

@@ -406,24 +406,6 @@ def test_the_auditor_gets_403_on_every_inbox_action_and_nothing_changes(tenant_a
     assert items(tenant_a.org, pk=item.pk)[0].status == "open"
 
 
-def test_an_outsider_gets_404_for_the_inbox_and_its_items(tenant_a, tenant_b, item, login):
-    client = login(tenant_b.owner)
-    assert client.get(inbox_url(tenant_a)).status_code == 404
-    assert client.post(inbox_url(tenant_a, f"{item.pk}/resolve/")).status_code == 404
-    # and org A's item id under the outsider's own organization does not exist either
-    response = client.post(f"/o/{tenant_b.org.slug}/inbox/{item.pk}/resolve/")
-    assert response.status_code == 404
-    assert items(tenant_a.org, pk=item.pk)[0].status == "open"
-
-
-def test_anonymous_is_sent_to_sign_in_and_changes_nothing(tenant_a, item, client):
-    response = client.get(inbox_url(tenant_a))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    response = client.post(inbox_url(tenant_a, f"{item.pk}/resolve/"))
-    assert response.status_code == 302
-    assert items(tenant_a.org, pk=item.pk)[0].status == "open"
-
-
 def test_snoozing_through_htmx_answers_with_the_refreshed_list(tenant_a, item, login):
     client = login(tenant_a.coordinator)
     response = client.post(
@@ -639,16 +621,12 @@ def test_a_real_worker_runs_the_generation_for_one_organization(committed_tenant
 
 @pytest.mark.external
 def test_the_daily_job_fans_out_one_generation_per_organization(committed_tenant, worker):
-    import time
-
     from roster.jobs.inbox import inbox_daily
+    from tests.waiting import wait_for
 
     p = make_provider(committed_tenant.org, seed=7002, coordinator=coordinator_of(committed_tenant))
     add_credential(committed_tenant, p, timezone.localdate() - timedelta(days=1))
     enqueued = inbox_daily.delay(force=True).get(timeout=60)
     assert enqueued >= 1
-    deadline = time.monotonic() + 60
-    while not items(committed_tenant.org) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    [row] = items(committed_tenant.org)
+    [row] = wait_for(lambda: items(committed_tenant.org), what="the generated inbox item")
     assert (row.threshold_days, row.assigned_to_id) == (0, coordinator_of(committed_tenant).pk)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from screening.models import RunStatus, RunTrigger, ScreeningRun
 from tests.conftest import own_queue_worker
 from tests.factories import make_provider
 from tests.private_redis import celery_on, private_redis
+from tests.waiting import wait_for
 from verifications.models import CredentialPackage, PackageStatus
 
 LONG_AGO = timedelta(minutes=15)
@@ -44,15 +44,13 @@ def _lost(model, org, **fields):
         )
 
 
-def _wait_until_done(model, org, pk, open_statuses, seconds=60, alive=lambda: True):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and alive():
+def _wait_until_done(model, org, pk, open_statuses, alive=None):
+    def done():
         with tenant_context(org):
             row = model.objects.get(pk=pk)
-        if row.status not in open_statuses:
-            return row
-        time.sleep(0.2)
-    return row
+        return row if row.status not in open_statuses else None
+
+    return wait_for(done, what=f"{model.__name__} {pk} to leave {open_statuses}", alive=alive)
 
 
 # --- through a real worker ------------------------------------------------------------------

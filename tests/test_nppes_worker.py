@@ -13,9 +13,10 @@ from screening.nppes import tasks
 from screening.nppes.models import NppesCheck, NppesMismatch, NppesRun
 from screening.nppes.services import nppes_refresh_request
 from screening.nppes.services import refresh as refresh_module
-from tests.conftest import own_queue_worker
+from tests.conftest import own_queue, own_queue_worker
 from tests.fixtures_nppes import FakeNppes, individual, use_fake
 from tests.test_nppes_refresh import add_provider
+from tests.waiting import published_tasks
 
 pytestmark = pytest.mark.external
 
@@ -108,18 +109,16 @@ def test_refresh_now_from_the_page_runs_on_the_worker_and_the_progress_ends_with
     assert "Refresh finished" in html
 
 
-def test_the_nightly_job_enqueues_one_refresh_per_organization_once_a_day(
-    committed_tenant, monkeypatch
-):
-    sent = []
-    monkeypatch.setattr(tasks.refresh_org, "apply_async", lambda **kw: sent.append(kw))
-    count = tasks.refresh_nightly(force=True)
-    org_ids = {str(pk) for pk in Organization.objects.values_list("pk", flat=True)}
-    assert count == len(org_ids)
-    assert {s["kwargs"]["org_id"] for s in sent} == org_ids
-    assert all(s["kwargs"]["trigger"] == "nightly" for s in sent)
-    sent.clear()
-    tasks.refresh_nightly()  # the day's first beat fans out (unless one already did)...
-    assert tasks.refresh_nightly() == 0  # ...a second beat the same day does not
+def test_the_nightly_job_enqueues_one_refresh_per_organization_once_a_day(committed_tenant):
+    # Published for real, on a queue of this test's own that no worker takes.
+    with own_queue() as queue, published_tasks(queue) as sent:
+        count = tasks.refresh_nightly(force=True)
+        org_ids = {str(pk) for pk in Organization.objects.values_list("pk", flat=True)}
+        assert count == len(org_ids)
+        assert {name for name, _ in sent} == {"nppes.refresh.org"}
+        assert {kw["org_id"] for _, kw in sent} == org_ids
+        assert all(kw["trigger"] == "nightly" for _, kw in sent)
+        tasks.refresh_nightly()  # the day's first beat fans out (unless one already did)...
+        assert tasks.refresh_nightly() == 0  # ...a second beat the same day does not
     assert app.conf.beat_schedule["nppes-refresh-nightly"]["task"] == "nppes.refresh.nightly"
     assert "nppes.refresh.org" in app.tasks and "nppes.refresh.nightly" in app.tasks

@@ -77,28 +77,6 @@ def test_the_auditor_reads_the_list_and_detail_without_share_form(tenant_a, pack
     assert "Send secure link" not in body
 
 
-def test_the_outsider_gets_404_and_anonymous_is_sent_to_log_in(
-    tenant_a, tenant_b, package, login, client
-):
-    urls = [
-        base(tenant_a),
-        f"{base(tenant_a)}{package.pk}/",
-        f"{base(tenant_a)}{package.pk}/download",
-        f"{base(tenant_a)}contacts/",
-    ]
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 302 and "/login" in response["Location"], url
-    outsider = login(tenant_b.owner)
-    for url in urls:
-        assert outsider.get(url).status_code == 404, url
-    assert (
-        outsider.post(f"/o/{tenant_a.org.slug}/packages/build/{package.provider_id}").status_code
-        == 404
-    )
-    assert package_count(tenant_a) == 1
-
-
 def test_a_package_of_another_org_is_404_under_its_own_org(tenant_a, tenant_b, package, login):
     assert (
         login(tenant_b.owner).get(f"/o/{tenant_b.org.slug}/packages/{package.pk}/").status_code

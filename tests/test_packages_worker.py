@@ -4,7 +4,6 @@ the request commits, the worker builds the PDF, the row ends ready with its file
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 
 import pytest
@@ -14,6 +13,7 @@ from credex.tenancy import tenant_context
 from tests.conftest import own_queue_worker
 from tests.factories import make_provider, pdf_bytes
 from tests.test_packages import upload
+from tests.waiting import wait_for
 from verifications.models import PackageStatus
 
 pytestmark = pytest.mark.external
@@ -30,13 +30,13 @@ def test_a_requested_package_is_built_by_a_real_worker(package_worker, committed
         upload(tenant.org, owner, provider, "cv", pdf_bytes(3), "cv.pdf")
     with tenant_context(tenant.org):
         package = package_request(org=tenant.org, actor=owner, provider=provider)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def finished():
         with tenant_context(tenant.org):
             package.refresh_from_db()
-        if package.status in (PackageStatus.READY, PackageStatus.FAILED):
-            break
-        time.sleep(0.2)
+        return package.status in (PackageStatus.READY, PackageStatus.FAILED)
+
+    wait_for(finished, what="the package build")
     assert package.status == PackageStatus.READY, package.error
     assert package.page_count >= 4
     with package.file.open("rb") as fh:

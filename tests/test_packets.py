@@ -20,8 +20,10 @@ from roster.services.documents.links import upload_link_upload
 from screening.loaders import load_dataset
 from screening.nppes import services as nppes
 from screening.services import screening_run_now
+from tests.conftest import own_queue
 from tests.factories import make_provider, pdf_bytes
 from tests.fixtures_nppes import FakeNppes, individual, use_fake
+from tests.waiting import published_tasks
 from verifications.models import (
     PacketStep,
     ReverificationPacket,
@@ -37,31 +39,32 @@ SAM_AS_OF = date(2023, 11, 22)  # the sample's newest Creation_Date (its name ha
 TODAY = date.today()
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The Celery sends the packet's on-commit callbacks make, recorded instead of sent
-    (the broker is shared with other test processes)."""
-    from screening import tasks as screening_tasks
-    from screening.nppes import tasks as nppes_tasks
-    from verifications.jobs import packets as packet_jobs
+# The tasks a packet asks for, by the short names the tests below use.
+KINDS = {
+    "screening.run_provider": "screen",
+    "screening.run_org": "org",
+    "nppes.refresh.org": "nppes",
+    "verifications.packets.bulk_start": "bulk",
+}
 
-    sent = []
-    for task, kind in ((screening_tasks.run_provider, "screen"), (screening_tasks.run_org, "org")):
-        monkeypatch.setattr(task, "delay", lambda kind=kind, **kw: sent.append((kind, kw)))
-        monkeypatch.setattr(
-            task,
-            "apply_async",
-            lambda args=None, kwargs=None, kind=kind, **kw: sent.append((kind, kwargs)),
-        )
-    monkeypatch.setattr(
-        nppes_tasks.refresh_org,
-        "apply_async",
-        lambda kwargs=None, **kw: sent.append(("nppes", kwargs)),
-    )
-    monkeypatch.setattr(
-        packet_jobs.packets_bulk_start, "delay", lambda **kw: sent.append(("bulk", kw))
-    )
-    return sent
+
+class _Enqueued:
+    """(kind, kwargs) of each of those tasks published so far, in order."""
+
+    def __init__(self, published):
+        self.published = published
+
+    def __iter__(self):
+        return iter([(KINDS[name], kw) for name, kw in self.published if name in KINDS])
+
+
+@pytest.fixture
+def enqueued():
+    """The Celery sends the packet's on-commit callbacks make, really published to the broker,
+    on a queue of this test's own that no worker takes (the broker is shared with other test
+    processes), and read back as they were handed to it."""
+    with own_queue() as queue, published_tasks(queue) as published:
+        yield _Enqueued(published)
 
 
 @pytest.fixture

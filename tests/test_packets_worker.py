@@ -5,7 +5,6 @@ theirs."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from tests.conftest import own_queue_worker
 from tests.fixtures_nppes import FakeNppes, individual, use_fake
 from tests.test_packets import jane
 from tests.test_screening_runs import load_lists
+from tests.waiting import wait_for
 from verifications.models import PacketStep, ReverificationPacket, Verification
 from verifications.services import packets as svc
 
@@ -34,16 +34,6 @@ def fake(settings):
     use_fake(settings, server, retries=0)
     yield server
     server.stop()
-
-
-def wait_for(predicate, *, timeout=60.0, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def check_steps(tenant, packet_id) -> dict:

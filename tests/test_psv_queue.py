@@ -481,14 +481,6 @@ def test_the_auditor_reads_the_queue_but_gets_403_on_every_write(tenant_a, world
     assert actions(tenant_a.org) == before
 
 
-def test_an_outsider_gets_404_and_anonymous_is_sent_to_login(tenant_a, tenant_b, world, login):
-    assert login(tenant_b.owner).get(qurl(tenant_a)).status_code == 404
-    from django.test import Client
-
-    anonymous = Client().get(qurl(tenant_a))
-    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
-
-
 def test_an_outsider_cannot_verify_another_orgs_provider_through_their_own_org(
     tenant_a, tenant_b, world, login
 ):

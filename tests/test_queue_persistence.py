@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
 from credex.tasks import count_members
 from tests.private_redis import celery_on, private_redis, reset_celery_connections
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.external
 
@@ -34,8 +33,5 @@ def test_a_queued_task_survives_a_restart_of_redis_and_runs_on_a_worker(committe
         assert redis.client().llen("celery") == 1
         with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False):
             result = app.AsyncResult(task_id)
-            deadline = time.monotonic() + 30
-            while result.state != "SUCCESS" and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert result.state == "SUCCESS"
+            wait_for(lambda: result.state == "SUCCESS", timeout=30, what="the task to succeed")
             assert result.result == {"org": org_id, "members": 4}

@@ -273,23 +273,6 @@ def test_coordinators_and_auditors_read_requirements_but_cannot_change_them(tena
         assert not CustomProviderType.objects.exists()
 
 
-def test_outsider_gets_404_and_anonymous_goes_to_login_for_requirements(
-    tenant_a, tenant_b, login, client
-):
-    base = {"org_slug": tenant_a.org.slug}
-    pages = [
-        reverse("provider_requirements", kwargs=base),
-        reverse("provider_requirements_type", kwargs={**base, "provider_type": "MD"}),
-    ]
-    for page in pages:
-        assert client.get(page).status_code == 302
-    outsider = login(tenant_b.owner)
-    for page in pages:
-        assert outsider.get(page).status_code == 404
-        assert outsider.post(page, {"req_dea": "on", "code": "RN", "name": "N"}).status_code == 404
-    assert requirement_rows(tenant_a) == []
-
-
 def test_an_unknown_provider_type_page_is_404(tenant_a, login):
     page = reverse(
         "provider_requirements_type", kwargs={"org_slug": tenant_a.org.slug, "provider_type": "XYZ"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -28,6 +27,7 @@ from screening.services import screening_run_now, screening_run_request
 from screening.services.runs import _lock
 from tests.conftest import build_tenant, own_queue_worker
 from tests.factories import make_provider
+from tests.waiting import published_tasks, wait_for
 
 pytestmark = pytest.mark.external
 
@@ -51,17 +51,6 @@ def load_lists():
 @pytest.fixture
 def lists(committed_db):
     load_lists()
-
-
-def wait_for(predicate, *, timeout=60.0, what="the condition"):
-    """Poll the database until the predicate holds (a worker commits asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def runs_of(org, **filters):
@@ -308,10 +297,19 @@ def test_a_new_provider_and_a_rename_are_screened_after_the_commit(committed_ten
         what="the rename screening",
     )[0]
     assert renamed.counts["new"]["name_state"] == 1
-    with tenant_context(org):
+    with published_tasks(worker) as published, tenant_context(org):
         provider_update(org=org, actor=owner, provider=provider, phone="555-0100")
-    time.sleep(1)  # give a (wrongly) queued task the chance to run before counting
-    assert len(runs_of(org, provider=provider)) == 2  # a phone change is not screened
+    # A phone change is not screened: its commit published no task (and a rename does).
+    assert published == []
+    assert len(runs_of(org, provider=provider)) == 2
+    with published_tasks(worker) as published, tenant_context(org):
+        provider_update(org=org, actor=owner, provider=provider, last_name="Nguyen")
+    assert [name for name, _ in published] == ["screening.run_provider"]
+    assert published[0][1]["provider_id"] == str(provider.pk)
+    wait_for(
+        lambda: len(runs_of(org, provider=provider, status=RunStatus.DONE)) == 3,
+        what="the second rename screening",
+    )
 
 
 # --- the command -------------------------------------------------------------------------
