@@ -39,11 +39,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class OpenWork:
     """Open work of one kind a member holds: `kind` is stable ("roster.inbox_item"), `label`
-    is for people ("open inbox items")."""
+    is for people and agrees with the count ("1 open inbox item", "2 open inbox items")."""
 
     kind: str
     label: str
     count: int
+
+    @classmethod
+    def counted(cls, kind: str, count: int, one: str, many: str) -> OpenWork:
+        return cls(kind, one if count == 1 else many, count)
 
 
 membership_removal_preview: HookPoint[..., list[OpenWork]] = HookPoint(

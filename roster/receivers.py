@@ -23,8 +23,10 @@ def open_work(*, org, removed) -> list[OpenWork]:
         organization=org, assigned_to=removed, status__in=ACTIVE
     ).count()
     return [
-        OpenWork("roster.provider", "providers they coordinate", providers),
-        OpenWork("roster.inbox_item", "open inbox items", items),
+        OpenWork.counted(
+            "roster.provider", providers, "provider they coordinate", "providers they coordinate"
+        ),
+        OpenWork.counted("roster.inbox_item", items, "open inbox item", "open inbox items"),
     ]
 
 

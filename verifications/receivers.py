@@ -21,7 +21,9 @@ def open_work(*, org, removed) -> list[OpenWork]:
     count = VerificationRequest.objects.filter(
         organization=org, assigned_to=removed, status__in=OPEN_REQUEST_STATUSES
     ).count()
-    return [OpenWork("verifications.request", "open PSV requests", count)]
+    return [
+        OpenWork.counted("verifications.request", count, "open PSV request", "open PSV requests")
+    ]
 
 
 def reassign(*, org, removed, actor, reassign_to) -> None:
