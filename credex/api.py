@@ -134,7 +134,8 @@ REASSIGN_PARAMETER = OpenApiParameter(
     enum=list(services.REASSIGN_CHOICES),
     description="Who takes the member's open work (providers they coordinate, open inbox "
     "items, open PSV requests): `me` (the caller; not for API keys) or `unassigned` "
-    "(default). Each change is audited in the removal's transaction.",
+    "(default). Also accepted in a JSON body. Each change is audited in the removal's "
+    "transaction.",
 )
 
 
@@ -200,7 +201,10 @@ class MemberDetailView(APIView):
     )
     def delete(self, request, member_id):
         member = _member(request, member_id)
-        reassign_to = request.query_params.get("reassign_to") or "unassigned"
+        body = request.data if isinstance(request.data, dict) else {}
+        reassign_to = (
+            request.query_params.get("reassign_to") or body.get("reassign_to") or "unassigned"
+        )
         services.membership_remove(
             org=request._request.org,
             actor=actor_for(request),

@@ -370,7 +370,7 @@ REASSIGN_CHOICES = ("unassigned", "me")
 
 
 def _reassign_target(actor, membership: Membership, reassign_to: str) -> Membership | None:
-    """ "me": the remover takes the open work; "unassigned": nobody does."""
+    """Who takes the open work: the remover for `me`, nobody (None) for `unassigned`."""
     if reassign_to not in REASSIGN_CHOICES:
         raise InvalidInput(
             "Choose who takes the member's open work: me or unassigned.",

@@ -284,6 +284,17 @@ def test_a_session_caller_can_take_the_work_over(tenant_a, login):
     assert _reload(org, work.open_request).assigned_to_id == owner.pk
 
 
+def test_reassign_to_may_come_in_a_json_body(tenant_a, login):
+    org = tenant_a.org
+    coordinator = tenant_a.membership(tenant_a.coordinator)
+    work = _give_work(tenant_a, coordinator)
+    client = login(tenant_a.admin)
+    body = {"reassign_to": "me"}
+    response = api(client, "DELETE", f"members/{coordinator.pk}", body, org=org.slug)
+    assert response.status_code == 204
+    assert _reload(org, work.open_item).assigned_to_id == tenant_a.membership(tenant_a.admin).pk
+
+
 def test_a_bad_reassign_value_is_refused_and_nothing_written(tenant_a, login):
     org = tenant_a.org
     coordinator = tenant_a.membership(tenant_a.coordinator)
