@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -101,23 +101,69 @@ class OrganizationView(APIView):
 class MemberOut(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
     name = serializers.CharField(source="user.display_name")
+    removed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set once the member was removed (they grant nothing)."
+    )
 
     class Meta:
         model = Membership
-        fields = ["id", "email", "name", "role", "created_at"]
+        fields = ["id", "email", "name", "role", "created_at", "removed_at"]
 
 
 class MemberRoleIn(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class OpenWorkOut(serializers.Serializer):
+    kind = serializers.CharField(help_text='e.g. "roster.inbox_item", "verifications.request"')
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class MemberRemovalPreviewOut(serializers.Serializer):
+    member = MemberOut()
+    open_work = OpenWorkOut(many=True)
+    reassign_to = serializers.ListField(
+        child=serializers.CharField(), help_text="The values DELETE accepts for reassign_to."
+    )
+
+
+REASSIGN_PARAMETER = OpenApiParameter(
+    "reassign_to",
+    str,
+    enum=list(services.REASSIGN_CHOICES),
+    description="Who takes the member's open work (providers they coordinate, open inbox "
+    "items, open PSV requests): `me` (the caller; not for API keys) or `unassigned` "
+    "(default). Also accepted in a JSON body. Each change is audited in the removal's "
+    "transaction.",
+)
+
+
 class MemberListView(APIView):
     required_capabilities = {"GET": cap.VIEW_MEMBERS}
 
-    @extend_schema(responses=MemberOut(many=True), summary="Members of the organization")
+    @extend_schema(
+        responses=MemberOut(many=True),
+        summary="Members of the organization",
+        parameters=[
+            OpenApiParameter(
+                "removed",
+                bool,
+                description="true: the removed members instead of the current ones.",
+            )
+        ],
+    )
     def get(self, request):
-        members = selectors.member_list(org=request._request.org)
+        org = request._request.org
+        if request.query_params.get("removed", "").lower() in ("1", "true", "yes"):
+            members = selectors.removed_member_list(org=org)
+        else:
+            members = selectors.member_list(org=org)
         return Response(MemberOut(members, many=True).data)
+
+
+def _member(request, member_id):
+    return services.get_or_404(selectors.member_list(org=request._request.org), pk=member_id)
 
 
 class MemberDetailView(APIView):
@@ -127,16 +173,13 @@ class MemberDetailView(APIView):
         "DELETE": cap.MANAGE_MEMBERS,
     }
 
-    def _member(self, request, member_id):
-        return services.get_or_404(selectors.member_list(org=request._request.org), pk=member_id)
-
     @extend_schema(responses=MemberOut, summary="One member")
     def get(self, request, member_id):
-        return Response(MemberOut(self._member(request, member_id)).data)
+        return Response(MemberOut(_member(request, member_id)).data)
 
     @extend_schema(request=MemberRoleIn, responses=MemberOut, summary="Change a member's role")
     def patch(self, request, member_id):
-        member = self._member(request, member_id)
+        member = _member(request, member_id)
         data = MemberRoleIn(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.membership_change_role(
@@ -147,13 +190,50 @@ class MemberDetailView(APIView):
         )
         return Response(MemberOut(member).data)
 
-    @extend_schema(responses={204: None}, summary="Remove a member")
+    @extend_schema(
+        responses={204: None},
+        parameters=[REASSIGN_PARAMETER],
+        summary="Remove a member",
+        description="The membership is kept with `removed_at` set: it grants nothing, the "
+        "member's API keys are revoked, and history keeps their name. Their open work goes "
+        "to the caller or unassigned (`reassign_to`; see the removal preview). The last "
+        "owner cannot be removed (409). Inviting the address again restores the membership.",
+    )
     def delete(self, request, member_id):
-        member = self._member(request, member_id)
+        member = _member(request, member_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        reassign_to = (
+            request.query_params.get("reassign_to") or body.get("reassign_to") or "unassigned"
+        )
         services.membership_remove(
-            org=request._request.org, actor=actor_for(request), membership=member
+            org=request._request.org,
+            actor=actor_for(request),
+            membership=member,
+            reassign_to=reassign_to,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberRemovalPreviewView(APIView):
+    required_capabilities = {"GET": cap.MANAGE_MEMBERS}
+
+    @extend_schema(
+        responses=MemberRemovalPreviewOut,
+        summary="What removing a member would reassign",
+        description="The open work the member holds, per kind (only kinds with work). "
+        "Nothing is written.",
+    )
+    def get(self, request, member_id):
+        member = _member(request, member_id)
+        work = services.membership_removal_preview(
+            org=request._request.org, actor=actor_for(request), membership=member
+        )
+        body = {
+            "member": member,
+            "open_work": [{"kind": w.kind, "label": w.label, "count": w.count} for w in work],
+            "reassign_to": list(services.REASSIGN_CHOICES),
+        }
+        return Response(MemberRemovalPreviewOut(body).data)
 
 
 class InvitationOut(serializers.ModelSerializer):

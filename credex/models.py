@@ -101,19 +101,40 @@ class Role(models.TextChoices):
 
 
 class MembershipManager(TenantManager):
+    """Current members only: a removed membership (`removed_at` set) grants nothing, so every
+    query through `Membership.objects` (tenancy, pickers, member lists, role lookups) treats it
+    as no membership. `Membership.all_objects` also sees removed ones (history, re-invite)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
     def for_user(self, user):
-        """The user's own memberships across organizations (RLS: app.current_user)."""
-        return models.QuerySet(self.model, using=self._db).filter(user=user)
+        """The user's own current memberships across organizations (RLS: app.current_user)."""
+        return models.QuerySet(self.model, using=self._db).filter(
+            user=user, removed_at__isnull=True
+        )
 
 
 class Membership(TenantModel):
+    """A user's membership of an organization. Never deleted: removal sets `removed_at`, so the
+    work records that name the member (decided_by, reviewed_by, ...) keep who did it."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
+    # The first manager is the default one (forms, pickers, reverse relations): current
+    # members only. Related-object access (`review.decided_by`) goes through the base manager,
+    # which sees removed members too, so history keeps their names.
     objects = MembershipManager()
+    all_objects = TenantManager()
 
     class Meta:
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user")
         ]
@@ -122,18 +143,33 @@ class Membership(TenantModel):
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
 
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The member's name for history: "Name (removed)" once removed."""
+        name = self.user.display_name
+        return f"{name} (removed)" if self.is_removed else name
+
+    @property
+    def email_display(self) -> str:
+        """The member's e-mail for history: "a@b.org (removed)" once removed."""
+        return f"{self.user.email} (removed)" if self.is_removed else self.user.email
+
 
 class Invitation(TenantModel):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices)
     invited_by = models.ForeignKey(
-        Membership, null=True, on_delete=models.SET_NULL, related_name="+"
+        Membership, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -169,7 +205,7 @@ class ApiKey(TenantModel):
     key_hash = models.CharField(max_length=64)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COORDINATOR)
     created_by = models.ForeignKey(
-        Membership, null=True, on_delete=models.SET_NULL, related_name="+"
+        Membership, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)

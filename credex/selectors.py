@@ -29,6 +29,15 @@ def member_list(*, org) -> QuerySet[Membership]:
     )
 
 
+def removed_member_list(*, org) -> QuerySet[Membership]:
+    """Removed members of the organization (they grant nothing), most recently removed first."""
+    return (
+        Membership.all_objects.filter(organization=org, removed_at__isnull=False)
+        .select_related("user", "removed_by__user")
+        .order_by("-removed_at")
+    )
+
+
 def invitation_list(*, org) -> QuerySet[Invitation]:
     """Invitations of the organization, newest first."""
     return Invitation.objects.filter(organization=org).select_related("invited_by__user")

@@ -20,8 +20,10 @@ from django.utils.text import slugify
 
 from audit.services import Actor, audit_record
 from credex import capabilities as cap
+from credex import member_hooks
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, Forbidden, InvalidInput, NotFound
+from credex.member_hooks import OpenWork
 from credex.models import ApiKey, Invitation, Membership, Organization, Role, User
 from credex.tenancy import tenant_context
 
@@ -273,7 +275,30 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
-        membership = Membership.objects.create(organization=org, user=user, role=invitation.role)
+        # A removed member invited again gets their membership back (one row per person and
+        # organization, so the history that names them stays theirs).
+        membership = Membership.all_objects.select_for_update().filter(user=user).first()
+        if membership is None:
+            membership = Membership.objects.create(
+                organization=org, user=user, role=invitation.role
+            )
+        else:
+            removed_at = membership.removed_at
+            membership.removed_at, membership.removed_by = None, None
+            membership.role = invitation.role
+            membership.save(update_fields=["removed_at", "removed_by", "role"])
+            audit_record(
+                org=org,
+                actor=Actor.member(user),
+                action="member.restored",
+                target=membership,
+                data={
+                    "email": user.email,
+                    "role": invitation.role,
+                    "removed_at": removed_at.isoformat(),
+                    "invitation": str(invitation.pk),
+                },
+            )
         audit_record(
             org=org,
             actor=Actor.member(user),
@@ -341,22 +366,99 @@ def membership_change_role(
     return membership
 
 
-def membership_remove(*, org: Organization, actor, membership: Membership) -> None:
-    """Remove a member. The last owner cannot be removed."""
+REASSIGN_CHOICES = ("unassigned", "me")
+
+
+def _reassign_target(actor, membership: Membership, reassign_to: str) -> Membership | None:
+    """Who takes the open work: the remover for `me`, nobody (None) for `unassigned`."""
+    if reassign_to not in REASSIGN_CHOICES:
+        raise InvalidInput(
+            "Choose who takes the member's open work: me or unassigned.",
+            details={"reassign_to": f"one of {', '.join(REASSIGN_CHOICES)}"},
+        )
+    if reassign_to == "unassigned":
+        return None
+    if not isinstance(actor, Membership):
+        raise InvalidInput(
+            "An API key cannot take work over. Send reassign_to=unassigned.",
+            details={"reassign_to": "an API key cannot take work over"},
+        )
+    if actor.pk == membership.pk:
+        raise InvalidInput(
+            "You are removing yourself: leave your open work unassigned.",
+            details={"reassign_to": "you are removing yourself"},
+        )
+    return actor
+
+
+def membership_removal_preview(
+    *, org: Organization, actor, membership: Membership
+) -> list[OpenWork]:
+    """What removing `membership` would reassign: the open work it holds, per kind."""
+    require(actor, cap.MANAGE_MEMBERS)
+    return member_hooks.open_work_for(org=org, removed=membership)
+
+
+def membership_remove(
+    *, org: Organization, actor, membership: Membership, reassign_to: str = "unassigned"
+) -> Membership:
+    """Remove a member: `removed_at` is set, nothing is deleted. The last owner cannot be
+    removed. In one transaction: the member's open work in other apps goes to the remover
+    (`reassign_to="me"`) or unassigned through those apps' audited services (the
+    `membership_removed` hook), the API keys the member created are revoked, and the removal is
+    audited with what was reassigned."""
     require(actor, cap.MANAGE_MEMBERS)
     if membership.role == Role.OWNER and actor.role != Role.OWNER:
         raise Forbidden("Only an owner can remove an owner.")
+    target = _reassign_target(actor, membership, reassign_to)
     with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+        if membership is None:
+            raise NotFound("Not found.")  # removed meanwhile
         if membership.role == Role.OWNER and _owners_left_after(org, membership) == 0:
             raise Conflict("The organization must keep at least one owner.")
+        work = member_hooks.open_work_for(org=org, removed=membership)
+        membership.removed_at = timezone.now()
+        membership.removed_by = actor if isinstance(actor, Membership) else None
+        membership.save(update_fields=["removed_at", "removed_by"])
+        member_hooks.reassign_open_work(
+            org=org, removed=membership, actor=actor, reassign_to=target
+        )
+        revoked = _revoke_keys_of(org=org, actor=actor, membership=membership)
         audit_record(
             org=org,
             actor=audit_actor(actor),
             action="member.removed",
             target=membership,
-            data={"email": membership.user.email, "role": membership.role},
+            data={
+                "email": membership.user.email,
+                "role": membership.role,
+                "reassigned_to": str(target.pk) if target else None,
+                "open_work": {w.kind: w.count for w in work},
+                "api_keys_revoked": revoked,
+            },
         )
-        membership.delete()
+    return membership
+
+
+def _revoke_keys_of(*, org: Organization, actor, membership: Membership) -> list[str]:
+    """The removed member's API keys stop working with them; one audit event per key."""
+    prefixes = []
+    keys = ApiKey.objects.select_for_update().filter(
+        organization=org, created_by=membership, revoked_at__isnull=True
+    )
+    for key in keys:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="api_key.revoked",
+            target=key,
+            data={"name": key.name, "prefix": key.prefix, "reason": "creator removed"},
+        )
+        prefixes.append(key.prefix)
+    return prefixes
 
 
 # --- API keys ----------------------------------------------------------------------------

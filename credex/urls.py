@@ -35,6 +35,11 @@ api_patterns = [
     path("organization", api.OrganizationView.as_view(), name="api_organization"),
     path("members", api.MemberListView.as_view(), name="api_members"),
     path("members/<uuid:member_id>", api.MemberDetailView.as_view(), name="api_member"),
+    path(
+        "members/<uuid:member_id>/removal-preview",
+        api.MemberRemovalPreviewView.as_view(),
+        name="api_member_removal_preview",
+    ),
     path("invitations", api.InvitationListView.as_view(), name="api_invitations"),
     path(
         "invitations/<uuid:invitation_id>",

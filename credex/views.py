@@ -162,6 +162,7 @@ def members(request, org_slug):
             return redirect("members", org_slug=org.slug)
     context = {
         "members": selectors.member_list(org=org),
+        "removed_members": selectors.removed_member_list(org=org),
         "invitations": [i for i in selectors.invitation_list(org=org) if i.status == "pending"],
         "roles": Role.choices,
         "invite_form": invite_form,
@@ -198,12 +199,36 @@ def member_role(request, org_slug, member_id):
     return _member_action(request, member_id, change)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @capability_required(cap.MANAGE_MEMBERS)
 def member_remove(request, org_slug, member_id):
+    """GET: the confirmation, with the open work that will move and to whom. POST: remove."""
+    org = request.org
+    member = services.get_or_404(selectors.member_list(org=org), pk=member_id)
+    if request.method == "GET":
+        try:
+            work = services.membership_removal_preview(
+                org=org, actor=request.membership, membership=member
+            )
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied
+            raise
+        context = {
+            "member": member,
+            "open_work": work,
+            "open_total": sum(w.count for w in work),
+            "is_self": member.pk == request.membership.pk,
+        }
+        return render(request, "credex/member_remove.html", context)
+
     def remove(member):
-        services.membership_remove(org=request.org, actor=request.membership, membership=member)
-        messages.success(request, f"{member.user.email} was removed.")
+        reassign_to = request.POST.get("reassign_to", "unassigned")
+        services.membership_remove(
+            org=org, actor=request.membership, membership=member, reassign_to=reassign_to
+        )
+        to = "to you" if reassign_to == "me" else "unassigned"
+        messages.success(request, f"{member.user.email} was removed; their open work is {to}.")
 
     return _member_action(request, member_id, remove)
 

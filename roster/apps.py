@@ -6,7 +6,12 @@ class RosterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from credex import member_hooks
         from credex.jobs import JobKind, job_kind_register
+        from roster import receivers
+
+        member_hooks.membership_removal_preview.register(receivers.open_work)
+        member_hooks.membership_removed.register(receivers.reassign)
         from roster.models import ImportJob, ImportStatus
         from roster.services import imports
 

@@ -113,7 +113,7 @@ class Provider(TenantModel):
         max_length=20, choices=ProviderStatus.choices, default=ProviderStatus.APPLICANT
     )
     coordinator = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     initial_credentialing_date = models.DateField(null=True, blank=True)
     committee_decision_date = models.DateField(null=True, blank=True)
@@ -292,7 +292,7 @@ class UploadLink(TenantModel):
     requested_kinds = ArrayField(models.CharField(max_length=20), default=list)
     message = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        "credex.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -318,13 +318,13 @@ class Document(TenantModel):
         max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.PENDING_REVIEW
     )
     uploaded_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     upload_link = models.ForeignKey(
         UploadLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
     )
     reviewed_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
@@ -379,7 +379,7 @@ class InboxItem(TenantModel):
         related_name="inbox_items",
     )
     assigned_to = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=20, choices=InboxStatus.choices, default=InboxStatus.OPEN)
     snoozed_until = models.DateField(null=True, blank=True)
@@ -509,7 +509,7 @@ class CommitteeReview(TenantModel):
     )
     ready_at = models.DateTimeField(default=timezone.now)
     ready_marked_by = models.ForeignKey(
-        "credex.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, on_delete=models.PROTECT, related_name="+"
     )
     meeting_date = models.DateField(null=True, blank=True)
     decision = models.CharField(max_length=30, choices=CommitteeDecision.choices, blank=True)
@@ -517,7 +517,7 @@ class CommitteeReview(TenantModel):
     conditions = models.TextField(blank=True)
     minutes = models.TextField(blank=True)
     decided_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     notified_at = models.DateTimeField(null=True, blank=True)  # NCQA: within 30 days
 
@@ -543,7 +543,7 @@ def import_path(instance, filename: str) -> str:
 
 class ImportJob(TenantModel):
     created_by = models.ForeignKey(
-        "credex.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, on_delete=models.PROTECT, related_name="+"
     )
     file = models.FileField(upload_to=import_path, max_length=300)
     documents_zip = models.FileField(upload_to=import_path, max_length=300, blank=True)

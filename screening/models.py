@@ -234,7 +234,7 @@ class ScreeningRun(TenantModel):
         "roster.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     requested_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     leie_version = models.ForeignKey(
@@ -329,7 +329,7 @@ class ScreeningHit(TenantModel):
     detected_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     reviewed_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.CharField(max_length=200, blank=True)

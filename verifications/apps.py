@@ -6,7 +6,12 @@ class VerificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from credex import member_hooks
         from credex.jobs import JobKind, job_kind_register
+        from verifications import receivers
+
+        member_hooks.membership_removal_preview.register(receivers.open_work)
+        member_hooks.membership_removed.register(receivers.reassign)
         from verifications.models import CredentialPackage, PackageStatus
         from verifications.services import packages
 

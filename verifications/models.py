@@ -210,7 +210,7 @@ class VerificationRequest(TenantModel):
     last_follow_up_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     assigned_to = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     packet = models.ForeignKey(
         "verifications.ReverificationPacket",
@@ -220,7 +220,7 @@ class VerificationRequest(TenantModel):
         related_name="requests",
     )
     created_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -260,7 +260,7 @@ class ReverificationPacket(TenantModel):
         max_length=20, choices=PacketStatus.choices, default=PacketStatus.IN_PROGRESS
     )
     started_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     started_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -352,7 +352,7 @@ class ExtractionSuggestion(TenantModel):
     applied = models.JSONField(default=dict, blank=True)  # what the approval wrote
     message = models.TextField(blank=True)  # e.g. "OCR is not available on this server"
     decided_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -393,7 +393,7 @@ class CredentialPackage(TenantModel):
         max_length=20, choices=PackageStatus.choices, default=PackageStatus.QUEUED
     )
     requested_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -441,13 +441,13 @@ class PackageShare(TenantModel):
     email = models.EmailField()
     message = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     view_count = models.PositiveIntegerField(default=0)
     download_count = models.PositiveIntegerField(default=0)

@@ -647,3 +647,28 @@ def inbox_digest_send(*, org, today: date | None = None) -> int:
 
         transaction.on_commit(send)
     return len(messages)
+
+
+def inbox_items_reassign_from_member(
+    *, org, actor, removed: Membership, to: Membership | None, reason: str
+) -> list[str]:
+    """Every open or snoozed item assigned to `removed` goes to `to` (or unassigned); one
+    audit event per item, in the caller's transaction. Closed items keep their assignee."""
+    require(actor, cap.CHANGE_ROSTER)
+    _check_assignee(org, to)
+    ids = []
+    with transaction.atomic():
+        for item in InboxItem.objects.select_for_update().filter(
+            organization=org, assigned_to=removed, status__in=ACTIVE
+        ):
+            item.assigned_to = to
+            item.save(update_fields=["assigned_to"])
+            _record(
+                org,
+                actor,
+                item,
+                "assigned",
+                **{"from": removed.pk, "to": to.pk if to else None, "reason": reason},
+            )
+            ids.append(str(item.pk))
+    return ids

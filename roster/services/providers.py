@@ -639,3 +639,36 @@ def credential_update(
             data={"provider": str(credential.provider_id), "changes": diff},
         )
     return credential
+
+
+def providers_reassign_from_member(
+    *, org, actor, removed: Membership, to: Membership | None, reason: str
+) -> list[str]:
+    """Every provider whose coordinator is `removed` gets `to` (or none); one audit event per
+    provider, in the caller's transaction. Returns the provider ids."""
+    require(actor, cap.CHANGE_ROSTER)
+    problems = validate_provider(org, {"coordinator": to}, instance=Provider())
+    if problems:
+        raise InvalidInput(problems["coordinator"], details=problems)
+    new_id = str(to.pk) if to else None
+    now = timezone.now()
+    ids = []
+    with transaction.atomic():
+        for provider in Provider.objects.select_for_update().filter(
+            organization=org, coordinator=removed
+        ):
+            provider.coordinator = to
+            provider.updated_at = now
+            provider.save(update_fields=["coordinator", "updated_at"])
+            audit_record(
+                org=org,
+                actor=audit_actor(actor),
+                action="roster.provider.updated",
+                target=provider,
+                data={
+                    "changes": {"coordinator": {"from": str(removed.pk), "to": new_id}},
+                    "reason": reason,
+                },
+            )
+            ids.append(str(provider.pk))
+    return ids

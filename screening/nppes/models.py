@@ -119,7 +119,7 @@ class NppesMismatch(TenantModel):
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_by_label = models.CharField(max_length=254, blank=True)  # e-mail or API key name
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -160,7 +160,7 @@ class NppesRun(TenantModel):
         "roster.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     requested_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     trigger = models.CharField(max_length=20, default="manual")  # manual / nightly / command
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)

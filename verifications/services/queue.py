@@ -198,6 +198,38 @@ def requests_assign(*, org, actor, elements: list[tuple], assignee: Membership |
     return len(elements)
 
 
+def requests_reassign_from_member(
+    *, org, actor, removed: Membership, to: Membership | None, reason: str
+) -> list[str]:
+    """Every open request assigned to `removed` goes to `to` (or unassigned); one audit event
+    per request, in the caller's transaction. Completed and cancelled ones keep their
+    assignee."""
+    require(actor, cap.CHANGE_ROSTER)
+    _check_assignee(org, to)
+    ids = []
+    with transaction.atomic():
+        for request in VerificationRequest.objects.select_for_update().filter(
+            organization=org, assigned_to=removed, status__in=OPEN_REQUEST_STATUSES
+        ):
+            request.assigned_to = to
+            request.save(update_fields=["assigned_to"])
+            audit_record(
+                org=org,
+                actor=audit_actor(actor),
+                action="verifications.request.assigned",
+                target=request,
+                source=request.source,
+                data=_data(
+                    request,
+                    assigned_to=str(to.pk) if to else "",
+                    previously_assigned_to=str(removed.pk),
+                    reason=reason,
+                ),
+            )
+            ids.append(str(request.pk))
+    return ids
+
+
 def _clean_due(due_date: date | None, today: date, default: date) -> date:
     if due_date is None:
         return default
