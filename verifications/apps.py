@@ -7,7 +7,10 @@ class VerificationsConfig(AppConfig):
 
     def ready(self):
         from credex.jobs import JobKind, job_kind_register
+        from roster import hooks as roster_hooks
+        from screening import hooks as screening_hooks
         from verifications.models import CredentialPackage, PackageStatus
+        from verifications.services import hooks as receivers
         from verifications.services import packages
 
         # Its task holds the package's row lock while it builds (package_build).
@@ -23,3 +26,10 @@ class VerificationsConfig(AppConfig):
                 ),
             )
         )
+        # What verifications does when the roster and screening act (see their hooks.py).
+        roster_hooks.document_received.register(receivers.document_received)
+        roster_hooks.documents_imported.register(receivers.documents_imported)
+        screening_hooks.run_screened.register(receivers.run_screened)
+        screening_hooks.nppes_checked.register(receivers.nppes_checked)
+        screening_hooks.sam_api_checked.register(receivers.sam_api_checked)
+        screening_hooks.sam_api_check_last.register(receivers.sam_api_check_last)

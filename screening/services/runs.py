@@ -38,6 +38,7 @@ from credex.jobs import RUNNING_STALL_AFTER, job_is_stalled, job_publish
 from credex.models import Membership
 from roster.models import Provider, ProviderStatus
 from roster.services.providers import provider_dob
+from screening import hooks as screening_hooks
 from screening.loaders import active_version, record_snapshots
 from screening.matching import Match, Subject, fuzzy_min_score, index_for, match_subject
 from screening.models import (
@@ -56,7 +57,6 @@ from screening.normalize import (
     provider_business_names,
     provider_name_keys,
 )
-from verifications.services.automatic import screening_verifications_after_run
 
 log = logging.getLogger(__name__)
 
@@ -310,10 +310,13 @@ def _execute(org, run: ScreeningRun) -> ScreeningRun:
     hit_rows = _write_hits(org, run, providers, versions, matches, now)
     ended = _surface_ended_exclusions(org, run, versions, now)
     outcomes = _write_results(org, run, providers, versions, matches, hit_rows, now)
-    # The PSV log: one record per provider per list, in bulk; a large run's after it commits.
-    recorded = screening_verifications_after_run(
+    # The PSV log (verifications' receiver): one record per provider per list, in bulk; a
+    # large run's after it commits.
+    recorded = {}
+    for answer in screening_hooks.run_screened.collect(
         org=org, run=run, versions=versions, label=SYSTEM_ACTOR.label, now=now
-    )
+    ):
+        recorded.update(answer)
     for source, count in recorded.items():
         outcomes[source]["verifications_recorded"] = count
     counts = _counts(hit_rows, outcomes, providers, ended)

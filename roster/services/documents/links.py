@@ -23,6 +23,7 @@ from credex.errors import DomainError, InvalidInput
 from credex.links import hourly_limit_exceeded
 from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
+from roster import hooks as roster_hooks
 from roster.models import Document, DocumentKind, Provider, UploadLink
 from roster.services.documents.files import (
     clean_kind,
@@ -30,7 +31,6 @@ from roster.services.documents.files import (
     document_audit_data,
     store_file,
 )
-from verifications.services.hooks import document_received
 
 UPLOAD_LINK_SALT = "credex.roster.upload_link"
 # Requests (page views and uploads) one link may make per hour before it is told to wait.
@@ -375,7 +375,7 @@ def upload_link_upload(*, org, link: UploadLink, kind: str, file, filename: str 
                 data=document_audit_data(document, sniffed, "upload_link")
                 | {"upload_link": str(link.pk)},
             )
-            document_received(org=org, document=document)
+            roster_hooks.document_received.run(org=org, document=document)
     except BaseException:
         discard_file(document)
         raise
