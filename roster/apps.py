@@ -8,6 +8,7 @@ class RosterConfig(AppConfig):
     def ready(self):
         from credex.jobs import JobKind, job_kind_register
         from roster.models import ImportJob, ImportStatus
+        from roster.selectors.dashboard import dashboard_blocks_register
         from roster.services import imports
 
         # Its task holds an advisory lock on the job id while it runs (the job row itself is
@@ -25,3 +26,4 @@ class RosterConfig(AppConfig):
                 advisory_key=lambda job: f"import:{job.pk}",
             )
         )
+        dashboard_blocks_register()  # credex.dashboard composes every app's blocks

@@ -6,6 +6,7 @@ class ScreeningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from credex import dashboard
         from credex.jobs import JobKind, job_kind_register
         from roster import hooks as roster_hooks
         from screening import selectors
@@ -30,3 +31,4 @@ class ScreeningConfig(AppConfig):
         roster_hooks.provider_screening_due.register(receivers.provider_screening_due)
         roster_hooks.roster_imported.register(receivers.roster_imported)
         roster_hooks.provider_flags.register(selectors.provider_flag_source)
+        dashboard.block_register("screening", order=65, build=selectors.dashboard_screening_block)

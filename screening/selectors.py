@@ -223,8 +223,8 @@ def screening_dashboard_summary(org, *, top: int = 5) -> dict:
     }
 
 
-def dashboard_summary(*, org) -> dict:
-    """The name the dashboard looks for (roster.selectors.dashboard)."""
+def dashboard_screening_block(*, org, **_) -> dict:
+    """The screening block as credex.dashboard builds it."""
     return screening_dashboard_summary(org)
 
 

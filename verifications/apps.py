@@ -6,10 +6,12 @@ class VerificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from credex import dashboard
         from credex.jobs import JobKind, job_kind_register
         from roster import hooks as roster_hooks
         from screening import hooks as screening_hooks
         from verifications.models import CredentialPackage, PackageStatus
+        from verifications.selectors import queue
         from verifications.services import hooks as receivers
         from verifications.services import packages
 
@@ -33,3 +35,4 @@ class VerificationsConfig(AppConfig):
         screening_hooks.nppes_checked.register(receivers.nppes_checked)
         screening_hooks.sam_api_checked.register(receivers.sam_api_checked)
         screening_hooks.sam_api_check_last.register(receivers.sam_api_check_last)
+        dashboard.block_register("psv", order=50, build=queue.dashboard_psv_block)
