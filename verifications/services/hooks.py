@@ -5,12 +5,19 @@ verifications' own rows through its services, audits there, and enqueues slow wo
 
 from __future__ import annotations
 
+from screening.services.sam_check import SOURCE_NAME, VIA
 from verifications.models import (
     Verification,
     VerificationMethod,
     VerificationResult,
     VerificationSource,
 )
+from verifications.services import extraction, packets
+from verifications.services.automatic import (
+    nppes_verifications_record,
+    screening_verifications_after_run,
+)
+from verifications.services.records import verification_record
 
 # SamCheck.outcome -> the PSV result it records.
 SAM_RESULTS = {
@@ -22,8 +29,6 @@ SAM_RESULTS = {
 
 def document_received(*, org, document) -> None:
     """roster.document_received: read credential fields for review, mark packet steps."""
-    from verifications.services import extraction, packets
-
     extraction.extraction_document_received(org=org, document=document)
     packets.packet_document_received(org=org, document=document)
 
@@ -31,16 +36,12 @@ def document_received(*, org, document) -> None:
 def documents_imported(*, org, documents) -> None:
     """roster.documents_imported: imported licences and certificates are read like uploads
     (a suggestion per document waits for review, enqueued on commit)."""
-    from verifications.services.extraction import extraction_document_received
-
     for document in documents:
-        extraction_document_received(org=org, document=document)
+        extraction.extraction_document_received(org=org, document=document)
 
 
 def run_screened(*, org, run, versions, label, now) -> dict:
     """screening.run_screened: the run's PSV records (now, or by a job after commit)."""
-    from verifications.services.automatic import screening_verifications_after_run
-
     return screening_verifications_after_run(
         org=org, run=run, versions=versions, label=label, now=now
     )
@@ -48,16 +49,11 @@ def run_screened(*, org, run, versions, label, now) -> dict:
 
 def nppes_checked(*, org, run, evaluated, label, now) -> dict:
     """screening.nppes_checked: one PSV record per NPPES check of the chunk."""
-    from verifications.services.automatic import nppes_verifications_record
-
     return nppes_verifications_record(org=org, run=run, evaluated=evaluated, label=label, now=now)
 
 
 def sam_api_checked(*, org, actor, provider, check, details, data) -> Verification:
     """screening.sam_api_checked: the on-demand SAM.gov check as one PSV verification."""
-    from screening.services.sam_check import SOURCE_NAME
-    from verifications.services.records import verification_record
-
     return verification_record(
         org=org,
         actor=actor,
@@ -75,8 +71,6 @@ def sam_api_checked(*, org, actor, provider, check, details, data) -> Verificati
 
 def sam_api_check_last(*, org, provider) -> Verification | None:
     """screening.sam_api_check_last: the provider's newest SAM.gov API verification."""
-    from screening.services.sam_check import VIA
-
     return (
         Verification.objects.filter(
             organization=org, provider=provider, source=VerificationSource.SAM, data__via=VIA
