@@ -75,7 +75,7 @@ def organization_new(request):
 def dashboard(request, org_slug):
     from urllib.parse import urlencode
 
-    from roster.selectors.dashboard import dashboard_summary
+    from credex.dashboard import dashboard_summary
 
     query = request.GET.get("q", "").strip()
     if query:  # the top bar's search: the provider list does it

@@ -9,10 +9,8 @@ class RosterConfig(AppConfig):
         from credex import member_hooks
         from credex.jobs import JobKind, job_kind_register
         from roster import receivers
-
-        member_hooks.membership_removal_preview.register(receivers.open_work)
-        member_hooks.membership_removed.register(receivers.reassign)
         from roster.models import ImportJob, ImportStatus
+        from roster.selectors.dashboard import dashboard_blocks_register
         from roster.services import imports
 
         # Its task holds an advisory lock on the job id while it runs (the job row itself is
@@ -30,3 +28,7 @@ class RosterConfig(AppConfig):
                 advisory_key=lambda job: f"import:{job.pk}",
             )
         )
+        dashboard_blocks_register()  # credex.dashboard composes every app's blocks
+        # A member removed: their providers and open inbox items go to the remover or nobody.
+        member_hooks.membership_removal_preview.register(receivers.open_work)
+        member_hooks.membership_removed.register(receivers.reassign)

@@ -1,7 +1,93 @@
 """Hook points roster declares for the apps downstream of it (see credex/hooks.py for the
 contract: receivers are registered in AppConfig.ready(), run synchronously inside the caller's
-transaction, audit there and enqueue with on_commit)."""
+transaction, audit there and enqueue with on_commit).
+
+Roster sits below screening and verifications and imports neither: when a document arrives or
+a provider must be screened, roster runs one of these, and the downstream apps react.
+"""
 
 from __future__ import annotations
 
-from credex.hooks import HookPoint  # noqa: F401
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from credex.hooks import HookPoint
+
+document_received: HookPoint[..., None] = HookPoint(
+    "roster.document_received",
+    """A document was stored on a provider's file by a member, an API key or the provider's
+    upload link (not by a file import: see `documents_imported`).
+
+    Passes `org` and `document` (a saved roster.Document, keyword arguments). Runs inside the
+    upload's transaction, after the document row and its `roster.document.uploaded` audit
+    event are written; a receiver that raises rolls the upload back (and the stored file is
+    discarded). A receiver may write its own app's rows (through its services, auditing in
+    this transaction) and enqueue slow work with `transaction.on_commit`. Returns nothing.
+    Receivers: verifications (extraction suggestions, re-verification packet documents step).
+    """,
+)
+
+documents_imported: HookPoint[..., None] = HookPoint(
+    "roster.documents_imported",
+    """A roster file import stored documents (from its ZIP) on providers' files.
+
+    Passes `org` and `documents` (a list of roster.Document rows, already inserted in bulk).
+    Runs inside the import's write transaction, before its audit events are written; a
+    receiver that raises rolls the import's chunk back. A receiver may enqueue work with
+    `transaction.on_commit` (it must not query per document: an import holds thousands).
+    Returns nothing. Receivers: verifications (extraction suggestions, on commit).
+    """,
+)
+
+provider_screening_due: HookPoint[..., None] = HookPoint(
+    "roster.provider_screening_due",
+    """A provider was created, or a field screened against exclusion lists changed (name,
+    former names, date of birth, NPI: `roster.services.providers.SCREENED_FIELDS`).
+
+    Passes `org`, `provider` (the saved roster.Provider) and `trigger` ("new_hire" or
+    "rename"). Runs inside the provider service's transaction, after its audit event. A
+    receiver must not screen inline: it enqueues with `transaction.on_commit` (robust, so a
+    queue outage never fails the roster change). Returns nothing. Receivers: screening (one
+    provider's run after commit).
+    """,
+)
+
+roster_imported: HookPoint[..., None] = HookPoint(
+    "roster.roster_imported",
+    """A roster file import added providers or changed screened fields of existing ones.
+
+    Passes `org` only. Runs inside the import's final transaction (the job is marked done in
+    it); a receiver may create its own rows there (audited) and must publish work only on
+    commit. A receiver that finds its work already under way lets it be (it must not raise
+    for that). Returns nothing. Receivers: screening (one organization run, new-hire trigger).
+    """,
+)
+
+
+@dataclass(frozen=True)
+class FlagSource:
+    """A downstream app's part of the providers' flags (roster.selectors.flags).
+
+    `annotations` are added to roster's one Provider query (expressions over
+    `OuterRef("pk")`, names prefixed with the app's name so receivers never collide);
+    `flags(row)` turns a row carrying them into `Flag`s, strongest first.
+    """
+
+    annotations: Mapping[str, Any] = field(default_factory=dict)
+    flags: Callable[[dict], list] = lambda row: []
+
+
+provider_flags: HookPoint[..., FlagSource] = HookPoint(
+    "roster.provider_flags",
+    """Flags downstream apps raise on a provider wherever the provider's name is listed.
+
+    Passes `org` (keyword). Called by `provider_flags_attach` for every page that lists
+    providers (read-only; in whatever transaction the page runs). A receiver returns a
+    `FlagSource`: annotations roster adds to its one Provider query (so a page pays no query
+    per receiver and none per row) and a function from the row to its flags. A receiver must
+    not write. Roster's own flags come first (excluded) and last (licence expired); the
+    receivers' come between, in registration order. Receivers: screening (possible match,
+    NPI deactivated).
+    """,
+)

@@ -7,9 +7,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from roster.hooks import FlagSource
+from roster.selectors.flags import Flag
+from screening import hooks as screening_hooks
 from screening.models import (
     KIND_STRENGTH,
     OPEN_RUN_STATUSES,
@@ -22,6 +37,7 @@ from screening.models import (
     ScreeningRun,
     Source,
 )
+from screening.nppes.models import CheckOutcome, NppesCheck
 from screening.services.runs import progress_key
 
 HIT_FILTERS = ("status", "source", "kind", "provider", "q")
@@ -207,8 +223,8 @@ def screening_dashboard_summary(org, *, top: int = 5) -> dict:
     }
 
 
-def dashboard_summary(*, org) -> dict:
-    """The name the dashboard looks for (roster.selectors.dashboard)."""
+def dashboard_screening_block(*, org, **_) -> dict:
+    """The screening block as credex.dashboard builds it."""
     return screening_dashboard_summary(org)
 
 
@@ -331,14 +347,57 @@ def shown_record(hit: ScreeningHit) -> dict:
 
 
 def last_sam_api_check(org, provider):
-    """The provider's newest on-demand SAM.gov API check (a PSV Verification), or None."""
-    from screening.services.sam_check import VIA
-    from verifications.models import Verification, VerificationSource
+    """The provider's newest on-demand SAM.gov API check (its PSV record), or None
+    (verifications answers screening.hooks.sam_api_check_last)."""
+    answers = screening_hooks.sam_api_check_last.collect(org=org, provider=provider)
+    return next((a for a in answers if a is not None), None)
 
-    return (
-        Verification.objects.filter(
-            organization=org, provider=provider, source=VerificationSource.SAM, data__via=VIA
+
+# --- the roster's provider flags (roster.hooks.provider_flags) -----------------------------
+
+
+def _flags_from_row(row: dict) -> list:
+    flags = []
+    n = row["screening_open_matches"]
+    if n:
+        npi_match = row["screening_npi_match"]
+        strongest = " (one on the exact NPI)" if npi_match else ""
+        flags.append(
+            Flag(
+                "possible_match",
+                "NPI match" if npi_match else "Possible match",
+                f"{n} unreviewed OIG/SAM screening {'hits' if n != 1 else 'hit'}{strongest}: "
+                "confirm or clear on the screening page.",
+            )
         )
-        .order_by("-verified_at")
-        .first()
+    if row["screening_npi_deactivated"]:
+        flags.append(
+            Flag(
+                "npi_deactivated",
+                "NPI deactivated",
+                f"NPPES lists NPI {row['npi']} as deactivated.",
+            )
+        )
+    return flags
+
+
+def provider_flag_source(*, org) -> FlagSource:
+    """Unreviewed hits and a deactivated NPI, as annotations on the roster's flag query."""
+    open_hits = ScreeningHit.objects.filter(
+        organization=org, provider=OuterRef("pk"), status=HitStatus.NEW
+    )
+    hit_count = open_hits.order_by().values("provider").annotate(n=Count("id")).values("n")[:1]
+    return FlagSource(
+        annotations={
+            "screening_open_matches": Coalesce(
+                Subquery(hit_count, output_field=IntegerField()), Value(0)
+            ),
+            "screening_npi_match": Exists(open_hits.filter(kind=HitKind.NPI)),
+            "screening_npi_deactivated": Exists(
+                NppesCheck.objects.filter(
+                    organization=org, provider=OuterRef("pk"), outcome=CheckOutcome.DEACTIVATED
+                )
+            ),
+        },
+        flags=_flags_from_row,
     )

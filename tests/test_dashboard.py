@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from credex.dashboard import dashboard_summary
 from credex.tenancy import tenant_context
 from roster.models import (
     Credential,
@@ -19,7 +20,6 @@ from roster.models import (
     Payer,
     Provider,
 )
-from roster.selectors.dashboard import dashboard_summary
 from tests.conftest import add_member, build_tenant, make_user
 from tests.factories import valid_npi
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
 from audit.models import AuditEvent
+from credex.dashboard import dashboard_summary
 from credex.errors import Conflict
 from credex.tenancy import tenant_context
 from roster.models import Enrollment, EnrollmentStatus
-from roster.selectors.dashboard import dashboard_summary
 from roster.services import enrollment as svc
 from screening.loaders import load_dataset
 from screening.models import ScreeningHit

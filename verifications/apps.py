@@ -6,13 +6,14 @@ class VerificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from credex import member_hooks
+        from credex import dashboard, member_hooks
         from credex.jobs import JobKind, job_kind_register
-        from verifications import receivers
-
-        member_hooks.membership_removal_preview.register(receivers.open_work)
-        member_hooks.membership_removed.register(receivers.reassign)
+        from roster import hooks as roster_hooks
+        from screening import hooks as screening_hooks
+        from verifications import receivers as member_receivers
         from verifications.models import CredentialPackage, PackageStatus
+        from verifications.selectors import queue
+        from verifications.services import hooks as receivers
         from verifications.services import packages
 
         # Its task holds the package's row lock while it builds (package_build).
@@ -28,3 +29,14 @@ class VerificationsConfig(AppConfig):
                 ),
             )
         )
+        # What verifications does when the roster and screening act (see their hooks.py).
+        roster_hooks.document_received.register(receivers.document_received)
+        roster_hooks.documents_imported.register(receivers.documents_imported)
+        screening_hooks.run_screened.register(receivers.run_screened)
+        screening_hooks.nppes_checked.register(receivers.nppes_checked)
+        screening_hooks.sam_api_checked.register(receivers.sam_api_checked)
+        screening_hooks.sam_api_check_last.register(receivers.sam_api_check_last)
+        dashboard.block_register("psv", order=50, build=queue.dashboard_psv_block)
+        # A member removed: their open PSV requests go to the remover or are unassigned.
+        member_hooks.membership_removal_preview.register(member_receivers.open_work)
+        member_hooks.membership_removed.register(member_receivers.reassign)

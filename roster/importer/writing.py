@@ -13,6 +13,7 @@ from django.db import connections
 from django.utils import timezone
 
 from roster import crypto
+from roster import hooks as roster_hooks
 from roster.importer.archive import DocumentArchive
 from roster.importer.checking import CredentialPlan, DocumentPlan, Plan, ProviderPlan
 from roster.models import (
@@ -23,7 +24,6 @@ from roster.models import (
     Provider,
     document_path,
 )
-from verifications.services.extraction import extraction_document_received
 
 
 @dataclass
@@ -271,8 +271,8 @@ def _write_chunk(org, actor, part: list[ProviderPlan], job, documents, result) -
     copy_insert(Document, new_documents)
     # Imported licences, registrations and certificates are read like uploads: a suggestion
     # per document waits for review (enqueued on commit; nothing is applied without approval).
-    for doc in new_documents:
-        extraction_document_received(org=org, document=doc)
+    if new_documents:
+        roster_hooks.documents_imported.run(org=org, documents=new_documents)
     events.extend(_document_event(doc, job_id) for doc in new_documents)
     return events
 

@@ -1,15 +1,17 @@
-"""The coordinator's morning dashboard: every block in a fixed number of queries.
+"""The roster's blocks of the coordinator's morning dashboard (credex.dashboard composes them;
+registered in RosterConfig.ready()): every block in a fixed number of queries.
 
 Each block is one conditional-Count aggregate and, where it lists top items, one small
 ordered query with a LIMIT; nothing loops over the roster, so the page costs the same number
 of queries for 10 providers as for 5,000 (pinned in tests/test_dashboard.py).
 Counts come from the live roster (what is true now); "view all" links open the inbox, which
-the daily job fills from the same dates.
+the daily job fills from the same dates. The PSV block is verifications', the screening block
+screening's: roster reads them from the dashboard (as `dash.psv`, `dash.screening`) for its
+"start here" list and flags, and imports neither app.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count, Q
@@ -37,22 +39,6 @@ FOLLOW_UP_STATUSES = (
     EnrollmentStatus.IN_FOLLOW_UP,
     EnrollmentStatus.RESUBMITTED,
 )
-
-
-@dataclass
-class Dashboard:
-    today: date
-    providers: int = 0
-    expiring: dict = field(default_factory=dict)
-    recred: dict = field(default_factory=dict)
-    caqh: dict = field(default_factory=dict)
-    psv: dict = field(default_factory=dict)
-    enrollments: dict = field(default_factory=dict)
-    screening: dict | None = None
-    documents: dict = field(default_factory=dict)
-    chart: dict = field(default_factory=dict)
-    mine: dict = field(default_factory=dict)
-    start_here: list = field(default_factory=list)
 
 
 def _days(today: date, n: int) -> date:
@@ -155,15 +141,6 @@ def _caqh(org, today: date, counts: dict) -> dict:
     for provider in top:
         provider.caqh_due = provider.caqh_last_attested + timedelta(days=CAQH_CYCLE_DAYS)
     block["top"] = top
-    return block
-
-
-def _psv(org, counts: dict, today: date) -> dict:
-    """The PSV queue: its size, overdue written requests and the five most urgent elements."""
-    from verifications.selectors.queue import dashboard_block
-
-    block = dashboard_block(org=org, today=today, top=TOP)
-    block["applicants"] = counts["applicants"]
     return block
 
 
@@ -270,15 +247,6 @@ def _mine(org, membership, today: date) -> dict:
     )
 
 
-def _screening(org) -> dict | None:
-    """The screening app's summary once it offers one (built concurrently)."""
-    try:
-        from screening.selectors import dashboard_summary
-    except ImportError:
-        return None
-    return dashboard_summary(org=org)
-
-
 def _inbox_url(org, **query) -> str:
     from urllib.parse import urlencode
 
@@ -290,9 +258,10 @@ def _n(count: int, word: str, plural: str = "") -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
-def _start_here(org, d: Dashboard) -> list[dict]:
+def _start_here(org, d) -> list[dict]:
     """The three most pressing things today, in a fixed order of urgency."""
     e, r, c, en, docs = d.expiring, d.recred, d.caqh, d.enrollments, d.documents
+    psv = d.psv or {"overdue": 0, "count": 0}
     ce, re_ = InboxKind.CREDENTIAL_EXPIRY, InboxKind.RECREDENTIALING
     slug = {"org_slug": org.slug}
     candidates = []
@@ -361,14 +330,14 @@ def _start_here(org, d: Dashboard) -> list[dict]:
             _inbox_url(org, kind=InboxKind.CAQH),
         ),
         (
-            d.psv["overdue"],
-            f"Chase {_n(d.psv['overdue'], 'overdue verification request')}",
+            psv["overdue"],
+            f"Chase {_n(psv['overdue'], 'overdue verification request')}",
             "A board or institution has not answered by the due date.",
             reverse("psv_queue", kwargs=slug) + "?status=overdue",
         ),
         (
-            d.psv["count"],
-            f"Verify {_n(d.psv['count'], 'credential or check', 'credentials and checks')}",
+            psv["count"],
+            f"Verify {_n(psv['count'], 'credential or check', 'credentials and checks')}",
             "Primary-source verification before committee, most urgent first.",
             reverse("psv_queue", kwargs=slug),
         ),
@@ -377,27 +346,7 @@ def _start_here(org, d: Dashboard) -> list[dict]:
     return [{"title": t, "detail": detail, "url": url} for _, t, detail, url in picks[:3]]
 
 
-def dashboard_summary(*, org, membership=None, today: date | None = None) -> Dashboard:
-    """Every dashboard block for the organization, in a fixed number of queries."""
-    today = today or timezone.localdate()
-    d = Dashboard(today=today)
-    counts = _provider_counts(org, today)
-    d.providers = counts["total"]
-    d.expiring = _expiring(org, today)
-    d.recred = _recred(org, today, counts)
-    d.caqh = _caqh(org, today, counts)
-    d.psv = _psv(org, counts, today)
-    d.enrollments = _enrollments(org, today)
-    d.screening = _screening(org)
-    d.documents = _documents(org, timezone.now())
-    d.chart = _chart(org, today)
-    d.mine = _mine(org, membership, today)
-    d.start_here = _start_here(org, d)
-    _attach_flags(org, d, today)
-    return d
-
-
-def _attach_flags(org, d: Dashboard, today: date) -> None:
+def _attach_flags(org, d, today: date) -> list:
     """Every provider named in a block gets its flags (one call, a fixed number of queries);
     the PSV block's providers have theirs from the queue selector."""
     from roster.selectors.flags import provider_flags_attach
@@ -408,6 +357,29 @@ def _attach_flags(org, d: Dashboard, today: date) -> None:
     providers += [doc.provider for doc in d.documents.get("top", [])]
     providers += [hit["provider"] for hit in (d.screening or {}).get("top", [])]
     provider_flags_attach(org=org, providers=providers, today=today)
+    return providers
+
+
+def dashboard_blocks_register() -> None:
+    """Register the roster's blocks with credex.dashboard (RosterConfig.ready()); the orders
+    interleave with verifications' psv (50) and screening's screening (65)."""
+    from credex.dashboard import block_register
+
+    blocks = {
+        "counts": (10, lambda org, today, **_: _provider_counts(org, today)),
+        "providers": (15, lambda dash, **_: dash.counts["total"]),
+        "expiring": (20, lambda org, today, **_: _expiring(org, today)),
+        "recred": (30, lambda org, today, dash, **_: _recred(org, today, dash.counts)),
+        "caqh": (40, lambda org, today, dash, **_: _caqh(org, today, dash.counts)),
+        "enrollments": (60, lambda org, today, **_: _enrollments(org, today)),
+        "documents": (70, lambda org, **_: _documents(org, timezone.now())),
+        "chart": (75, lambda org, today, **_: _chart(org, today)),
+        "mine": (80, lambda org, membership, today, **_: _mine(org, membership, today)),
+        "start_here": (900, lambda org, dash, **_: _start_here(org, dash)),
+        "flagged": (910, lambda org, today, dash, **_: _attach_flags(org, dash, today)),
+    }
+    for name, (order, build) in blocks.items():
+        block_register(name, order=order, build=build)
 
 
 # --- the independent coordinator's cross-organization view ---------------------------------

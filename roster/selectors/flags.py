@@ -9,8 +9,9 @@ Four kinds, strongest first:
 One selector for every list (providers, dashboard, inbox, PSV queue, enrollments, committee
 queue) and the provider file's header: `provider_flags_attach` takes the providers of a page
 and sets `provider.flags` on each in a fixed number of queries (two), however many rows there
-are, so a list never pays a query per row. Screening sits above the roster: its tables are
-read here through lazy imports (as the dashboard reads its summary), never written.
+are, so a list never pays a query per row. Screening sits above the roster and is never
+imported here: it answers the `roster.hooks.provider_flags` hook with annotations for the one
+Provider query and the flags they make (possible match, NPI deactivated).
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from roster import hooks as roster_hooks
 from roster.models import Credential, CredentialKind, CredentialStatus, Provider
 
 # Licences still held: an inactive or revoked one is not an expired licence to chase.
@@ -43,28 +43,14 @@ class Flag:
         return "badge-excluded" if self.kind == "excluded" else "badge-danger"
 
 
-def _annotated(org, ids):
-    from screening.models import HitKind, HitStatus, ScreeningHit
-    from screening.nppes.models import CheckOutcome, NppesCheck
-
-    open_hits = ScreeningHit.objects.filter(
-        organization=org, provider=OuterRef("pk"), status=HitStatus.NEW
-    )
-    hit_count = open_hits.order_by().values("provider").annotate(n=Count("id")).values("n")[:1]
+def _annotated(org, ids, sources):
+    annotations = {}
+    for source in sources:
+        annotations.update(source.annotations)
     return (
         Provider.objects.filter(organization=org, pk__in=ids)
-        .annotate(
-            open_matches=Coalesce(Subquery(hit_count, output_field=IntegerField()), Value(0)),
-            npi_match=Exists(open_hits.filter(kind=HitKind.NPI)),
-            npi_deactivated=Exists(
-                NppesCheck.objects.filter(
-                    organization=org, provider=OuterRef("pk"), outcome=CheckOutcome.DEACTIVATED
-                )
-            ),
-        )
-        .values(
-            "pk", "excluded", "excluded_at", "npi", "open_matches", "npi_match", "npi_deactivated"
-        )
+        .annotate(**annotations)
+        .values("pk", "excluded", "excluded_at", "npi", *annotations)
     )
 
 
@@ -86,7 +72,7 @@ def _expired_licences(org, ids, today: date) -> dict:
     return states
 
 
-def _flags(row: dict, expired: list) -> list[Flag]:
+def _flags(row: dict, expired: list, sources) -> list[Flag]:
     flags = []
     if row["excluded"]:
         since = f" since {row['excluded_at']:%-d %b %Y}" if row["excluded_at"] else ""
@@ -98,25 +84,8 @@ def _flags(row: dict, expired: list) -> list[Flag]:
                 "⛔",
             )
         )
-    n = row["open_matches"]
-    if n:
-        strongest = " (one on the exact NPI)" if row["npi_match"] else ""
-        flags.append(
-            Flag(
-                "possible_match",
-                "NPI match" if row["npi_match"] else "Possible match",
-                f"{n} unreviewed OIG/SAM screening {'hits' if n != 1 else 'hit'}{strongest}: "
-                "confirm or clear on the screening page.",
-            )
-        )
-    if row["npi_deactivated"]:
-        flags.append(
-            Flag(
-                "npi_deactivated",
-                "NPI deactivated",
-                f"NPPES lists NPI {row['npi']} as deactivated.",
-            )
-        )
+    for source in sources:
+        flags += source.flags(row)
     if expired:
         where = ", ".join(s for s, _ in expired if s)
         flags.append(
@@ -137,11 +106,12 @@ def provider_flags_attach(*, org, providers: Iterable, today: date | None = None
     # Two queries even for an empty page (the nil UUID matches nothing): a page's query count
     # must not depend on what its rows happen to be.
     ids = {p.pk for p in providers} or {uuid.UUID(int=0)}
-    rows = {row["pk"]: row for row in _annotated(org, ids)}
+    sources = roster_hooks.provider_flags.collect(org=org)
+    rows = {row["pk"]: row for row in _annotated(org, ids, sources)}
     expired = _expired_licences(org, ids, today)
     for provider in providers:
         row = rows.get(provider.pk)
-        provider.flags = _flags(row, expired.get(provider.pk, [])) if row else []
+        provider.flags = _flags(row, expired.get(provider.pk, []), sources) if row else []
 
 
 def provider_flags(*, org, provider: Provider, today: date | None = None) -> list[Flag]:

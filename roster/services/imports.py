@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import timedelta
 from time import monotonic
 
@@ -31,6 +31,7 @@ from credex.csvsafe import safe_row
 from credex.errors import InvalidInput, NotFound
 from credex.jobs import QueueUnavailable, job_publish
 from credex.models import ApiKey, Membership
+from roster import hooks as roster_hooks
 from roster import importer
 from roster.models import ImportJob, ImportStatus
 
@@ -304,12 +305,9 @@ def _request_documents(org, actor, plan, job) -> dict:
 
 def _screen_imported(org) -> None:
     """New hires and renamed providers from a file are screened like single edits: one
-    organization run after commit (a run already in progress is left to finish)."""
-    from screening.models import RunTrigger  # roster -> screening, as the provider hook
-    from screening.services import RunInProgress, screening_run_request
-
-    with suppress(RunInProgress):
-        screening_run_request(org=org, actor=None, trigger=RunTrigger.NEW_HIRE, publish_now=False)
+    organization run after commit (roster.hooks.roster_imported; screening's receiver leaves
+    a run already in progress to finish)."""
+    roster_hooks.roster_imported.run(org=org)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
 from credex.models import Membership, Role
 from roster import crypto
+from roster import hooks as roster_hooks
 from roster.models import (
     PROVIDER_TYPES,
     Credential,
@@ -340,10 +341,10 @@ def provider_update(*, org, actor, provider: Provider, source: str = "", **data)
     return provider
 
 
-# --- exclusion screening hook (added by the screening app, issue 3) ------------------------
+# --- exclusion screening hook (roster.hooks.provider_screening_due) ------------------------
 # A new provider, or a change of name, former names, date of birth or NPI, is screened
-# against the OIG LEIE and SAM lists once the transaction commits (a Celery task; nothing
-# is enqueued if the transaction rolls back).
+# against the OIG LEIE and SAM lists once the transaction commits (screening's receiver
+# enqueues a Celery task on commit; nothing is enqueued if the transaction rolls back).
 SCREENED_FIELDS = {
     "first_name",
     "middle_name",
@@ -358,9 +359,7 @@ SCREENED_FIELDS = {
 
 
 def _screen_after_commit(org, provider: Provider, trigger: str) -> None:
-    from screening.services import screening_request_provider_after_commit  # screening -> roster
-
-    screening_request_provider_after_commit(org=org, provider=provider, trigger=trigger)
+    roster_hooks.provider_screening_due.run(org=org, provider=provider, trigger=trigger)
 
 
 def provider_reveal(*, org, actor, provider: Provider, field: str, reason: str = "") -> str:

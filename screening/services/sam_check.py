@@ -29,6 +29,7 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, DomainError, NotFound
 from roster.validation import npi_problem
+from screening import hooks as screening_hooks
 from screening.normalize import first_name_key, last_name_keys
 from screening.sam_api import SamApiClient, SamApiError, SamExclusion, SamSearch, safe_params
 
@@ -181,26 +182,15 @@ def sam_check_provider(*, org, actor, provider, client: SamApiClient | None = No
 
 
 def _record(org, actor, provider, check: SamCheck, searches) -> SamCheck:
-    from verifications.models import VerificationMethod, VerificationResult, VerificationSource
-    from verifications.services.records import verification_record
-
-    result = {
-        "clean": VerificationResult.VERIFIED,
-        "hit": VerificationResult.DISCREPANCY,
-        "incomplete": VerificationResult.UNABLE,
-    }[check.outcome]
+    """The PSV record (verifications answers screening.hooks.sam_api_checked) and the audit
+    event naming it, in one transaction."""
     with transaction.atomic():
-        check.verification = verification_record(
+        answers = screening_hooks.sam_api_checked.collect(
             org=org,
             actor=actor,
             provider=provider,
-            source=VerificationSource.SAM,
-            method=VerificationMethod.API,
-            result=result,
-            source_name=SOURCE_NAME,
-            verified_at=check.checked_at,
+            check=check,
             details=_details(check, searches),
-            reference="SAM.gov Exclusions API v4",
             data={
                 "via": VIA,
                 "outcome": check.outcome,
@@ -209,6 +199,7 @@ def _record(org, actor, provider, check: SamCheck, searches) -> SamCheck:
                 "matches": [m.as_json() for m in check.matches],
             },
         )
+        check.verification = next((a for a in answers if a is not None), None)
         audit_record(
             org=org,
             actor=audit_actor(actor),
@@ -218,7 +209,7 @@ def _record(org, actor, provider, check: SamCheck, searches) -> SamCheck:
             data={
                 "request": [safe_params(s.params) for s in check.searches],
                 "result": _result_summary(check),
-                "verification": str(check.verification.pk),
+                "verification": str(check.verification.pk) if check.verification else None,
             },
         )
     return check

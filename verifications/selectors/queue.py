@@ -503,3 +503,11 @@ def dashboard_block(*, org, today: date | None = None, top: int = 5) -> dict:
     count, overdue = (fetched[0][-2], fetched[0][-1]) if fetched else (0, 0)
     items = queue_items(org=org, rows=rows, today=today)
     return {"count": count, "overdue": overdue, "top": items}
+
+
+def dashboard_psv_block(*, org, today: date, dash, **_) -> dict:
+    """The PSV block as credex.dashboard builds it: the queue, and the roster's applicants
+    (from the roster's counts block, built before it)."""
+    block = dashboard_block(org=org, today=today, top=5)
+    block["applicants"] = (dash.counts or {}).get("applicants", 0)
+    return block

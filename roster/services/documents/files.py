@@ -16,9 +16,9 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
 from credex.models import Membership
+from roster import hooks as roster_hooks
 from roster.models import Credential, Document, DocumentKind, DocumentStatus, Provider, UploadLink
 from roster.services.documents.sniffing import Sniffed, read_limited, sniff
-from verifications.services.hooks import document_received
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def document_upload(
                 target=document,
                 data=document_audit_data(document, sniffed, source) | {"accepted": bool(accept)},
             )
-            document_received(org=org, document=document)
+            roster_hooks.document_received.run(org=org, document=document)
     except BaseException:
         discard_file(document)
         raise

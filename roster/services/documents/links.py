@@ -31,6 +31,7 @@ from credex.links import (
     link_url,
     register,
 )
+from roster import hooks as roster_hooks
 from roster.models import Document, DocumentKind, Provider, UploadLink
 from roster.services.documents.files import (
     clean_kind,
@@ -38,7 +39,6 @@ from roster.services.documents.files import (
     document_audit_data,
     store_file,
 )
-from verifications.services.hooks import document_received
 
 UPLOAD_LINK_SALT = "credex.roster.upload_link"
 
@@ -245,7 +245,7 @@ def upload_link_upload(*, org, link: UploadLink, kind: str, file, filename: str 
                 data=document_audit_data(document, sniffed, "upload_link")
                 | {"upload_link": str(link.pk)},
             )
-            document_received(org=org, document=document)
+            roster_hooks.document_received.run(org=org, document=document)
     except BaseException:
         discard_file(document)
         raise

@@ -33,6 +33,7 @@ from credex.actors import audit_actor, require
 from credex.errors import InvalidInput
 from credex.models import Membership
 from roster.models import Credential, CredentialKind, Provider
+from screening import hooks as screening_hooks
 from screening.nppes.client import FetchResult, NppesClient
 from screening.nppes.compare import Difference, RosterSide, compare
 from screening.nppes.models import (
@@ -52,7 +53,6 @@ from screening.nppes.services.common import (
     next_nightly_run,
     request_summary,
 )
-from verifications.services.automatic import nppes_verifications_record
 
 
 @dataclass
@@ -292,9 +292,11 @@ def record_results(
             _write_checks(_check_rows(org, chunk, now))
             o, r = _write_mismatches(org, chunk, now)
             opened, resolved = opened + o, resolved + r
-            records = nppes_verifications_record(
+            records = {}
+            for answer in screening_hooks.nppes_checked.collect(
                 org=org, run=run, evaluated=chunk, label=actor.label, now=now
-            )
+            ):
+                records.update(answer)
             audit_record_many(
                 org=org,
                 actor=actor,
