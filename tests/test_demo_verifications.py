@@ -44,8 +44,8 @@ def test_demo_payer_contacts_are_added_once_per_payer(tenant_a):
     owner = tenant_a.membership(tenant_a.owner)
     with tenant_context(tenant_a.org):
         payer_create(org=tenant_a.org, actor=owner, name="Cascade Medicare Advantage")
-        assert seed_demo_payer_contacts(tenant_a.org) == 1
-        assert seed_demo_payer_contacts(tenant_a.org) == 0
+        assert seed_demo_payer_contacts(tenant_a.org, owner) == 1
+        assert seed_demo_payer_contacts(tenant_a.org, owner) == 0
         (contact,) = PayerContact.objects.all()
     assert contact.email == "credentialing@cascade-medicare-advantage.example"
 

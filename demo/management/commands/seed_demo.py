@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from credex import services
-from credex.models import Membership, Organization, User
+from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
 from demo.seeders.committee import seed_demo_committee
+from demo.seeders.direct import credex_login_write
 from demo.seeders.enrollment import seed_demo_enrollment
 from demo.seeders.nppes import seed_demo_nppes
 from demo.seeders.roster import seed_demo_complete_files, seed_demo_roster
@@ -48,15 +48,7 @@ ORGS = [
 
 
 def _user(email, first, last):
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(
-            email=email, password=PASSWORD, first_name=first, last_name=last
-        )
-    EmailAddress.objects.get_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
-    return user
+    return credex_login_write(email, first, last, PASSWORD)
 
 
 class Command(BaseCommand):
@@ -113,6 +105,6 @@ class Command(BaseCommand):
             seed_demo_committee(org, owner_membership)
             # Renewed licences "uploaded": their extraction waits for review once the worker runs.
             seed_demo_extractions(org, owner_membership)
-            seed_demo_payer_contacts(org)
+            seed_demo_payer_contacts(org, owner_membership)
             seed_demo_nppes(org)
             inbox_generate(org=org)
