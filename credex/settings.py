@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "screening.nppes",
     "exchange",
     "billing",
+    "demo",  # on top of every domain app; nothing imports it
 ]
 
 MIDDLEWARE = [

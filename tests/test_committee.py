@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.services import organization_update_settings
 from credex.tenancy import tenant_context
+from demo.seeders.committee import seed_demo_committee
 from roster.models import CommitteeReview, Provider
 from roster.selectors import committee as sel
 from roster.services import committee as svc
@@ -451,8 +452,8 @@ def test_demo_seed_marks_ready_files_decides_some_and_is_idempotent(tenant_a):
     for seed in range(6):
         ready_provider(tenant_a, seed=300 + seed)
     with tenant_context(tenant_a.org):
-        first = svc.seed_demo_committee(tenant_a.org, coordinator(tenant_a))
-        second = svc.seed_demo_committee(tenant_a.org, coordinator(tenant_a))
+        first = seed_demo_committee(tenant_a.org, coordinator(tenant_a))
+        second = seed_demo_committee(tenant_a.org, coordinator(tenant_a))
         late = sel.committee_notifications_overdue(tenant_a.org).count()
     assert first == {"ready": 6, "decided": 4}
     assert second == {"ready": 0, "decided": 0}

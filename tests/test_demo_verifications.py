@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from credex.tenancy import tenant_context
+from demo.seeders.roster import seed_demo_roster
+from demo.seeders.verifications import seed_demo_extractions, seed_demo_payer_contacts
 from roster.models import Document
-from roster.services.demo import seed_demo_roster
 from roster.services.enrollment import payer_create
 from verifications.models import ExtractionSuggestion, PayerContact
-from verifications.services.demo import seed_demo_extractions, seed_demo_payer_contacts
 from verifications.services.extraction import extraction_run
 
 pytestmark = pytest.mark.django_db
@@ -44,17 +44,17 @@ def test_demo_payer_contacts_are_added_once_per_payer(tenant_a):
     owner = tenant_a.membership(tenant_a.owner)
     with tenant_context(tenant_a.org):
         payer_create(org=tenant_a.org, actor=owner, name="Cascade Medicare Advantage")
-        assert seed_demo_payer_contacts(tenant_a.org) == 1
-        assert seed_demo_payer_contacts(tenant_a.org) == 0
+        assert seed_demo_payer_contacts(tenant_a.org, owner) == 1
+        assert seed_demo_payer_contacts(tenant_a.org, owner) == 0
         (contact,) = PayerContact.objects.all()
     assert contact.email == "credentialing@cascade-medicare-advantage.example"
 
 
 def test_demo_complete_files_are_ready_for_committee_and_seeded_once(tenant_a):
+    from demo.seeders.roster import DEMO_FILE_PREFIX, seed_demo_complete_files
+    from demo.seeders.verifications import seed_demo_verifications
     from roster.models import Provider
     from roster.selectors.committee import provider_readiness
-    from roster.services.demo import DEMO_FILE_PREFIX, seed_demo_complete_files
-    from verifications.services.demo import seed_demo_verifications
 
     owner = tenant_a.membership(tenant_a.owner)
     with tenant_context(tenant_a.org):

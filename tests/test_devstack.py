@@ -71,8 +71,8 @@ def test_a_child_that_keeps_crashing_stops_the_stack_with_a_clear_message():
 
 
 def test_demo_seeding_runs_on_a_fresh_database_or_when_asked_only(db):
-    from credex.management.commands.seed_demo import ORGS
     from credex.services import organization_create
+    from demo.management.commands.seed_demo import ORGS
     from tests.conftest import make_user
 
     assert devstack.demo_seed_needed() is True

@@ -18,6 +18,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.tenancy import tenant_context
+from demo.seeders.enrollment import seed_demo_enrollment
 from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract
 from roster.selectors import enrollment as sel
 from roster.services import enrollment as svc
@@ -434,8 +435,8 @@ def test_demo_seed_adds_payers_contracts_and_varied_enrollments_once(tenant_a):
     for seed in range(10):
         make_provider(tenant_a.org, seed=100 + seed)
     with tenant_context(tenant_a.org):
-        first = svc.seed_demo_enrollment(tenant_a.org, coordinator(tenant_a))
-        second = svc.seed_demo_enrollment(tenant_a.org, coordinator(tenant_a))
+        first = seed_demo_enrollment(tenant_a.org, coordinator(tenant_a))
+        second = seed_demo_enrollment(tenant_a.org, coordinator(tenant_a))
         statuses = set(Enrollment.objects.values_list("status", flat=True))
         overdue = sel.enrollments_overdue(tenant_a.org).count()
     assert first == {"payers": 4, "contracts": 4, "enrollments": 10}

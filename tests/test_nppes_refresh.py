@@ -12,6 +12,7 @@ from django.db import connections
 from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden
 from credex.tenancy import tenant_context
+from demo.seeders.nppes import seed_demo_nppes
 from roster.models import Credential, Provider
 from screening.nppes import services as svc
 from screening.nppes.models import NppesCheck, NppesMismatch, NppesRun
@@ -456,7 +457,7 @@ def test_the_demo_seed_creates_open_mismatches_and_a_failed_check_without_networ
     settings.NPPES_BASE_URL = "http://127.0.0.1:9"  # discard port: any request would fail
     for i in range(1, 9):
         add_provider(tenant_a, seed=i, last_name=f"Demo{i}")
-    counts = svc.seed_demo_nppes(tenant_a.org)
+    counts = seed_demo_nppes(tenant_a.org)
     assert counts["error"] == 1 and counts["mismatches_opened"] >= 6
     fields = {m.field for m in mismatches(tenant_a, status="open")}
     assert fields == {
@@ -467,7 +468,7 @@ def test_the_demo_seed_creates_open_mismatches_and_a_failed_check_without_networ
         "status",
         "credential_text",
     }
-    assert svc.seed_demo_nppes(tenant_a.org) == {"skipped": True}
+    assert seed_demo_nppes(tenant_a.org) == {"skipped": True}
     assert len(mismatches(tenant_a)) == counts["mismatches_opened"]
 
 

@@ -543,8 +543,8 @@ def test_a_bulk_request_with_nobody_due_is_refused(tenant_a, enqueued):
 def test_the_demo_psv_log_requests_and_packets_are_seeded_once(
     tenant_a, enqueued, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from roster.services.demo import seed_demo_roster
-    from verifications.services.demo import seed_demo_verifications
+    from demo.seeders.roster import seed_demo_roster
+    from demo.seeders.verifications import seed_demo_verifications
 
     owner = tenant_a.membership(tenant_a.owner)
     with tenant_context(tenant_a.org):

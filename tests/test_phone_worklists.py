@@ -63,12 +63,12 @@ MEASURE = """() => {
 def full_org(committed_tenant):
     """Built before the browser starts (Django refuses ORM calls from Playwright's loop)."""
     from credex.tenancy import tenant_context
-    from roster.services.committee import seed_demo_committee
-    from roster.services.demo import seed_demo_complete_files, seed_demo_roster
-    from roster.services.enrollment import seed_demo_enrollment
+    from demo.seeders.committee import seed_demo_committee
+    from demo.seeders.enrollment import seed_demo_enrollment
+    from demo.seeders.nppes import seed_demo_nppes
+    from demo.seeders.roster import seed_demo_complete_files, seed_demo_roster
+    from demo.seeders.verifications import seed_demo_extractions, seed_demo_verifications
     from roster.services.inbox import inbox_generate
-    from screening.nppes.services import seed_demo_nppes
-    from verifications.services.demo import seed_demo_extractions, seed_demo_verifications
 
     t = committed_tenant
     org = t.org

@@ -800,7 +800,7 @@ def test_api_list_rejects_a_bad_filter(tenant_a, client):
 
 # --- demo roster -------------------------------------------------------------------------------
 def test_the_demo_roster_is_synthetic_mixed_and_seeded_once(tenant_a):
-    from roster.services.demo import seed_demo_roster
+    from demo.seeders.roster import seed_demo_roster
     from roster.services.requirements import work_history_gaps
 
     owner = tenant_a.membership(tenant_a.owner)

@@ -1,6 +1,5 @@
 """Screening services (writes). Split by area; import from here."""
 
-from screening.services.demo import seed_demo_screening
 from screening.services.hits import CLEAR_REASONS, hit_clear, hit_confirm
 from screening.services.runs import (
     RunInProgress,
@@ -26,5 +25,4 @@ __all__ = [
     "screening_run_now",
     "screening_run_provider",
     "screening_run_request",
-    "seed_demo_screening",
 ]

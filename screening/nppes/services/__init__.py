@@ -2,8 +2,7 @@
 
 - lookup.py: `nppes_lookup` (one audited call, normalized values for the provider form);
 - refresh.py: `nppes_refresh` (the nightly/on-demand refresh), `nppes_refresh_request`;
-- decisions.py: `nppes_mismatch_accept`, `nppes_mismatch_dismiss`, `nppes_mismatches_dismiss`;
-- demo.py: `seed_demo_nppes`.
+- decisions.py: `nppes_mismatch_accept`, `nppes_mismatch_dismiss`, `nppes_mismatches_dismiss`.
 """
 
 from screening.nppes.services.decisions import (
@@ -11,7 +10,6 @@ from screening.nppes.services.decisions import (
     nppes_mismatch_dismiss,
     nppes_mismatches_dismiss,
 )
-from screening.nppes.services.demo import seed_demo_nppes
 from screening.nppes.services.lookup import Lookup, nppes_lookup, prefill_from
 from screening.nppes.services.refresh import (
     evaluate,
@@ -31,5 +29,4 @@ __all__ = [
     "nppes_refresh_request",
     "prefill_from",
     "record_results",
-    "seed_demo_nppes",
 ]

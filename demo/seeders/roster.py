@@ -37,6 +37,8 @@ from roster.services.providers import add_months
 from roster.services.requirements import requirements_apply_recommended
 from roster.validation import npi_check_digit
 
+from .direct import roster_rows_write
+
 FIRST_NAMES = (
     "Aaliyah Aaron Abigail Adrian Aisha Alan Alejandro Alicia Amara Amir Ana Andre Anika Arjun "
     "Beatriz Benjamin Bianca Caleb Camila Carlos Chen Chloe Daniel Daria Deepa Diego Elena "
@@ -428,8 +430,7 @@ def seed_demo_roster(org, actor, *, count: int = 200) -> int:
             requirements_apply_recommended(org=org, actor=actor, provider_types=list(TYPES))
         builder = _Builder(org, rng, today, coordinators)
         providers = [builder.provider(i) for i in range(count)]
-        Provider.objects.bulk_create(providers, batch_size=500)
-        Credential.objects.bulk_create(builder.credentials, batch_size=1000)
+        roster_rows_write(providers=providers, credentials=builder.credentials)
         audit_record(
             org=org,
             actor=audit_actor(actor),
@@ -473,8 +474,6 @@ def seed_demo_complete_files(org, actor, *, count: int = 10) -> int:
     document (every element verified, nothing expired) get a placeholder PDF for each required
     kind, accepted. Stored by the roster itself, without the upload hooks (no extraction of a
     placeholder). Once per organization; returns how many files were completed."""
-    from django.core.files.base import ContentFile
-
     from audit.services import audit_record_many
     from roster.models import CredentialKind, Document, DocumentStatus
     from roster.services.requirements import (
@@ -537,8 +536,7 @@ def seed_demo_complete_files(org, actor, *, count: int = 10) -> int:
                     reviewed_at=timezone.now(),
                     review_note="Demo placeholder.",
                 )
-                document.file.save("upload", ContentFile(data), save=False)
-                document.save(force_insert=True)
+                roster_rows_write(documents=[(document, data)])
                 events.append(
                     {
                         "action": "roster.document.uploaded",

@@ -7,13 +7,12 @@ from datetime import date
 
 from django.utils import timezone
 
-from audit.services import Actor
 from credex.tenancy import tenant_context
 from roster.models import Provider, TaxonomyCode
 from screening.nppes.client import FetchResult
-from screening.nppes.models import NppesCheck, NppesRun, RunStatus
+from screening.nppes.models import NppesCheck
 from screening.nppes.parse import parse_answer
-from screening.nppes.services.refresh import evaluate, record_results, state_licenses
+from screening.nppes.services.refresh import nppes_refresh, state_licenses
 
 DEMO_TWEAKS = ["name", "taxonomy", "address", "license", "deactivated", "credential"]
 CREDENTIAL_TEXT = {"MD": "M.D.", "DO": "D.O.", "NP": "APRN, FNP-C", "PA": "PA-C"}
@@ -125,11 +124,23 @@ def _demo_result(provider: Provider, licenses, i: int, now) -> FetchResult:
     )  # fmt: skip
 
 
+class _DemoClient:
+    """Stands in for NppesClient in the refresh service: the synthetic answers, no network."""
+
+    def __init__(self, results: dict[str, FetchResult]):
+        self.results = results
+
+    def fetch_many(self, npis):
+        for npi in npis:
+            yield self.results[npi]
+
+
 def seed_demo_nppes(org) -> dict:
     """A few realistic open mismatches and one failed check for the demo roster; no network.
 
     Answers are synthesized from the organization's own providers (the recorded samples are
-    real people and stay in tests). Idempotent: once checks exist, it does nothing.
+    real people and stay in tests) and go through the refresh service, as a registry's would.
+    Idempotent: once checks exist, it does nothing.
     """
     with tenant_context(org):
         if NppesCheck.objects.filter(organization=org).exists():
@@ -148,17 +159,13 @@ def seed_demo_nppes(org) -> dict:
             chosen = next((p for p in physicians if providers.index(p) > slot), physicians[0])
             i = providers.index(chosen)
             providers[slot], providers[i] = providers[i], providers[slot]
-        evaluated = [
-            evaluate(p, licenses.get(p.pk, ()), _demo_result(p, licenses.get(p.pk, ()), i, now))
-            for i, p in enumerate(providers)
-        ]
-        run = NppesRun.objects.create(
-            organization=org, trigger="demo", status=RunStatus.RUNNING, started_at=now
+        results = {
+            p.npi: _demo_result(p, licenses.get(p.pk, ()), i, now) for i, p in enumerate(providers)
+        }
+        run = nppes_refresh(
+            org=org,
+            provider_ids=[p.pk for p in providers],
+            trigger="demo",
+            client=_DemoClient(results),
         )
-        counts = record_results(
-            org=org, run=run, evaluated=evaluated, actor=Actor.system("nppes-demo")
-        )
-        counts["providers"] = len(providers)
-        run.status, run.counts, run.finished_at = RunStatus.DONE, counts, timezone.now()
-        run.save()
-    return counts
+    return run.counts

@@ -32,6 +32,8 @@ from verifications.services.packets import packet_start
 from verifications.services.records import _audit_data
 from verifications.sources import SOURCE_FOR_KIND, source_for
 
+from .direct import verifications_rows_write
+
 DEMO_REF = "demo:"
 METHODS = {
     "state_board": [VerificationMethod.WEB] * 8 + [VerificationMethod.EMAIL],
@@ -80,9 +82,8 @@ def seed_demo_verifications(org, actor: Membership, *, seed: int = 20261122) -> 
     logged, unverified = credentials[:cut], credentials[cut:]
     with transaction.atomic():
         originals = [_record(org, c, rng, members, now) for c in logged]
-        Verification.objects.bulk_create(originals, batch_size=500)
         corrections = [_correction(org, v, rng, members, now) for v in originals[:4]]
-        Verification.objects.bulk_create(corrections, batch_size=100)
+        verifications_rows_write(verifications=originals, corrections=corrections)
         _audit(org, originals, corrections)
         requests = _board_requests(org, unverified, members, now)
     packets = _packets(org, actor, rng)
@@ -188,28 +189,30 @@ def _board_requests(org, unverified, members, now) -> int:
         (VerificationMethod.EMAIL, "verifications@board.example", 12, 5),
         (VerificationMethod.FAX, "+1 555 0100 200", 24, -3),
     ]
-    made = 0
+    made = []
     for credential, (method, sent_to, asked_days_ago, due_in) in zip(licenses, plans, strict=False):
-        member = members[made % len(members)]
-        VerificationRequest.objects.create(
-            organization=org,
-            provider_id=credential.provider_id,
-            credential=credential,
-            source="state_board",
-            source_state=credential.state,
-            status=RequestStatus.REQUESTED,
-            method=method,
-            sent_to=sent_to,
-            requested_at=now - timedelta(days=asked_days_ago),
-            due_date=(now + timedelta(days=due_in)).date(),
-            follow_up_count=1 if due_in < 0 else 0,
-            last_follow_up_at=now - timedelta(days=4) if due_in < 0 else None,
-            note="This board verifies by written request only.",
-            assigned_to=member,
-            created_by=member,
+        member = members[len(made) % len(members)]
+        made.append(
+            VerificationRequest(
+                organization=org,
+                provider_id=credential.provider_id,
+                credential=credential,
+                source="state_board",
+                source_state=credential.state,
+                status=RequestStatus.REQUESTED,
+                method=method,
+                sent_to=sent_to,
+                requested_at=now - timedelta(days=asked_days_ago),
+                due_date=(now + timedelta(days=due_in)).date(),
+                follow_up_count=1 if due_in < 0 else 0,
+                last_follow_up_at=now - timedelta(days=4) if due_in < 0 else None,
+                note="This board verifies by written request only.",
+                assigned_to=member,
+                created_by=member,
+            )
         )
-        made += 1
-    return made
+    verifications_rows_write(requests=made)
+    return len(made)
 
 
 def _packets(org, actor: Membership, rng) -> int:
@@ -291,21 +294,27 @@ def seed_demo_extractions(org, actor: Membership) -> int:
     return len(licences)
 
 
-def seed_demo_payer_contacts(org) -> int:
+def seed_demo_payer_contacts(org, actor: Membership) -> int:
     """One credentialing contact per demo payer (synthetic addresses), once."""
     from django.utils.text import slugify
 
     from roster.models import Payer
     from verifications.models import PayerContact
+    from verifications.services.packages import payer_contact_add
 
     created = 0
     for payer in Payer.objects.filter(organization=org):
         domain = slugify(payer.name)[:40] or "payer"
-        _, made = PayerContact.objects.get_or_create(
-            organization=org,
+        email = f"credentialing@{domain}.example"
+        if PayerContact.objects.filter(organization=org, payer=payer, email=email).exists():
+            continue
+        payer_contact_add(
+            org=org,
+            actor=actor,
             payer=payer,
-            email=f"credentialing@{domain}.example",
-            defaults={"name": "Provider network credentialing", "title": "Credentialing desk"},
+            name="Provider network credentialing",
+            email=email,
+            title="Credentialing desk",
         )
-        created += made
+        created += 1
     return created

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from credex import services
-from credex.models import Organization, User
+from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
+from demo.seeders.committee import seed_demo_committee
+from demo.seeders.direct import credex_login_write
+from demo.seeders.enrollment import seed_demo_enrollment
+from demo.seeders.nppes import seed_demo_nppes
+from demo.seeders.roster import seed_demo_complete_files, seed_demo_roster
+from demo.seeders.screening import seed_demo_screening
+from demo.seeders.verifications import (
+    seed_demo_extractions,
+    seed_demo_payer_contacts,
+    seed_demo_verifications,
+)
+from roster.services.inbox import inbox_generate
 
 PASSWORD = "credex-demo-2026"
 DEMO_ROSTER_SIZES = {"riverbend": 200, "lakeside": 40}
@@ -37,19 +48,15 @@ ORGS = [
 
 
 def _user(email, first, last):
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(
-            email=email, password=PASSWORD, first_name=first, last_name=last
-        )
-    EmailAddress.objects.get_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
-    return user
+    return credex_login_write(email, first, last, PASSWORD)
 
 
 class Command(BaseCommand):
     help = "Load the demo organizations and logins (synthetic data)."
+    # Read by credex.devstack through the command (found by name, as call_command finds it),
+    # so the platform code imports nothing from demo.
+    orgs = ORGS
+    password = PASSWORD
 
     def handle(self, *args, **options):
         from django.conf import settings
@@ -64,8 +71,6 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     self._org(name, slug, people)
             # Synthetic exclusion lists with a few deliberate matches, screened once.
-            from screening.services.demo import seed_demo_screening
-
             seed_demo_screening()
         finally:
             settings.EMAIL_BACKEND = backend
@@ -78,8 +83,6 @@ class Command(BaseCommand):
         if org is None:
             org = services.organization_create(name=name, owner=owner, slug=slug)
         with tenant_context(org, user_id=owner.pk):
-            from credex.models import Membership
-
             owner_membership = Membership.objects.select_related("user").get(user=owner)
             for email, first, last, role in people[1:]:
                 user = _user(email, first, last)
@@ -92,20 +95,8 @@ class Command(BaseCommand):
                 token = services._invite_token(invitation)
                 services.invitation_accept(token=token, user=user)
             # A synthetic roster once the coordinators exist (does nothing if there is one).
-            from roster.services.demo import seed_demo_roster
-
             seed_demo_roster(org, owner_membership, count=DEMO_ROSTER_SIZES.get(slug, 40))
             # Each area adds its own synthetic rows; every seeder is idempotent.
-            from roster.services.committee import seed_demo_committee
-            from roster.services.demo import seed_demo_complete_files
-            from roster.services.enrollment import seed_demo_enrollment
-            from screening.nppes.services import seed_demo_nppes
-            from verifications.services.demo import (
-                seed_demo_extractions,
-                seed_demo_payer_contacts,
-                seed_demo_verifications,
-            )
-
             seed_demo_enrollment(org, owner_membership)
             # Before the committee (a file is ready only with current verifications) and before
             # NPPES and screening (their automatic records complete the packets' checks).
@@ -114,8 +105,6 @@ class Command(BaseCommand):
             seed_demo_committee(org, owner_membership)
             # Renewed licences "uploaded": their extraction waits for review once the worker runs.
             seed_demo_extractions(org, owner_membership)
-            seed_demo_payer_contacts(org)
+            seed_demo_payer_contacts(org, owner_membership)
             seed_demo_nppes(org)
-            from roster.services.inbox import inbox_generate
-
             inbox_generate(org=org)
