@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
+from credex import interface as ui
 from credex import selectors, services
 from credex.capabilities import has_capability
 from credex.errors import DomainError
@@ -174,8 +175,7 @@ def _member_action(request, member_id, action):
     try:
         action(member)
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         messages.error(request, exc.message)
     return redirect("members", org_slug=org.slug)
 
