@@ -381,7 +381,7 @@ def api_key_create(
         raise InvalidInput(
             "An API key's role is admin, coordinator or auditor.", details={"role": "invalid"}
         )
-    if role == Role.ADMIN and actor.role not in (Role.OWNER, Role.ADMIN):
+    if role == Role.ADMIN and actor.role not in cap.roles_with(cap.MANAGE_API_KEYS):
         raise Forbidden("Only owners and admins can create admin keys.")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32).replace("_", "").replace("-", "")

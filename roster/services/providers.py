@@ -18,7 +18,7 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
-from credex.models import Membership, Role
+from credex.models import Membership
 from roster import crypto
 from roster.models import (
     PROVIDER_TYPES,
@@ -73,8 +73,6 @@ DATE_FIELDS = {
     "recredentialing_due_date",
     "caqh_last_attested",
 }
-# Roles that can be a provider's coordinator: the ones that work the roster.
-COORDINATOR_ROLES = (Role.OWNER, Role.ADMIN, Role.COORDINATOR)
 CAQH_ATTESTATION_DAYS = 120
 
 
@@ -207,7 +205,7 @@ def validate_provider(org, data: dict, *, instance: Provider | None = None) -> d
     if coordinator is not None and (
         not isinstance(coordinator, Membership)
         or coordinator.organization_id != org.pk
-        or coordinator.role not in COORDINATOR_ROLES
+        or coordinator.role not in cap.roles_with(cap.CHANGE_ROSTER)
     ):
         errors["coordinator"] = (
             "Choose a member who works the roster (an owner, admin or coordinator)."

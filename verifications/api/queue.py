@@ -34,7 +34,7 @@ from verifications.models import (
 from verifications.selectors import queue as selectors
 from verifications.services import queue as services
 from verifications.services.records import verification_correct, verification_record
-from verifications.views.queue import CHANGERS, stream_evidence
+from verifications.views.queue import stream_evidence
 
 
 def _org(request):
@@ -460,7 +460,9 @@ class RequestListView(APIView):
         assignee = None
         if values.get("assigned_to"):
             assignee = Membership.objects.filter(
-                organization=org, role__in=CHANGERS, pk=values["assigned_to"]
+                organization=org,
+                role__in=cap.roles_with(cap.CHANGE_ROSTER),
+                pk=values["assigned_to"],
             ).first()
             if assignee is None:
                 raise InvalidInput(

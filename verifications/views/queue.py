@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from credex import capabilities as cap
 from credex import interface as ui
 from credex.errors import DomainError, InvalidInput
-from credex.models import Membership, Role
+from credex.models import Membership
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import Credential, Provider
@@ -35,12 +35,11 @@ from verifications.services.records import verification_correct, verification_re
 from verifications.sources import STATE_BOARDS, source_for
 
 PAGE_SIZE = 50
-CHANGERS = (Role.OWNER, Role.ADMIN, Role.COORDINATOR)
 
 
 def _members(org):
     return list(
-        Membership.objects.filter(organization=org, role__in=CHANGERS)
+        Membership.objects.filter(organization=org, role__in=cap.roles_with(cap.CHANGE_ROSTER))
         .select_related("user")
         .order_by("user__email")
     )
@@ -478,7 +477,10 @@ def psv_assign(request, org_slug):
     try:
         if assignee_id:
             assignee = get_or_404(
-                Membership.objects.filter(organization=org, role__in=CHANGERS), pk=assignee_id
+                Membership.objects.filter(
+                    organization=org, role__in=cap.roles_with(cap.CHANGE_ROSTER)
+                ),
+                pk=assignee_id,
             )
         elements = _elements_from_keys(org, request.POST.getlist("keys"))
         count = services.requests_assign(
