@@ -5,13 +5,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
 from credex import selectors, services
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.models import ApiKey, Invitation, Membership, Role
-from credex.permissions import AUTHENTICATED_ONLY, actor_for
+from credex.permissions import AUTHENTICATED_ONLY
 
 
 class OrganizationOut(serializers.Serializer):
@@ -36,13 +35,13 @@ class MeOut(serializers.Serializer):
     organizations = serializers.ListField(child=serializers.DictField())
 
 
-class MeView(APIView):
+class MeView(OrgAPIView):
     required_capabilities = {"GET": AUTHENTICATED_ONLY}
 
     @extend_schema(responses=MeOut, summary="The caller and the organization in context")
     def get(self, request):
-        actor = actor_for(request)
-        org = request._request.org
+        actor = self.actor
+        org = self.org
         if isinstance(actor, ApiKey):
             body = {
                 "kind": "api_key",
@@ -77,12 +76,12 @@ class OrganizationSettingsIn(serializers.Serializer):
     import_documents_can_follow = serializers.BooleanField(required=False)
 
 
-class OrganizationView(APIView):
+class OrganizationView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ORG, "PATCH": cap.CHANGE_SETTINGS}
 
     @extend_schema(responses=OrganizationOut, summary="The organization's settings")
     def get(self, request):
-        return Response(OrganizationOut(request._request.org).data)
+        return Response(OrganizationOut(self.org).data)
 
     @extend_schema(
         request=OrganizationSettingsIn,
@@ -93,7 +92,7 @@ class OrganizationView(APIView):
         data = OrganizationSettingsIn(data=request.data)
         data.is_valid(raise_exception=True)
         org = services.organization_update_settings(
-            org=request._request.org, actor=actor_for(request), **data.validated_data
+            org=self.org, actor=self.actor, **data.validated_data
         )
         return Response(OrganizationOut(org).data)
 
@@ -111,16 +110,16 @@ class MemberRoleIn(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class MemberListView(APIView):
+class MemberListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_MEMBERS}
 
     @extend_schema(responses=MemberOut(many=True), summary="Members of the organization")
     def get(self, request):
-        members = selectors.member_list(org=request._request.org)
+        members = selectors.member_list(org=self.org)
         return Response(MemberOut(members, many=True).data)
 
 
-class MemberDetailView(APIView):
+class MemberDetailView(OrgAPIView):
     required_capabilities = {
         "GET": cap.VIEW_MEMBERS,
         "PATCH": cap.MANAGE_MEMBERS,
@@ -128,7 +127,7 @@ class MemberDetailView(APIView):
     }
 
     def _member(self, request, member_id):
-        return services.get_or_404(selectors.member_list(org=request._request.org), pk=member_id)
+        return services.get_or_404(selectors.member_list(org=self.org), pk=member_id)
 
     @extend_schema(responses=MemberOut, summary="One member")
     def get(self, request, member_id):
@@ -140,8 +139,8 @@ class MemberDetailView(APIView):
         data = MemberRoleIn(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.membership_change_role(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             membership=member,
             role=data.validated_data["role"],
         )
@@ -150,9 +149,7 @@ class MemberDetailView(APIView):
     @extend_schema(responses={204: None}, summary="Remove a member")
     def delete(self, request, member_id):
         member = self._member(request, member_id)
-        services.membership_remove(
-            org=request._request.org, actor=actor_for(request), membership=member
-        )
+        services.membership_remove(org=self.org, actor=self.actor, membership=member)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,14 +166,12 @@ class InvitationIn(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationListView(APIView):
+class InvitationListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_MEMBERS, "POST": cap.MANAGE_MEMBERS}
 
     @extend_schema(responses=InvitationOut(many=True), summary="Invitations")
     def get(self, request):
-        return Response(
-            InvitationOut(selectors.invitation_list(org=request._request.org), many=True).data
-        )
+        return Response(InvitationOut(selectors.invitation_list(org=self.org), many=True).data)
 
     @extend_schema(
         request=InvitationIn, responses={201: InvitationOut}, summary="Invite someone by e-mail"
@@ -185,21 +180,19 @@ class InvitationListView(APIView):
         data = InvitationIn(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.membership_invite(
-            org=request._request.org, actor=actor_for(request), **data.validated_data
+            org=self.org, actor=self.actor, **data.validated_data
         )
         return Response(InvitationOut(invitation).data, status=status.HTTP_201_CREATED)
 
 
-class InvitationDetailView(APIView):
+class InvitationDetailView(OrgAPIView):
     required_capabilities = {"DELETE": cap.MANAGE_MEMBERS}
 
     @extend_schema(responses=InvitationOut, summary="Revoke a pending invitation")
     def delete(self, request, invitation_id):
-        invitation = services.get_or_404(
-            selectors.invitation_list(org=request._request.org), pk=invitation_id
-        )
+        invitation = services.get_or_404(selectors.invitation_list(org=self.org), pk=invitation_id)
         invitation = services.invitation_revoke(
-            org=request._request.org, actor=actor_for(request), invitation=invitation
+            org=self.org, actor=self.actor, invitation=invitation
         )
         return Response(InvitationOut(invitation).data)
 
@@ -224,12 +217,12 @@ class ApiKeyIn(serializers.Serializer):
     )
 
 
-class ApiKeyListView(APIView):
+class ApiKeyListView(OrgAPIView):
     required_capabilities = {"GET": cap.MANAGE_API_KEYS, "POST": cap.MANAGE_API_KEYS}
 
     @extend_schema(responses=ApiKeyOut(many=True), summary="API keys")
     def get(self, request):
-        return Response(ApiKeyOut(selectors.api_key_list(org=request._request.org), many=True).data)
+        return Response(ApiKeyOut(selectors.api_key_list(org=self.org), many=True).data)
 
     @extend_schema(
         request=ApiKeyIn,
@@ -239,20 +232,18 @@ class ApiKeyListView(APIView):
     def post(self, request):
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        key, raw = services.api_key_create(
-            org=request._request.org, actor=actor_for(request), **data.validated_data
-        )
+        key, raw = services.api_key_create(org=self.org, actor=self.actor, **data.validated_data)
         key.key = raw
         return Response(ApiKeyCreatedOut(key).data, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyDetailView(APIView):
+class ApiKeyDetailView(OrgAPIView):
     required_capabilities = {"DELETE": cap.MANAGE_API_KEYS}
 
     @extend_schema(responses=ApiKeyOut, summary="Revoke an API key")
     def delete(self, request, key_id):
-        key = services.get_or_404(selectors.api_key_list(org=request._request.org), pk=key_id)
-        key = services.api_key_revoke(org=request._request.org, actor=actor_for(request), key=key)
+        key = services.get_or_404(selectors.api_key_list(org=self.org), pk=key_id)
+        key = services.api_key_revoke(org=self.org, actor=self.actor, key=key)
         return Response(ApiKeyOut(key).data)
 
 
@@ -277,7 +268,7 @@ class AuditCursor(CursorPagination):
     ordering = "-seq"
 
 
-class AuditEventListView(APIView):
+class AuditEventListView(OrgAPIView):
     """Search the audit log (filters: actor, action, target, date_from, date_to)."""
 
     required_capabilities = {"GET": cap.VIEW_AUDIT}
@@ -291,7 +282,7 @@ class AuditEventListView(APIView):
             from credex.errors import InvalidInput
 
             raise InvalidInput("Some filters are not valid.", details=errors)
-        qs = audit_event_list(org=request._request.org, filters=filters)
+        qs = audit_event_list(org=self.org, filters=filters)
         paginator = AuditCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AuditEventOut(page, many=True).data)
