@@ -9,7 +9,14 @@ from rest_framework.response import Response
 from credex import capabilities as cap
 from credex import selectors, services
 from credex.api_common import CursorPagination, OrgAPIView
-from credex.models import ApiKey, Invitation, Membership, Role
+from credex.models import (
+    PSV_VALIDITY_DAYS,
+    RECREDENTIALING_CYCLE_MONTHS,
+    ApiKey,
+    Invitation,
+    Membership,
+    Role,
+)
 from credex.permissions import AUTHENTICATED_ONLY
 
 
@@ -69,9 +76,13 @@ class MeView(OrgAPIView):
 class OrganizationSettingsIn(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     recredentialing_cycle_months = serializers.IntegerField(
-        required=False, min_value=6, max_value=36
+        required=False,
+        min_value=RECREDENTIALING_CYCLE_MONTHS[0],
+        max_value=RECREDENTIALING_CYCLE_MONTHS[1],
     )
-    psv_validity_days = serializers.IntegerField(required=False, min_value=30, max_value=365)
+    psv_validity_days = serializers.IntegerField(
+        required=False, min_value=PSV_VALIDITY_DAYS[0], max_value=PSV_VALIDITY_DAYS[1]
+    )
     require_mfa = serializers.BooleanField(required=False)
     import_documents_can_follow = serializers.BooleanField(required=False)
 

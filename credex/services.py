@@ -22,7 +22,16 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, Forbidden, InvalidInput, NotFound
-from credex.models import ApiKey, Invitation, Membership, Organization, Role, User
+from credex.models import (
+    PSV_VALIDITY_DAYS,
+    RECREDENTIALING_CYCLE_MONTHS,
+    ApiKey,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
 from credex.tenancy import tenant_context
 
 INVITE_SALT = "credex.invitation"
@@ -85,16 +94,19 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
         errors["name"] = _name_too_long()
     if "recredentialing_cycle_months" in changes:
         months = changes["recredentialing_cycle_months"]
-        if not isinstance(months, int) or not 6 <= months <= 36:
+        low, high = RECREDENTIALING_CYCLE_MONTHS
+        if not isinstance(months, int) or not low <= months <= high:
             errors["recredentialing_cycle_months"] = (
-                "Enter a whole number of months from 6 to 36 (NCQA requires at most 36)."
+                f"Enter a whole number of months from {low} to {high} "
+                f"(NCQA requires at most {high})."
             )
     if "psv_validity_days" in changes:
         days = changes["psv_validity_days"]
-        if not isinstance(days, int) or not 30 <= days <= 365:
+        low, high = PSV_VALIDITY_DAYS
+        if not isinstance(days, int) or not low <= days <= high:
             errors["psv_validity_days"] = (
-                "Enter a whole number of days from 30 to 365 (NCQA allows at most 120 for most "
-                "elements)."
+                f"Enter a whole number of days from {low} to {high} (NCQA allows at most 120 "
+                "for most elements)."
             )
     if errors:
         raise InvalidInput("Some settings are not valid.", details=errors)

@@ -18,7 +18,7 @@ from credex import interface as ui
 from credex import selectors, services
 from credex.capabilities import has_capability
 from credex.errors import DomainError
-from credex.models import Role
+from credex.models import PSV_VALIDITY_DAYS, RECREDENTIALING_CYCLE_MONTHS, Role
 
 
 def capability_required(capability: str):
@@ -109,11 +109,17 @@ def organization_settings(request, org_slug):
         try:
             months = int(form["recredentialing_cycle_months"])
         except (TypeError, ValueError):
-            errors["recredentialing_cycle_months"] = "Enter a whole number of months from 6 to 36."
+            errors["recredentialing_cycle_months"] = (
+                "Enter a whole number of months from {} to {}.".format(
+                    *RECREDENTIALING_CYCLE_MONTHS
+                )
+            )
         try:
             validity = int(form["psv_validity_days"])
         except (TypeError, ValueError):
-            errors["psv_validity_days"] = "Enter a whole number of days from 30 to 365."
+            errors["psv_validity_days"] = "Enter a whole number of days from {} to {}.".format(
+                *PSV_VALIDITY_DAYS
+            )
         if not errors:
             try:
                 services.organization_update_settings(
@@ -134,7 +140,13 @@ def organization_settings(request, org_slug):
     return render(
         request,
         "credex/organization_settings.html",
-        {"form": form, "errors": errors, "can_change": can_change},
+        {
+            "form": form,
+            "errors": errors,
+            "can_change": can_change,
+            "months_range": RECREDENTIALING_CYCLE_MONTHS,
+            "days_range": PSV_VALIDITY_DAYS,
+        },
         status=400 if errors else 200,
     )
 
