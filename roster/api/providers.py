@@ -27,6 +27,9 @@ from roster.services import providers as svc
 # --- serializers --------------------------------------------------------------------------------
 
 
+_OUT_NAMES = {"dob": "has_dob", "ssn": "ssn_last4"}
+
+
 class ProviderOut(serializers.ModelSerializer):
     primary_taxonomy = serializers.CharField(source="primary_taxonomy_id", allow_null=True)
     coordinator = serializers.UUIDField(source="coordinator_id", allow_null=True)
@@ -35,38 +38,13 @@ class ProviderOut(serializers.ModelSerializer):
 
     class Meta:
         model = Provider
+        # The service's field list (protected values only as has_dob / ssn_last4), full_name
+        # after the name parts.
         fields = [
             "id",
-            "npi",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "suffix",
+            *svc.PROVIDER_FIELDS[:5],
             "full_name",
-            "former_names",
-            "legal_name",
-            "dba_name",
-            "provider_type",
-            "primary_taxonomy",
-            "taxonomy_codes",
-            "practice_states",
-            "has_dob",
-            "ssn_last4",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "hire_date",
-            "status",
-            "coordinator",
-            "initial_credentialing_date",
-            "committee_decision_date",
-            "recredentialing_due_date",
-            "caqh_id",
-            "caqh_last_attested",
+            *(_OUT_NAMES.get(name, name) for name in svc.PROVIDER_FIELDS[5:]),
             "excluded",
             "excluded_at",
             "created_at",

@@ -32,7 +32,9 @@ from roster.models import (
 )
 from roster.validation import dea_problem, npi_problem, state_problem
 
-PROVIDER_FIELDS = {
+# The provider's editable fields, in display order: the service accepts these, the API's
+# ProviderOut lists them (dob and ssn as has_dob and ssn_last4).
+PROVIDER_FIELDS = (
     "npi",
     "first_name",
     "middle_name",
@@ -62,7 +64,7 @@ PROVIDER_FIELDS = {
     "recredentialing_due_date",
     "caqh_id",
     "caqh_last_attested",
-}
+)
 # Changes to these are recorded with before/after values; protected ones only as "changed".
 PROTECTED = {"dob", "ssn"}
 DATE_FIELDS = {
@@ -136,7 +138,7 @@ def normalize_provider_data(data: dict) -> dict:
 def validate_provider(org, data: dict, *, instance: Provider | None = None) -> dict:
     """Field-level checks; returns {field: sentence} (empty when valid)."""
     errors: dict[str, str] = {}
-    unknown = set(data) - PROVIDER_FIELDS
+    unknown = set(data) - set(PROVIDER_FIELDS)
     for name in unknown:
         errors[name] = "Unknown field."
     # An organization (a legal or DBA name) needs no person's name.
