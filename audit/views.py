@@ -12,6 +12,7 @@ from audit import export as exports
 from audit.selectors import AuditFilters, audit_actions, audit_event_list, chain_head
 from audit.services import Actor
 from credex import capabilities as cap
+from credex import interface as ui
 from credex.views import capability_required
 
 
@@ -30,7 +31,7 @@ def audit_log(request, org_slug):
         "actions": audit_actions(org=request.org),
         "head": chain_head(org=request.org),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = ui.is_partial(request)
     template = "audit/_results.html" if partial else "audit/log.html"
     return render(request, template, context, status=400 if errors else 200)
 

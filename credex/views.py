@@ -18,6 +18,7 @@ from credex import interface as ui
 from credex import selectors, services
 from credex.capabilities import has_capability
 from credex.errors import DomainError
+from credex.forms import OrganizationSettingsForm
 from credex.models import PSV_VALIDITY_DAYS, RECREDENTIALING_CYCLE_MONTHS, Role
 
 
@@ -96,40 +97,22 @@ def organization_settings(request, org_slug):
         "import_documents_can_follow": org.import_documents_can_follow,
     }
     if request.method == "POST":
-        if not has_capability(request.membership.role, cap.CHANGE_SETTINGS):
-            raise PermissionDenied
-        form = {
-            "name": request.POST.get("name", ""),
-            "recredentialing_cycle_months": request.POST.get("recredentialing_cycle_months", ""),
-            # Absent (an older form or a script): keep the current window.
-            "psv_validity_days": request.POST.get("psv_validity_days", org.psv_validity_days),
-            "require_mfa": request.POST.get("require_mfa") == "on",
-            "import_documents_can_follow": request.POST.get("import_documents_can_follow") == "on",
-        }
-        try:
-            months = int(form["recredentialing_cycle_months"])
-        except (TypeError, ValueError):
-            errors["recredentialing_cycle_months"] = (
-                "Enter a whole number of months from {} to {}.".format(
-                    *RECREDENTIALING_CYCLE_MONTHS
-                )
-            )
-        try:
-            validity = int(form["psv_validity_days"])
-        except (TypeError, ValueError):
-            errors["psv_validity_days"] = "Enter a whole number of days from {} to {}.".format(
-                *PSV_VALIDITY_DAYS
-            )
-        if not errors:
+        ui.require_change(request, cap.CHANGE_SETTINGS)
+        settings_form = OrganizationSettingsForm(request.POST, org=org)
+        form = settings_form.typed()
+        if not settings_form.is_valid():
+            errors = ui.form_errors(settings_form)
+        else:
+            values = settings_form.cleaned_data
             try:
                 services.organization_update_settings(
                     org=org,
                     actor=request.membership,
-                    name=form["name"].strip(),
-                    recredentialing_cycle_months=months,
-                    psv_validity_days=validity,
-                    require_mfa=form["require_mfa"],
-                    import_documents_can_follow=form["import_documents_can_follow"],
+                    name=values["name"].strip(),
+                    recredentialing_cycle_months=values["recredentialing_cycle_months"],
+                    psv_validity_days=values["psv_validity_days"],
+                    require_mfa=values["require_mfa"],
+                    import_documents_can_follow=values["import_documents_can_follow"],
                 )
             except DomainError as exc:
                 errors = exc.details or {"__all__": exc.message}

@@ -77,7 +77,7 @@ def imports(request, org_slug):
         "inline_max": _inline_max(),
         "doc_max_mb": importer.max_document_bytes() // (1024 * 1024),
     }
-    partial = request.htmx and not request.htmx.history_restore_request and request.method == "GET"
+    partial = ui.is_partial(request) and request.method == "GET"
     template = "roster/imports/_history.html" if partial else "roster/imports/index.html"
     return render(request, template, context, status=error_status if errors else 200)
 
@@ -105,7 +105,7 @@ def import_detail(request, org_slug, job_id):
         "error_rows": len({e["row"] for e in job.errors if e.get("row")}),
         "can_import": ui.can_change(request),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = ui.is_partial(request)
     template = "roster/imports/_status.html" if partial else "roster/imports/detail.html"
     return render(request, template, context)
 

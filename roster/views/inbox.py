@@ -78,7 +78,7 @@ def _page_of(query) -> dict:
 def inbox(request, org_slug):
     notice, undo_item = _pop_undo(request)
     context = _context(request, request.GET, notice=notice, undo_item=undo_item)
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = ui.is_partial(request)
     template = "roster/inbox/_results.html" if partial else "roster/inbox/list.html"
     if context["filters"].errors:
         return render(request, template, context, status=400)
