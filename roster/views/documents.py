@@ -20,6 +20,7 @@ from roster.models import Document, DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
 from roster.services.providers import provider_list_record_read
+from roster.views.document_forms import DocumentUploadForm
 
 PAGE_SIZE = 50
 TABS = [
@@ -235,33 +236,21 @@ def provider_documents(request, org_slug, provider_id):
         return _fragment_or_page(request, provider, _provider_context(request, provider))
     if not ui.can_change(request):
         raise PermissionDenied
-    form = {
-        "kind": request.POST.get("kind", ""),
-        "credential": request.POST.get("credential", ""),
-        "accept": request.POST.get("accept") == "on",
-    }
-    upload = request.FILES.get("file")
-    errors = {}
-    credential = None
-    if form["credential"]:
-        credential = next(
-            (c for c in provider.credentials.all() if str(c.pk) == form["credential"]), None
-        )
-        if credential is None:
-            errors["credential"] = "Choose one of this provider's credentials, or none."
-    if upload is None:
-        errors["file"] = "Choose a PDF, PNG or JPEG file to upload."
+    upload_form = DocumentUploadForm(request.POST, request.FILES, provider=provider)
+    form = upload_form.typed()
+    errors = {} if upload_form.is_valid() else ui.form_errors(upload_form)
     if not errors:
+        upload = upload_form.cleaned_data["file"]
         try:
             document = services.document_upload(
                 org=org,
                 actor=request.membership,
                 provider=provider,
-                kind=form["kind"],
+                kind=upload_form.cleaned_data["kind"],
                 file=upload,
                 filename=upload.name,
-                credential=credential,
-                accept=form["accept"],
+                credential=upload_form.cleaned_data["credential"],
+                accept=upload_form.cleaned_data["accept"],
             )
         except DomainError as exc:
             ui.raise_http(exc)
