@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -196,8 +195,7 @@ def committee_review(request, org_slug, review_id):
     }
     errors: dict = {}
     if request.method == "POST":
-        if not ui.can_change(request):
-            raise PermissionDenied
+        ui.require_change(request)
         form = {k: request.POST.get(k, "") for k in form}
         decided_on, ok = _parse_date(form["decision_date"])
         if not ok:

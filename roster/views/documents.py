@@ -4,7 +4,6 @@ the upload form and upload links, review actions, and the one authorized downloa
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -234,8 +233,7 @@ def provider_documents(request, org_slug, provider_id):
             org=org, actor=request.membership, provider=provider, via="documents_page"
         )
         return _fragment_or_page(request, provider, _provider_context(request, provider))
-    if not ui.can_change(request):
-        raise PermissionDenied
+    ui.require_change(request)
     upload_form = DocumentUploadForm(request.POST, request.FILES, provider=provider)
     form = upload_form.typed()
     errors = {} if upload_form.is_valid() else ui.form_errors(upload_form)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -425,8 +424,7 @@ def payer_detail(request, org_slug, payer_id):
     payer = sel.payer_get(org=request.org, payer_id=payer_id)
     errors, form = {}, None
     if request.method == "POST":
-        if not ui.can_change(request):
-            raise PermissionDenied
+        ui.require_change(request)
         form = {k: request.POST.get(k, "") for k in PAYER_FORM_FIELDS}
         try:
             svc.payer_update(org=request.org, actor=request.membership, payer=payer, **form)

@@ -219,10 +219,7 @@ def payer_contacts(request, org_slug):
     org = request.org
     form, errors, status = {}, {}, 200
     if request.method == "POST":
-        if not ui.can_change(request):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
+        ui.require_change(request)
         form = {k: request.POST.get(k, "") for k in ("payer", "name", "email", "title", "phone")}
         try:
             payer = selectors.payer_get(org=org, payer_id=form["payer"])
