@@ -28,6 +28,16 @@ CANONICAL_FIELDS = (
     "user_agent",
     "created_at",
 )
+# An exported event (the CSV's column order, the JSON Lines' keys): its id, the chained fields
+# with the time right after the sequence number, and the two hashes.
+_LEADING = ("organization", "seq", "created_at")
+EXPORT_FIELDS = (
+    "id",
+    *_LEADING,
+    *(name for name in CANONICAL_FIELDS if name not in _LEADING),
+    "prev_hash",
+    "hash",
+)
 
 
 def iso(ts: datetime) -> str:

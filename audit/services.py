@@ -333,24 +333,8 @@ def _mask_cached(data: Any) -> Any:
     return data
 
 
-_EVENT_COLUMNS = (
-    "id",
-    "organization_id",
-    "seq",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "source",
-    "data",
-    "ip",
-    "user_agent",
-    "created_at",
-    "prev_hash",
-    "hash",
-)
+# The table's columns in insert order: the id, the chained fields, the hashes.
+_EVENT_COLUMNS = ("id", "organization_id", *chain.CANONICAL_FIELDS[1:], "prev_hash", "hash")
 
 
 _COPY_FROM = 50  # below this, one multi-row INSERT; above, COPY into a temporary table

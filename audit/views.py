@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from audit import export as exports
 from audit.selectors import AuditFilters, audit_actions, audit_event_list, chain_head
-from audit.services import Actor, audit_record, event_as_dict
+from audit.services import Actor
 from credex import capabilities as cap
-from credex.csvsafe import safe_row
+from credex import interface as ui
 from credex.views import capability_required
-
-EXPORT_COLUMNS = [
-    "id",
-    "organization",
-    "seq",
-    "created_at",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "source",
-    "data",
-    "ip",
-    "user_agent",
-    "prev_hash",
-    "hash",
-]
 
 
 @require_GET
@@ -54,7 +31,7 @@ def audit_log(request, org_slug):
         "actions": audit_actions(org=request.org),
         "head": chain_head(org=request.org),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = ui.is_partial(request)
     template = "audit/_results.html" if partial else "audit/log.html"
     return render(request, template, context, status=400 if errors else 200)
 
@@ -65,42 +42,11 @@ def audit_export(request, org_slug, fmt):
     filters, errors = AuditFilters.from_query(request.GET)
     if errors:
         return HttpResponse("; ".join(f"{k}: {v}" for k, v in errors.items()), status=400)
-    head = chain_head(org=request.org)
-    events = audit_event_list(org=request.org, filters=filters).order_by("seq")
-    rows = [event_as_dict(e) for e in events.iterator(chunk_size=2000)]
-    # The export is itself audited, after the head was read (the head pins what was exported).
-    audit_record(
-        org=request.org,
-        actor=Actor.member(request.user),
-        action="audit.exported",
-        data={
-            "format": fmt,
-            "filters": filters.as_query(),
-            "rows": len(rows),
-            "chain_head_seq": head["seq"],
-        },
+    export = exports.audit_export(
+        org=request.org, actor=Actor.member(request.user), filters=filters, fmt=fmt
     )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    if fmt == "jsonl":
-        lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows]
-        lines.append(json.dumps({"chain_head": head}))
-        response = HttpResponse("\n".join(lines) + "\n", content_type="application/x-ndjson")
-    else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        for r in rows:
-            r = {**r, "data": json.dumps(r["data"], sort_keys=True, ensure_ascii=False)}
-            writer.writerow(safe_row(r[c] if r[c] is not None else "" for c in EXPORT_COLUMNS))
-        # Final row pins the export to the chain head (id column says so).
-        writer.writerow(
-            ["#chain_head", head["organization"], head["seq"]]
-            + [""] * (len(EXPORT_COLUMNS) - 4)
-            + [head["hash"]]
-        )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="audit-{request.org.slug}-{stamp}.{fmt}"'
-    )
+    response = HttpResponse(export.body, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    head = export.head
     response["X-Audit-Chain-Head"] = f"{head['seq']}:{head['hash']}"
     return response

@@ -5,13 +5,19 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
 from credex import selectors, services
-from credex.api_common import CursorPagination
-from credex.models import ApiKey, Invitation, Membership, Role
-from credex.permissions import AUTHENTICATED_ONLY, actor_for
+from credex.api_common import CursorPagination, OrgAPIView
+from credex.models import (
+    PSV_VALIDITY_DAYS,
+    RECREDENTIALING_CYCLE_MONTHS,
+    ApiKey,
+    Invitation,
+    Membership,
+    Role,
+)
+from credex.permissions import AUTHENTICATED_ONLY
 
 
 class OrganizationOut(serializers.Serializer):
@@ -36,13 +42,13 @@ class MeOut(serializers.Serializer):
     organizations = serializers.ListField(child=serializers.DictField())
 
 
-class MeView(APIView):
+class MeView(OrgAPIView):
     required_capabilities = {"GET": AUTHENTICATED_ONLY}
 
     @extend_schema(responses=MeOut, summary="The caller and the organization in context")
     def get(self, request):
-        actor = actor_for(request)
-        org = request._request.org
+        actor = self.actor
+        org = self.org
         if isinstance(actor, ApiKey):
             body = {
                 "kind": "api_key",
@@ -70,19 +76,23 @@ class MeView(APIView):
 class OrganizationSettingsIn(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     recredentialing_cycle_months = serializers.IntegerField(
-        required=False, min_value=6, max_value=36
+        required=False,
+        min_value=RECREDENTIALING_CYCLE_MONTHS[0],
+        max_value=RECREDENTIALING_CYCLE_MONTHS[1],
     )
-    psv_validity_days = serializers.IntegerField(required=False, min_value=30, max_value=365)
+    psv_validity_days = serializers.IntegerField(
+        required=False, min_value=PSV_VALIDITY_DAYS[0], max_value=PSV_VALIDITY_DAYS[1]
+    )
     require_mfa = serializers.BooleanField(required=False)
     import_documents_can_follow = serializers.BooleanField(required=False)
 
 
-class OrganizationView(APIView):
+class OrganizationView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ORG, "PATCH": cap.CHANGE_SETTINGS}
 
     @extend_schema(responses=OrganizationOut, summary="The organization's settings")
     def get(self, request):
-        return Response(OrganizationOut(request._request.org).data)
+        return Response(OrganizationOut(self.org).data)
 
     @extend_schema(
         request=OrganizationSettingsIn,
@@ -93,7 +103,7 @@ class OrganizationView(APIView):
         data = OrganizationSettingsIn(data=request.data)
         data.is_valid(raise_exception=True)
         org = services.organization_update_settings(
-            org=request._request.org, actor=actor_for(request), **data.validated_data
+            org=self.org, actor=self.actor, **data.validated_data
         )
         return Response(OrganizationOut(org).data)
 
@@ -139,7 +149,7 @@ REASSIGN_PARAMETER = OpenApiParameter(
 )
 
 
-class MemberListView(APIView):
+class MemberListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_MEMBERS}
 
     @extend_schema(
@@ -154,19 +164,18 @@ class MemberListView(APIView):
         ],
     )
     def get(self, request):
-        org = request._request.org
         if request.query_params.get("removed", "").lower() in ("1", "true", "yes"):
-            members = selectors.removed_member_list(org=org)
+            members = selectors.removed_member_list(org=self.org)
         else:
-            members = selectors.member_list(org=org)
+            members = selectors.member_list(org=self.org)
         return Response(MemberOut(members, many=True).data)
 
 
-def _member(request, member_id):
-    return services.get_or_404(selectors.member_list(org=request._request.org), pk=member_id)
+def _member(org, member_id):
+    return services.get_or_404(selectors.member_list(org=org), pk=member_id)
 
 
-class MemberDetailView(APIView):
+class MemberDetailView(OrgAPIView):
     required_capabilities = {
         "GET": cap.VIEW_MEMBERS,
         "PATCH": cap.MANAGE_MEMBERS,
@@ -175,16 +184,16 @@ class MemberDetailView(APIView):
 
     @extend_schema(responses=MemberOut, summary="One member")
     def get(self, request, member_id):
-        return Response(MemberOut(_member(request, member_id)).data)
+        return Response(MemberOut(_member(self.org, member_id)).data)
 
     @extend_schema(request=MemberRoleIn, responses=MemberOut, summary="Change a member's role")
     def patch(self, request, member_id):
-        member = _member(request, member_id)
+        member = _member(self.org, member_id)
         data = MemberRoleIn(data=request.data)
         data.is_valid(raise_exception=True)
         member = services.membership_change_role(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             membership=member,
             role=data.validated_data["role"],
         )
@@ -200,21 +209,18 @@ class MemberDetailView(APIView):
         "owner cannot be removed (409). Inviting the address again restores the membership.",
     )
     def delete(self, request, member_id):
-        member = _member(request, member_id)
+        member = _member(self.org, member_id)
         body = request.data if isinstance(request.data, dict) else {}
         reassign_to = (
             request.query_params.get("reassign_to") or body.get("reassign_to") or "unassigned"
         )
         services.membership_remove(
-            org=request._request.org,
-            actor=actor_for(request),
-            membership=member,
-            reassign_to=reassign_to,
+            org=self.org, actor=self.actor, membership=member, reassign_to=reassign_to
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberRemovalPreviewView(APIView):
+class MemberRemovalPreviewView(OrgAPIView):
     required_capabilities = {"GET": cap.MANAGE_MEMBERS}
 
     @extend_schema(
@@ -224,9 +230,9 @@ class MemberRemovalPreviewView(APIView):
         "Nothing is written.",
     )
     def get(self, request, member_id):
-        member = _member(request, member_id)
+        member = _member(self.org, member_id)
         work = services.membership_removal_preview(
-            org=request._request.org, actor=actor_for(request), membership=member
+            org=self.org, actor=self.actor, membership=member
         )
         body = {
             "member": member,
@@ -249,14 +255,12 @@ class InvitationIn(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationListView(APIView):
+class InvitationListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_MEMBERS, "POST": cap.MANAGE_MEMBERS}
 
     @extend_schema(responses=InvitationOut(many=True), summary="Invitations")
     def get(self, request):
-        return Response(
-            InvitationOut(selectors.invitation_list(org=request._request.org), many=True).data
-        )
+        return Response(InvitationOut(selectors.invitation_list(org=self.org), many=True).data)
 
     @extend_schema(
         request=InvitationIn, responses={201: InvitationOut}, summary="Invite someone by e-mail"
@@ -265,21 +269,19 @@ class InvitationListView(APIView):
         data = InvitationIn(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.membership_invite(
-            org=request._request.org, actor=actor_for(request), **data.validated_data
+            org=self.org, actor=self.actor, **data.validated_data
         )
         return Response(InvitationOut(invitation).data, status=status.HTTP_201_CREATED)
 
 
-class InvitationDetailView(APIView):
+class InvitationDetailView(OrgAPIView):
     required_capabilities = {"DELETE": cap.MANAGE_MEMBERS}
 
     @extend_schema(responses=InvitationOut, summary="Revoke a pending invitation")
     def delete(self, request, invitation_id):
-        invitation = services.get_or_404(
-            selectors.invitation_list(org=request._request.org), pk=invitation_id
-        )
+        invitation = services.get_or_404(selectors.invitation_list(org=self.org), pk=invitation_id)
         invitation = services.invitation_revoke(
-            org=request._request.org, actor=actor_for(request), invitation=invitation
+            org=self.org, actor=self.actor, invitation=invitation
         )
         return Response(InvitationOut(invitation).data)
 
@@ -304,12 +306,12 @@ class ApiKeyIn(serializers.Serializer):
     )
 
 
-class ApiKeyListView(APIView):
+class ApiKeyListView(OrgAPIView):
     required_capabilities = {"GET": cap.MANAGE_API_KEYS, "POST": cap.MANAGE_API_KEYS}
 
     @extend_schema(responses=ApiKeyOut(many=True), summary="API keys")
     def get(self, request):
-        return Response(ApiKeyOut(selectors.api_key_list(org=request._request.org), many=True).data)
+        return Response(ApiKeyOut(selectors.api_key_list(org=self.org), many=True).data)
 
     @extend_schema(
         request=ApiKeyIn,
@@ -319,20 +321,18 @@ class ApiKeyListView(APIView):
     def post(self, request):
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        key, raw = services.api_key_create(
-            org=request._request.org, actor=actor_for(request), **data.validated_data
-        )
+        key, raw = services.api_key_create(org=self.org, actor=self.actor, **data.validated_data)
         key.key = raw
         return Response(ApiKeyCreatedOut(key).data, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyDetailView(APIView):
+class ApiKeyDetailView(OrgAPIView):
     required_capabilities = {"DELETE": cap.MANAGE_API_KEYS}
 
     @extend_schema(responses=ApiKeyOut, summary="Revoke an API key")
     def delete(self, request, key_id):
-        key = services.get_or_404(selectors.api_key_list(org=request._request.org), pk=key_id)
-        key = services.api_key_revoke(org=request._request.org, actor=actor_for(request), key=key)
+        key = services.get_or_404(selectors.api_key_list(org=self.org), pk=key_id)
+        key = services.api_key_revoke(org=self.org, actor=self.actor, key=key)
         return Response(ApiKeyOut(key).data)
 
 
@@ -357,7 +357,7 @@ class AuditCursor(CursorPagination):
     ordering = "-seq"
 
 
-class AuditEventListView(APIView):
+class AuditEventListView(OrgAPIView):
     """Search the audit log (filters: actor, action, target, date_from, date_to)."""
 
     required_capabilities = {"GET": cap.VIEW_AUDIT}
@@ -371,7 +371,7 @@ class AuditEventListView(APIView):
             from credex.errors import InvalidInput
 
             raise InvalidInput("Some filters are not valid.", details=errors)
-        qs = audit_event_list(org=request._request.org, filters=filters)
+        qs = audit_event_list(org=self.org, filters=filters)
         paginator = AuditCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(AuditEventOut(page, many=True).data)

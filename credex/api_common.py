@@ -9,9 +9,11 @@ from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from credex.errors import DomainError
+from credex.permissions import actor_for
 from credex.tenancy import NoActiveOrganization
 
 
@@ -133,3 +135,16 @@ def server_error(request):
     if _is_api(request):
         return error_json("server_error", "Something went wrong on our side.", 500)
     return defaults.server_error(request)
+
+
+class OrgAPIView(APIView):
+    """An endpoint under /api/v1/orgs/<slug>/: the organization and the acting member or API key
+    that the middleware and authentication resolved, as `self.org` and `self.actor`."""
+
+    @property
+    def org(self):
+        return self.request._request.org
+
+    @property
+    def actor(self):
+        return actor_for(self.request)

@@ -49,3 +49,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 
 def has_capability(role: str | None, capability: str) -> bool:
     return bool(role) and capability in ROLE_CAPABILITIES.get(role, frozenset())
+
+
+def roles_with(capability: str) -> tuple[str, ...]:
+    """The roles that hold `capability`, in the map's order (e.g. who may be assigned work)."""
+    return tuple(role for role, caps in ROLE_CAPABILITIES.items() if capability in caps)

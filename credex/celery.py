@@ -7,7 +7,7 @@ import os
 
 from celery import Celery, Task
 from celery.signals import worker_ready
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credex.settings")
 
@@ -76,6 +76,29 @@ class TenantTask(Task):
             if not is_transient_conflict(exc) or self.request.retries >= self.max_retries:
                 raise
             raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
+
+    def enqueue_on_commit(self, *, org, fail_fast: bool = False, **kwargs) -> None:
+        """Send this task for `org` (an Organization or its id) once the caller's transaction
+        commits, so a rollback sends nothing (STYLE.md 3).
+
+        robust: a broker that refuses the message after the commit is logged and the committed
+        work stands (the reconciler, credex/jobs.py, or the next schedule catches up); it never
+        turns a saved change into an error page. `fail_fast` publishes through
+        credex.jobs.job_publish (one try, short timeouts) instead of `.delay()`.
+        """
+        kwargs = {"org_id": str(getattr(org, "pk", org)), **kwargs}
+
+        def enqueue():
+            if fail_fast:
+                from credex.jobs import job_publish
+
+                job_publish(self, **kwargs)
+            else:
+                self.delay(**kwargs)
+
+        # The callback names the task it sends (on_commit logs and test captures show it).
+        enqueue.__qualname__ = enqueue.__name__ = f"enqueue {self.name}"
+        transaction.on_commit(enqueue, robust=True)
 
 
 def is_transient_conflict(exc: BaseException) -> bool:

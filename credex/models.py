@@ -10,6 +10,13 @@ from django.utils import timezone
 
 from credex.tenancy import TenantManager, TenantModel
 
+# Organization setting ranges, (lowest, highest): the one place the table's constraints, the
+# settings service, the API serializer and the settings page read them from.
+# NCQA requires re-credentialing at least every 36 months.
+RECREDENTIALING_CYCLE_MONTHS = (6, 36)
+# NCQA allows at most 120 days for most elements; some organizations keep a longer window.
+PSV_VALIDITY_DAYS = (30, 365)
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -78,13 +85,15 @@ class Organization(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(recredentialing_cycle_months__gte=6)
-                & models.Q(recredentialing_cycle_months__lte=36),
+                condition=models.Q(
+                    recredentialing_cycle_months__gte=RECREDENTIALING_CYCLE_MONTHS[0]
+                )
+                & models.Q(recredentialing_cycle_months__lte=RECREDENTIALING_CYCLE_MONTHS[1]),
                 name="org_recred_cycle_6_to_36",
             ),
             models.CheckConstraint(
-                condition=models.Q(psv_validity_days__gte=30)
-                & models.Q(psv_validity_days__lte=365),
+                condition=models.Q(psv_validity_days__gte=PSV_VALIDITY_DAYS[0])
+                & models.Q(psv_validity_days__lte=PSV_VALIDITY_DAYS[1]),
                 name="org_psv_validity_30_to_365",
             ),
         ]

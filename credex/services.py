@@ -24,7 +24,16 @@ from credex import member_hooks
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credex.member_hooks import OpenWork
-from credex.models import ApiKey, Invitation, Membership, Organization, Role, User
+from credex.models import (
+    PSV_VALIDITY_DAYS,
+    RECREDENTIALING_CYCLE_MONTHS,
+    ApiKey,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
 from credex.tenancy import tenant_context
 
 INVITE_SALT = "credex.invitation"
@@ -87,16 +96,19 @@ def organization_update_settings(*, org: Organization, actor, **changes) -> Orga
         errors["name"] = _name_too_long()
     if "recredentialing_cycle_months" in changes:
         months = changes["recredentialing_cycle_months"]
-        if not isinstance(months, int) or not 6 <= months <= 36:
+        low, high = RECREDENTIALING_CYCLE_MONTHS
+        if not isinstance(months, int) or not low <= months <= high:
             errors["recredentialing_cycle_months"] = (
-                "Enter a whole number of months from 6 to 36 (NCQA requires at most 36)."
+                f"Enter a whole number of months from {low} to {high} "
+                f"(NCQA requires at most {high})."
             )
     if "psv_validity_days" in changes:
         days = changes["psv_validity_days"]
-        if not isinstance(days, int) or not 30 <= days <= 365:
+        low, high = PSV_VALIDITY_DAYS
+        if not isinstance(days, int) or not low <= days <= high:
             errors["psv_validity_days"] = (
-                "Enter a whole number of days from 30 to 365 (NCQA allows at most 120 for most "
-                "elements)."
+                f"Enter a whole number of days from {low} to {high} (NCQA allows at most 120 "
+                "for most elements)."
             )
     if errors:
         raise InvalidInput("Some settings are not valid.", details=errors)
@@ -483,7 +495,7 @@ def api_key_create(
         raise InvalidInput(
             "An API key's role is admin, coordinator or auditor.", details={"role": "invalid"}
         )
-    if role == Role.ADMIN and actor.role not in (Role.OWNER, Role.ADMIN):
+    if role == Role.ADMIN and actor.role not in cap.roles_with(cap.MANAGE_API_KEYS):
         raise Forbidden("Only owners and admins can create admin keys.")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32).replace("_", "").replace("-", "")

@@ -8,7 +8,8 @@
 
 The context is entered in few places: the request middleware, the base Celery task,
 management commands, and capability links whose signed token names the organization
-(invitations; provider and payer links through credex.links.signed_link_view). `unscoped()` is the explicit platform path.
+(invitations; provider and payer links through credex.links.signed_link_view).
+`unscoped()` is the explicit platform path.
 """
 
 from __future__ import annotations

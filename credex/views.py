@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
+from credex import interface as ui
 from credex import selectors, services
 from credex.capabilities import has_capability
 from credex.errors import DomainError
-from credex.models import Role
+from credex.forms import OrganizationSettingsForm
+from credex.models import PSV_VALIDITY_DAYS, RECREDENTIALING_CYCLE_MONTHS, Role
 
 
 def capability_required(capability: str):
@@ -98,34 +100,22 @@ def organization_settings(request, org_slug):
         "import_documents_can_follow": org.import_documents_can_follow,
     }
     if request.method == "POST":
-        if not has_capability(request.membership.role, cap.CHANGE_SETTINGS):
-            raise PermissionDenied
-        form = {
-            "name": request.POST.get("name", ""),
-            "recredentialing_cycle_months": request.POST.get("recredentialing_cycle_months", ""),
-            # Absent (an older form or a script): keep the current window.
-            "psv_validity_days": request.POST.get("psv_validity_days", org.psv_validity_days),
-            "require_mfa": request.POST.get("require_mfa") == "on",
-            "import_documents_can_follow": request.POST.get("import_documents_can_follow") == "on",
-        }
-        try:
-            months = int(form["recredentialing_cycle_months"])
-        except (TypeError, ValueError):
-            errors["recredentialing_cycle_months"] = "Enter a whole number of months from 6 to 36."
-        try:
-            validity = int(form["psv_validity_days"])
-        except (TypeError, ValueError):
-            errors["psv_validity_days"] = "Enter a whole number of days from 30 to 365."
-        if not errors:
+        ui.require_change(request, cap.CHANGE_SETTINGS)
+        settings_form = OrganizationSettingsForm(request.POST, org=org)
+        form = settings_form.typed()
+        if not settings_form.is_valid():
+            errors = ui.form_errors(settings_form)
+        else:
+            values = settings_form.cleaned_data
             try:
                 services.organization_update_settings(
                     org=org,
                     actor=request.membership,
-                    name=form["name"].strip(),
-                    recredentialing_cycle_months=months,
-                    psv_validity_days=validity,
-                    require_mfa=form["require_mfa"],
-                    import_documents_can_follow=form["import_documents_can_follow"],
+                    name=values["name"].strip(),
+                    recredentialing_cycle_months=values["recredentialing_cycle_months"],
+                    psv_validity_days=values["psv_validity_days"],
+                    require_mfa=values["require_mfa"],
+                    import_documents_can_follow=values["import_documents_can_follow"],
                 )
             except DomainError as exc:
                 errors = exc.details or {"__all__": exc.message}
@@ -136,7 +126,13 @@ def organization_settings(request, org_slug):
     return render(
         request,
         "credex/organization_settings.html",
-        {"form": form, "errors": errors, "can_change": can_change},
+        {
+            "form": form,
+            "errors": errors,
+            "can_change": can_change,
+            "months_range": RECREDENTIALING_CYCLE_MONTHS,
+            "days_range": PSV_VALIDITY_DAYS,
+        },
         status=400 if errors else 200,
     )
 
@@ -178,8 +174,7 @@ def _member_action(request, member_id, action):
     try:
         action(member)
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         messages.error(request, exc.message)
     return redirect("members", org_slug=org.slug)
 

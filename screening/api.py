@@ -8,12 +8,10 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput, NotFound
-from credex.permissions import actor_for
 from roster.models import Provider
 from roster.services.providers import provider_list_record_read
 from screening import selectors, services
@@ -137,15 +135,13 @@ class HitCursor(CursorPagination):
     ordering = ("-detected_at", "-id")
 
 
-class RunListView(APIView):
+class RunListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=RunOut(many=True), summary="Screening runs, newest first")
     def get(self, request):
         paginator = RunCursor()
-        page = paginator.paginate_queryset(
-            selectors.run_list(request._request.org), request, view=self
-        )
+        page = paginator.paginate_queryset(selectors.run_list(self.org), request, view=self)
         return paginator.get_paginated_response(RunOut(page, many=True).data)
 
     @extend_schema(
@@ -156,7 +152,7 @@ class RunListView(APIView):
     def post(self, request):
         data = RunIn(data=request.data)
         data.is_valid(raise_exception=True)
-        org = request._request.org
+        org = self.org
         provider = None
         if data.validated_data.get("provider"):
             provider = Provider.objects.filter(
@@ -167,20 +163,20 @@ class RunListView(APIView):
                     "No such provider on this roster.", details={"provider": "not_found"}
                 )
         run = services.screening_run_request(
-            org=org, actor=actor_for(request), provider=provider, trigger=RunTrigger.ON_DEMAND
+            org=org, actor=self.actor, provider=provider, trigger=RunTrigger.ON_DEMAND
         )
         return Response(RunOut(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class RunDetailView(APIView):
+class RunDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(responses=RunOut, summary="One run, with live progress while it runs")
     def get(self, request, screening_run_id):
-        return Response(RunOut(selectors.run_get(request._request.org, screening_run_id)).data)
+        return Response(RunOut(selectors.run_get(self.org, screening_run_id)).data)
 
 
-class HitListView(APIView):
+class HitListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -206,15 +202,13 @@ class HitListView(APIView):
                 filters[name] = value
         if request.query_params.get("provider"):
             filters["provider"] = _uuid(request.query_params["provider"], "provider")
-        qs = selectors.hit_list(request._request.org, filters=filters).order_by(
-            "-detected_at", "-id"
-        )
+        qs = selectors.hit_list(self.org, filters=filters).order_by("-detected_at", "-id")
         paginator = HitCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = HitOut(page, many=True).data
         provider_list_record_read(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             providers=[h.provider_id for h in page],
             part="screening hits",
             via="api",
@@ -231,7 +225,7 @@ def _uuid(value: str, name: str) -> str:
         raise InvalidInput(f"{name} is not an id.", details={name: "invalid"})
 
 
-class HitConfirmView(APIView):
+class HitConfirmView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -242,26 +236,26 @@ class HitConfirmView(APIView):
     def post(self, request, hit_id):
         data = ConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
-        org = request._request.org
+        org = self.org
         hit = selectors.hit_get(org, hit_id)
         hit = services.hit_confirm(
-            org=org, actor=actor_for(request), hit=hit, note=data.validated_data.get("note", "")
+            org=org, actor=self.actor, hit=hit, note=data.validated_data.get("note", "")
         )
         return Response(HitOut(selectors.hit_get(org, hit.pk)).data)
 
 
-class HitClearView(APIView):
+class HitClearView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(request=ClearIn, responses=HitOut, summary="Clear a hit as a false positive")
     def post(self, request, hit_id):
         data = ClearIn(data=request.data)
         data.is_valid(raise_exception=True)
-        org = request._request.org
+        org = self.org
         hit = selectors.hit_get(org, hit_id)
         hit = services.hit_clear(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             hit=hit,
             reason=data.validated_data["reason"],
             evidence=data.validated_data.get("evidence", ""),
@@ -269,7 +263,7 @@ class HitClearView(APIView):
         return Response(HitOut(selectors.hit_get(org, hit.pk)).data)
 
 
-class DatasetListView(APIView):
+class DatasetListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -318,7 +312,7 @@ class SamCheckOut(serializers.Serializer):
         return [s.summary() for s in check.searches]
 
 
-class ProviderSamCheckView(APIView):
+class ProviderSamCheckView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -329,9 +323,9 @@ class ProviderSamCheckView(APIView):
         "its rate limit is reached.",
     )
     def post(self, request, provider_id):
-        org = request._request.org
+        org = self.org
         provider = Provider.objects.filter(organization=org, pk=provider_id).first()
         if provider is None:
             raise NotFound("Not found.")
-        check = services.sam_check_provider(org=org, actor=actor_for(request), provider=provider)
+        check = services.sam_check_provider(org=org, actor=self.actor, provider=provider)
         return Response(SamCheckOut(check).data)

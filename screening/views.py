@@ -12,16 +12,13 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError
 from credex.services import get_or_404
 from credex.views import capability_required
@@ -32,15 +29,6 @@ from screening.models import HitKind, HitStatus, RunTrigger, Source
 from screening.trends import trend_chart
 
 PAGE_SIZE = 25
-
-
-def _can_change(request) -> bool:
-    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
-
-
-def _require_change(request) -> None:
-    if not _can_change(request):
-        raise PermissionDenied
 
 
 def _filters(request) -> tuple[dict, dict]:
@@ -85,7 +73,7 @@ def screening_home(request, org_slug):
         "filters": filters,
         "query": query,
         "counts": selectors.hit_counts(org),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "statuses": HitStatus.choices,
         "sources": Source.choices,
         "kinds": HitKind.choices,
@@ -101,14 +89,13 @@ def screening_home(request, org_slug):
             "trend": trend_chart(selectors.hits_by_month(org)),
         }
         response = render(request, "screening/home.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return ui.vary_on_htmx(response)
 
 
 @require_POST
 @capability_required(cap.VIEW_ROSTER)
 def run_start(request, org_slug):
-    _require_change(request)
+    ui.require_change(request)
     org = request.org
     try:
         run = services.screening_run_request(
@@ -150,7 +137,7 @@ def run_detail(request, org_slug, run_id):
     context = {
         "run": run,
         "progress": selectors.run_progress(run),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         # The home page's progress card polls this URL: only the run's own page differs.
         "on_run_page": not request.htmx,
         "versions": [("OIG LEIE", run.leie_version), ("SAM.gov", run.sam_version)],
@@ -165,8 +152,7 @@ def run_detail(request, org_slug, run_id):
     if request.htmx and not run.is_open:
         # The poll saw the run finish: the worklist on the page refreshes itself.
         response["HX-Trigger"] = "screeningRunFinished"
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return ui.vary_on_htmx(response)
 
 
 @require_GET
@@ -187,7 +173,7 @@ def _hit_page(request, hit, *, errors=None, form=None, status=200):
         "rows": rows,
         "why": _why(hit, rows),
         "trail": selectors.hit_audit_trail(org, hit),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "errors": errors or {},
         "form": form or {"reason": "", "evidence": "", "note": ""},
         "reasons": services.CLEAR_REASONS,
@@ -305,7 +291,7 @@ def _why(hit, rows: list[dict]) -> dict:
 @require_POST
 @capability_required(cap.VIEW_ROSTER)
 def hit_confirm(request, org_slug, hit_id):
-    _require_change(request)
+    ui.require_change(request)
     hit = selectors.hit_get(request.org, hit_id)
     note = request.POST.get("note", "")
     try:
@@ -330,7 +316,7 @@ def hit_confirm(request, org_slug, hit_id):
 @require_POST
 @capability_required(cap.VIEW_ROSTER)
 def hit_clear(request, org_slug, hit_id):
-    _require_change(request)
+    ui.require_change(request)
     hit = selectors.hit_get(request.org, hit_id)
     form = {
         "reason": request.POST.get("reason", ""),
@@ -378,7 +364,7 @@ def provider_history(request, org_slug, provider_id):
     org = request.org
     provider = get_or_404(Provider.objects.filter(organization=org), pk=provider_id)
     if request.method == "POST":
-        _require_change(request)
+        ui.require_change(request)
         try:
             services.screening_run_request(org=org, actor=request.membership, provider=provider)
         except DomainError as exc:
@@ -396,7 +382,7 @@ def provider_history(request, org_slug, provider_id):
             "configured": bool(settings.SAM_API_KEY),
             "last": selectors.last_sam_api_check(org, provider),
         },
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "standalone": True,
     }
     return render(request, "screening/provider_history.html", context)
@@ -406,17 +392,14 @@ def provider_history(request, org_slug, provider_id):
 @capability_required(cap.VIEW_ROSTER)
 def provider_sam_check(request, org_slug, provider_id):
     """ "Check SAM now": ask the SAM.gov API about one provider and record the answer."""
-    _require_change(request)
+    ui.require_change(request)
     org = request.org
     provider = get_or_404(Provider.objects.filter(organization=org), pk=provider_id)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = history_url(org, provider)
+    back = ui.safe_next(request, history_url(org, provider))
     try:
         check = services.sam_check_provider(org=org, actor=request.membership, provider=provider)
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         messages.error(request, f"SAM.gov check not done: {exc.message}")
         return redirect(back)
     if check.outcome == "clean":

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record_many
-from credex.models import Membership, Role
+from credex import capabilities as cap
+from credex.models import Membership
 from roster.models import Credential, CredentialStatus, Provider, ProviderStatus
 from verifications.models import (
     RequestStatus,
@@ -56,7 +57,7 @@ DISCREPANCIES = [
 def _members(org) -> list[Membership]:
     return list(
         Membership.objects.filter(
-            organization=org, role__in=[Role.COORDINATOR, Role.ADMIN, Role.OWNER]
+            organization=org, role__in=cap.roles_with(cap.CHANGE_ROSTER)
         ).select_related("user")
     )
 

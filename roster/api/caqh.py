@@ -10,10 +10,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.permissions import actor_for
+from credex.api_common import OrgAPIView
 from roster.caqh import caqh_csv, caqh_export_record, caqh_profile
 from roster.selectors.providers import provider_get
 
@@ -47,7 +46,7 @@ class CaqhOut(serializers.Serializer):
     )
 
 
-class ProviderCaqhView(APIView):
+class ProviderCaqhView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
     serializer_class = CaqhOut
@@ -58,11 +57,11 @@ class ProviderCaqhView(APIView):
         summary="A provider's CAQH ProView field set (JSON, or CSV with ?format=csv)",
     )
     def get(self, request, provider_id):
-        org = request._request.org
+        org = self.org
         provider = provider_get(org=org, provider_id=provider_id)
         profile = caqh_profile(org=org, provider=provider)
         fmt = "csv" if request.accepted_renderer.format == "csv" else "json"
-        caqh_export_record(org=org, actor=actor_for(request), provider=provider, fmt=fmt, via="api")
+        caqh_export_record(org=org, actor=self.actor, provider=provider, fmt=fmt, via="api")
         if fmt == "csv":
             response = HttpResponse(caqh_csv(profile), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="caqh-{provider.pk}.csv"'

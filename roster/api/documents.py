@@ -8,12 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import parsers, renderers, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
-from credex.permissions import actor_for
 from roster.models import Document, DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
@@ -95,7 +93,7 @@ class DocumentCursor(CursorPagination):
     ordering = "-created_at"
 
 
-class ProviderDocumentListView(APIView):
+class ProviderDocumentListView(OrgAPIView):
     """A provider's documents: list (audited read) and upload."""
 
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
@@ -110,7 +108,7 @@ class ProviderDocumentListView(APIView):
         summary="A provider's documents, newest first",
     )
     def get(self, request, provider_id):
-        org = request._request.org
+        org = self.org
         provider = selectors.provider_get(org=org, provider_id=provider_id)
         qs = selectors.documents_for_provider(org=org, provider=provider)
         errors = {}
@@ -122,9 +120,7 @@ class ProviderDocumentListView(APIView):
                 qs = qs.filter(**{name: value})
         if errors:
             raise InvalidInput("Some filters are not valid.", details=errors)
-        services.provider_documents_viewed(
-            org=org, actor=actor_for(request), provider=provider, via="api"
-        )
+        services.provider_documents_viewed(org=org, actor=self.actor, provider=provider, via="api")
         paginator = DocumentCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(DocumentOut(page, many=True).data)
@@ -135,7 +131,7 @@ class ProviderDocumentListView(APIView):
         summary="Upload a document to a provider's file",
     )
     def post(self, request, provider_id):
-        org = request._request.org
+        org = self.org
         provider = selectors.provider_get(org=org, provider_id=provider_id)
         data = DocumentUploadIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,7 +147,7 @@ class ProviderDocumentListView(APIView):
         upload = values["file"]
         document = services.document_upload(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             provider=provider,
             kind=values["kind"],
             file=upload,
@@ -163,14 +159,14 @@ class ProviderDocumentListView(APIView):
         return Response(DocumentOut(document).data, status=status.HTTP_201_CREATED)
 
 
-class DocumentDetailView(APIView):
+class DocumentDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(responses=DocumentOut, summary="One document's metadata")
     def get(self, request, document_id):
-        org = request._request.org
+        org = self.org
         document = selectors.document_get(org=org, document_id=document_id)
-        services.document_viewed(org=org, actor=actor_for(request), document=document)
+        services.document_viewed(org=org, actor=self.actor, document=document)
         return Response(DocumentOut(document).data)
 
 
@@ -189,7 +185,7 @@ class AnyMediaRenderer(renderers.BaseRenderer):
         return json.dumps(data).encode()
 
 
-class DocumentDownloadView(APIView):
+class DocumentDownloadView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     renderer_classes = [renderers.JSONRenderer, AnyMediaRenderer]
 
@@ -204,13 +200,13 @@ class DocumentDownloadView(APIView):
     def get(self, request, document_id):
         from roster.views.documents import stream_document
 
-        org = request._request.org
+        org = self.org
         document = selectors.document_get(org=org, document_id=document_id)
-        opened = services.document_download(org=org, actor=actor_for(request), document=document)
+        opened = services.document_download(org=org, actor=self.actor, document=document)
         return stream_document(document, opened)
 
 
-class DocumentReviewView(APIView):
+class DocumentReviewView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -219,13 +215,13 @@ class DocumentReviewView(APIView):
         summary="Accept or reject a document (a rejection needs a reason)",
     )
     def post(self, request, document_id):
-        org = request._request.org
+        org = self.org
         document = selectors.document_get(org=org, document_id=document_id)
         data = DocumentReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
         document = services.document_review(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             document=document,
             decision=data.validated_data["decision"],
             reason=data.validated_data.get("reason", ""),

@@ -8,12 +8,10 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput, NotFound
-from credex.permissions import actor_for
 from roster.models import (
     CommitteeDecision,
     CommitteeReview,
@@ -27,10 +25,6 @@ from roster.selectors import enrollment as sel
 from roster.services import committee as csvc
 from roster.services import enrollment as svc
 from roster.services.providers import provider_list_record_read, provider_record_read
-
-
-def _org(request):
-    return request._request.org
 
 
 # --- serializers --------------------------------------------------------------------------------
@@ -219,12 +213,12 @@ def _ctx():
 
 
 # --- payers and contracts -----------------------------------------------------------------------
-class PayerListView(APIView):
+class PayerListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=PayerOut(many=True), summary="Payers, by name")
     def get(self, request):
-        return Response(PayerOut(sel.payer_list(org=_org(request)), many=True).data)
+        return Response(PayerOut(sel.payer_list(org=self.org), many=True).data)
 
     @extend_schema(
         request=PayerIn, responses={201: PayerOut}, summary="Add a payer (409 on a duplicate name)"
@@ -232,56 +226,54 @@ class PayerListView(APIView):
     def post(self, request):
         body = PayerIn(data=request.data)
         body.is_valid(raise_exception=True)
-        payer = svc.payer_create(org=_org(request), actor=actor_for(request), **body.validated_data)
+        payer = svc.payer_create(org=self.org, actor=self.actor, **body.validated_data)
         return Response(PayerOut(payer).data, status=status.HTTP_201_CREATED)
 
 
-class PayerDetailView(APIView):
+class PayerDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=PayerOut, summary="One payer")
     def get(self, request, payer_id):
-        return Response(PayerOut(sel.payer_get(org=_org(request), payer_id=payer_id)).data)
+        return Response(PayerOut(sel.payer_get(org=self.org, payer_id=payer_id)).data)
 
     @extend_schema(request=PayerIn(partial=True), responses=PayerOut, summary="Change a payer")
     def patch(self, request, payer_id):
-        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
+        payer = sel.payer_get(org=self.org, payer_id=payer_id)
         body = PayerIn(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        payer = svc.payer_update(
-            org=_org(request), actor=actor_for(request), payer=payer, **body.validated_data
-        )
+        payer = svc.payer_update(org=self.org, actor=self.actor, payer=payer, **body.validated_data)
         return Response(PayerOut(payer).data)
 
 
-class PayerContractListView(APIView):
+class PayerContractListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=ContractOut(many=True), summary="A payer's contracts")
     def get(self, request, payer_id):
-        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
-        contracts = sel.contract_list(org=_org(request), payer=payer)
+        payer = sel.payer_get(org=self.org, payer_id=payer_id)
+        contracts = sel.contract_list(org=self.org, payer=payer)
         return Response(ContractOut(contracts, many=True).data)
 
     @extend_schema(
         request=ContractIn, responses={201: ContractOut}, summary="Record a contract with a payer"
     )
     def post(self, request, payer_id):
-        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
+        payer = sel.payer_get(org=self.org, payer_id=payer_id)
         body = ContractIn(data=request.data)
         body.is_valid(raise_exception=True)
         contract = svc.contract_create(
-            org=_org(request), actor=actor_for(request), payer=payer, **body.validated_data
+            org=self.org, actor=self.actor, payer=payer, **body.validated_data
         )
         return Response(ContractOut(contract).data, status=status.HTTP_201_CREATED)
 
 
-class PayerContractDetailView(APIView):
+class PayerContractDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
 
     def _contract(self, request, payer_id, contract_id):
-        payer = sel.payer_get(org=_org(request), payer_id=payer_id)
-        return sel.contract_get(org=_org(request), contract_id=contract_id, payer=payer)
+        payer = sel.payer_get(org=self.org, payer_id=payer_id)
+        return sel.contract_get(org=self.org, contract_id=contract_id, payer=payer)
 
     @extend_schema(responses=ContractOut, summary="One contract")
     def get(self, request, payer_id, contract_id):
@@ -297,7 +289,7 @@ class PayerContractDetailView(APIView):
         body = ContractIn(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         contract = svc.contract_update(
-            org=_org(request), actor=actor_for(request), contract=contract, **body.validated_data
+            org=self.org, actor=self.actor, contract=contract, **body.validated_data
         )
         return Response(ContractOut(contract).data)
 
@@ -320,7 +312,7 @@ ENROLLMENT_FILTERS = [
 ]
 
 
-class EnrollmentListView(APIView):
+class EnrollmentListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -332,13 +324,13 @@ class EnrollmentListView(APIView):
         filters, errors = sel.EnrollmentFilters.from_query(request.query_params)
         if errors:
             raise InvalidInput("Some filters are not valid.", details=errors)
-        qs = sel.enrollment_list(org=_org(request), filters=filters).order_by()
+        qs = sel.enrollment_list(org=self.org, filters=filters).order_by()
         paginator = EnrollmentCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = EnrollmentOut(page, many=True, context=_ctx()).data
         provider_list_record_read(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             providers=[e.provider_id for e in page],
             part="enrollments",
             via="api",
@@ -354,12 +346,12 @@ class EnrollmentListView(APIView):
     def post(self, request):
         body = EnrollmentIn(data=request.data)
         body.is_valid(raise_exception=True)
-        org = _org(request)
+        org = self.org
         provider = _lookup(sel.provider_get, org, body.validated_data["provider"], "provider")
         payer = _lookup(sel.payer_get, org, body.validated_data["payer"], "payer")
         (enrollment,) = svc.enrollment_request(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             provider=provider,
             payers=[payer],
             note=body.validated_data.get("note", ""),
@@ -379,16 +371,16 @@ def _lookup(getter, org, pk, name):
         )
 
 
-class EnrollmentDetailView(APIView):
+class EnrollmentDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=EnrollmentOut, summary="One enrollment application")
     def get(self, request, enrollment_id):
-        enrollment = sel.enrollment_get(org=_org(request), enrollment_id=enrollment_id)
+        enrollment = sel.enrollment_get(org=self.org, enrollment_id=enrollment_id)
         data = EnrollmentOut(enrollment, context=_ctx()).data
         provider_record_read(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             provider=enrollment.provider,
             part="enrollment",
             via="api",
@@ -401,7 +393,7 @@ class EnrollmentDetailView(APIView):
         summary="Set the next follow-up, reference number or effective date; append a note",
     )
     def patch(self, request, enrollment_id):
-        org = _org(request)
+        org = self.org
         enrollment = sel.enrollment_get(org=org, enrollment_id=enrollment_id)
         body = EnrollmentPatchIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -409,7 +401,7 @@ class EnrollmentDetailView(APIView):
         note = data.pop("note", "")
         if not data and not note:
             raise InvalidInput("Nothing to change.", details={})
-        actor = actor_for(request)
+        actor = self.actor
         with transaction.atomic():
             if data:
                 svc.enrollment_update(org=org, actor=actor, enrollment=enrollment, **data)
@@ -418,7 +410,7 @@ class EnrollmentDetailView(APIView):
         return Response(EnrollmentOut(enrollment, context=_ctx()).data)
 
 
-class EnrollmentTransitionView(APIView):
+class EnrollmentTransitionView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -427,12 +419,12 @@ class EnrollmentTransitionView(APIView):
         summary="Move an application to its next status (409 when the step is not allowed)",
     )
     def post(self, request, enrollment_id):
-        org = _org(request)
+        org = self.org
         enrollment = sel.enrollment_get(org=org, enrollment_id=enrollment_id)
         body = TransitionIn(data=request.data)
         body.is_valid(raise_exception=True)
         svc.enrollment_transition(
-            org=org, actor=actor_for(request), enrollment=enrollment, **body.validated_data
+            org=org, actor=self.actor, enrollment=enrollment, **body.validated_data
         )
         return Response(EnrollmentOut(enrollment, context=_ctx()).data)
 
@@ -442,7 +434,7 @@ class ReviewCursor(CursorPagination):
     ordering = ("-ready_at", "-id")
 
 
-class CommitteeReviewListView(APIView):
+class CommitteeReviewListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -463,13 +455,13 @@ class CommitteeReviewListView(APIView):
             errors["provider"] = "A provider id."
         if errors:
             raise InvalidInput("Some filters are not valid.", details=errors)
-        qs = csel.committee_review_list(org=_org(request), state=state, provider_id=provider)
+        qs = csel.committee_review_list(org=self.org, state=state, provider_id=provider)
         paginator = ReviewCursor()
         page = paginator.paginate_queryset(qs.order_by(), request, view=self)
         data = ReviewOut(page, many=True, context=_ctx()).data
         provider_list_record_read(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             providers=[r.provider_id for r in page],
             part="committee reviews",
             via="api",
@@ -477,7 +469,7 @@ class CommitteeReviewListView(APIView):
         return paginator.get_paginated_response(data)
 
 
-class ProviderCommitteeReadyView(APIView):
+class ProviderCommitteeReadyView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -486,17 +478,17 @@ class ProviderCommitteeReadyView(APIView):
         summary="Mark a provider file ready for committee (409 with `details.reasons` when not)",
     )
     def post(self, request, provider_id):
-        org = _org(request)
+        org = self.org
         provider = sel.provider_get(org=org, provider_id=provider_id)
         body = ReadyIn(data=request.data)
         body.is_valid(raise_exception=True)
         review = csvc.provider_mark_ready_for_committee(
-            org=org, actor=actor_for(request), provider=provider, **body.validated_data
+            org=org, actor=self.actor, provider=provider, **body.validated_data
         )
         return Response(ReviewOut(review, context=_ctx()).data, status=status.HTTP_201_CREATED)
 
 
-class CommitteeDecisionView(APIView):
+class CommitteeDecisionView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -505,17 +497,17 @@ class CommitteeDecisionView(APIView):
         summary="Record the committee's decision (approval sets the provider's dates)",
     )
     def post(self, request, review_id):
-        org = _org(request)
+        org = self.org
         review = csel.committee_review_get(org=org, review_id=review_id)
         body = DecisionIn(data=request.data)
         body.is_valid(raise_exception=True)
         csvc.committee_record_decision(
-            org=org, actor=actor_for(request), review=review, **body.validated_data
+            org=org, actor=self.actor, review=review, **body.validated_data
         )
         return Response(ReviewOut(review, context=_ctx()).data)
 
 
-class CommitteeNotifiedView(APIView):
+class CommitteeNotifiedView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -524,11 +516,11 @@ class CommitteeNotifiedView(APIView):
         summary="Record that the provider was told the decision (due within 30 days)",
     )
     def post(self, request, review_id):
-        org = _org(request)
+        org = self.org
         review = csel.committee_review_get(org=org, review_id=review_id)
         body = NotifiedIn(data=request.data)
         body.is_valid(raise_exception=True)
         csvc.committee_mark_notified(
-            org=org, actor=actor_for(request), review=review, **body.validated_data
+            org=org, actor=self.actor, review=review, **body.validated_data
         )
         return Response(ReviewOut(review, context=_ctx()).data)

@@ -6,12 +6,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
-from credex.permissions import actor_for
 from roster.importer import group_errors
 from roster.models import ImportJob, ImportStatus
 from roster.services.imports import import_job_create, import_job_get, import_job_list
@@ -96,7 +94,7 @@ class ImportCursor(CursorPagination):
     ordering = "-created_at"
 
 
-class ImportListView(APIView):
+class ImportListView(OrgAPIView):
     """Start an import; list past imports."""
 
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
@@ -104,7 +102,7 @@ class ImportListView(APIView):
 
     @extend_schema(responses=ImportJobOut(many=True), summary="Import jobs, newest first")
     def get(self, request):
-        jobs = import_job_list(org=request._request.org)
+        jobs = import_job_list(org=self.org)
         paginator = ImportCursor()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(ImportJobOut(page, many=True).data)
@@ -132,8 +130,8 @@ class ImportListView(APIView):
                 details={k: " ".join(str(m) for m in v) for k, v in data.errors.items()},
             )
         job = import_job_create(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             csv_file=data.validated_data["file"],
             documents_zip=data.validated_data.get("documents"),
         )
@@ -141,12 +139,12 @@ class ImportListView(APIView):
         return Response(ImportJobDetailOut(job).data, status=code)
 
 
-class ImportDetailView(APIView):
+class ImportDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
         responses=ImportJobDetailOut, summary="One import: status, progress, counts, errors"
     )
     def get(self, request, job_id):
-        job = import_job_get(org=request._request.org, job_id=job_id)
+        job = import_job_get(org=self.org, job_id=job_id)
         return Response(ImportJobDetailOut(job).data)

@@ -10,13 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
 from credex.models import Membership
-from credex.permissions import actor_for
 from roster.models import InboxItem, InboxKind
 from roster.selectors import inbox as sel
 from roster.services import inbox as svc
@@ -66,7 +64,7 @@ class InboxCursor(CursorPagination):
 STATUS_PARAM = list(sel.STATUSES)
 
 
-class InboxListView(APIView):
+class InboxListView(OrgAPIView):
     """The inbox (default: open items, and snoozed ones whose date has come), soonest first."""
 
     required_capabilities = {"GET": cap.VIEW_ROSTER}
@@ -88,16 +86,16 @@ class InboxListView(APIView):
         filters.sort = "due"
         if filters.errors:
             raise InvalidInput("Some filters are not valid.", details=filters.errors)
-        actor = actor_for(request)
+        actor = self.actor
         membership = actor if isinstance(actor, Membership) else None  # a key has no "me"
-        qs = sel.inbox_item_list(
-            org=request._request.org, filters=filters, membership=membership
-        ).order_by("due_date", "id")
+        qs = sel.inbox_item_list(org=self.org, filters=filters, membership=membership).order_by(
+            "due_date", "id"
+        )
         paginator = InboxCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = InboxItemOut(page, many=True).data
         provider_list_record_read(
-            org=request._request.org,
+            org=self.org,
             actor=actor,
             providers=[i.provider_id for i in page],
             part="inbox",
@@ -124,16 +122,16 @@ class InboxResolveIn(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class _ItemAction(APIView):
+class _ItemAction(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     serializer_class: type[serializers.Serializer]
 
     def post(self, request, item_id):
-        org = request._request.org
+        org = self.org
         item = sel.inbox_item_get(org=org, item_id=item_id)
         data = self.serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
-        item = self.act(org=org, actor=actor_for(request), item=item, **data.validated_data)
+        item = self.act(org=org, actor=self.actor, item=item, **data.validated_data)
         return Response(InboxItemOut(sel.inbox_item_get(org=org, item_id=item.pk)).data)
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
-from credex.permissions import actor_for
 from roster.models import (
     Credential,
     CredentialKind,
@@ -29,6 +27,9 @@ from roster.services import providers as svc
 # --- serializers --------------------------------------------------------------------------------
 
 
+_OUT_NAMES = {"dob": "has_dob", "ssn": "ssn_last4"}
+
+
 class ProviderOut(serializers.ModelSerializer):
     primary_taxonomy = serializers.CharField(source="primary_taxonomy_id", allow_null=True)
     coordinator = serializers.UUIDField(source="coordinator_id", allow_null=True)
@@ -37,38 +38,13 @@ class ProviderOut(serializers.ModelSerializer):
 
     class Meta:
         model = Provider
+        # The service's field list (protected values only as has_dob / ssn_last4), full_name
+        # after the name parts.
         fields = [
             "id",
-            "npi",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "suffix",
+            *svc.PROVIDER_FIELDS[:5],
             "full_name",
-            "former_names",
-            "legal_name",
-            "dba_name",
-            "provider_type",
-            "primary_taxonomy",
-            "taxonomy_codes",
-            "practice_states",
-            "has_dob",
-            "ssn_last4",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "hire_date",
-            "status",
-            "coordinator",
-            "initial_credentialing_date",
-            "committee_decision_date",
-            "recredentialing_due_date",
-            "caqh_id",
-            "caqh_last_attested",
+            *(_OUT_NAMES.get(name, name) for name in svc.PROVIDER_FIELDS[5:]),
             "excluded",
             "excluded_at",
             "created_at",
@@ -204,18 +180,14 @@ RevealOut = inline_serializer(
 
 
 # --- helpers ------------------------------------------------------------------------------------
-def _org(request):
-    return request._request.org
-
-
-def _provider_data(request, validated: dict) -> dict:
+def _provider_data(org, validated: dict) -> dict:
     """Serializer output -> service keywords (coordinator id -> Membership)."""
     data = dict(validated)
     if "coordinator" in data:
         member_id = data.pop("coordinator")
         member = None
         if member_id is not None:
-            member = sel.coordinator_get(org=_org(request), membership_id=member_id)
+            member = sel.coordinator_get(org=org, membership_id=member_id)
             if member is None:
                 raise InvalidInput(
                     "Some fields need attention.",
@@ -250,7 +222,7 @@ LIST_FILTERS = [
 
 
 # --- views --------------------------------------------------------------------------------------
-class ProviderListView(APIView):
+class ProviderListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -262,13 +234,11 @@ class ProviderListView(APIView):
         filters = sel.ProviderFilters.from_query(request.query_params)
         if filters.errors:
             raise InvalidInput("Some filters are not valid.", details=filters.errors)
-        qs = sel.provider_list(org=_org(request), filters=filters).order_by()
+        qs = sel.provider_list(org=self.org, filters=filters).order_by()
         paginator = ProviderCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = ProviderListOut(page, many=True).data
-        svc.provider_list_record_read(
-            org=_org(request), actor=actor_for(request), providers=page, via="api"
-        )
+        svc.provider_list_record_read(org=self.org, actor=self.actor, providers=page, via="api")
         return paginator.get_paginated_response(data)
 
     @extend_schema(
@@ -280,39 +250,37 @@ class ProviderListView(APIView):
         body = ProviderIn(data=request.data)
         body.is_valid(raise_exception=True)
         provider = svc.provider_create(
-            org=_org(request),
-            actor=actor_for(request),
-            **_provider_data(request, body.validated_data),
+            org=self.org,
+            actor=self.actor,
+            **_provider_data(self.org, body.validated_data),
         )
         return Response(ProviderOut(provider).data, status=status.HTTP_201_CREATED)
 
 
-class ProviderDetailView(APIView):
+class ProviderDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=ProviderOut, summary="One provider (the read is audited)")
     def get(self, request, provider_id):
-        provider = sel.provider_get(org=_org(request), provider_id=provider_id)
-        svc.provider_record_read(
-            org=_org(request), actor=actor_for(request), provider=provider, via="api"
-        )
+        provider = sel.provider_get(org=self.org, provider_id=provider_id)
+        svc.provider_record_read(org=self.org, actor=self.actor, provider=provider, via="api")
         return Response(ProviderOut(provider).data)
 
     @extend_schema(request=ProviderIn, responses=ProviderOut, summary="Change a provider")
     def patch(self, request, provider_id):
-        provider = sel.provider_get(org=_org(request), provider_id=provider_id)
+        provider = sel.provider_get(org=self.org, provider_id=provider_id)
         body = ProviderIn(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         provider = svc.provider_update(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             provider=provider,
-            **_provider_data(request, body.validated_data),
+            **_provider_data(self.org, body.validated_data),
         )
         return Response(ProviderOut(provider).data)
 
 
-class ProviderRevealView(APIView):
+class ProviderRevealView(OrgAPIView):
     """Decrypt the date of birth or SSN. Needs roster.change (auditors get 403); audited."""
 
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
@@ -323,12 +291,12 @@ class ProviderRevealView(APIView):
         summary="Reveal a protected field (recorded in the audit log)",
     )
     def post(self, request, provider_id):
-        provider = sel.provider_get(org=_org(request), provider_id=provider_id)
+        provider = sel.provider_get(org=self.org, provider_id=provider_id)
         body = RevealIn(data=request.data)
         body.is_valid(raise_exception=True)
         value = svc.provider_reveal(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             provider=provider,
             field=body.validated_data["field"],
             reason=body.validated_data.get("reason", ""),
@@ -338,7 +306,7 @@ class ProviderRevealView(APIView):
         return response
 
 
-class ProviderCredentialListView(APIView):
+class ProviderCredentialListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -350,7 +318,7 @@ class ProviderCredentialListView(APIView):
         summary="A provider's credentials (the read is audited)",
     )
     def get(self, request, provider_id):
-        org = _org(request)
+        org = self.org
         provider = sel.provider_get(org=org, provider_id=provider_id)
         qs = sel.credential_list(org=org, provider=provider).order_by()
         for name, choices in (("kind", CredentialKind.values), ("status", CredentialStatus.values)):
@@ -362,7 +330,7 @@ class ProviderCredentialListView(APIView):
                     )
                 qs = qs.filter(**{name: value})
         svc.provider_record_read(
-            org=org, actor=actor_for(request), provider=provider, part="credentials", via="api"
+            org=org, actor=self.actor, provider=provider, part="credentials", via="api"
         )
         paginator = CredentialCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -370,24 +338,24 @@ class ProviderCredentialListView(APIView):
 
     @extend_schema(request=CredentialIn, responses={201: CredentialOut}, summary="Add a credential")
     def post(self, request, provider_id):
-        provider = sel.provider_get(org=_org(request), provider_id=provider_id)
+        provider = sel.provider_get(org=self.org, provider_id=provider_id)
         body = CredentialIn(data=request.data)
         body.is_valid(raise_exception=True)
         credential = svc.credential_create(
-            org=_org(request), actor=actor_for(request), provider=provider, **body.validated_data
+            org=self.org, actor=self.actor, provider=provider, **body.validated_data
         )
         return Response(CredentialOut(credential).data, status=status.HTTP_201_CREATED)
 
 
-class CredentialDetailView(APIView):
+class CredentialDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "PATCH": cap.CHANGE_ROSTER}
 
     @extend_schema(responses=CredentialOut, summary="One credential (the read is audited)")
     def get(self, request, credential_id):
-        credential = sel.credential_get(org=_org(request), credential_id=credential_id)
+        credential = sel.credential_get(org=self.org, credential_id=credential_id)
         svc.provider_record_read(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             provider=credential.provider,
             part=f"credential:{credential.pk}",
             via="api",
@@ -400,12 +368,12 @@ class CredentialDetailView(APIView):
         summary="Change a credential (a renewal moves its expiry date)",
     )
     def patch(self, request, credential_id):
-        credential = sel.credential_get(org=_org(request), credential_id=credential_id)
+        credential = sel.credential_get(org=self.org, credential_id=credential_id)
         body = CredentialIn(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         credential = svc.credential_update(
-            org=_org(request),
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             credential=credential,
             **body.validated_data,
         )

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from credex import capabilities as cap
 from credex.models import Membership
 from credex.services import get_or_404
 from roster.models import (
@@ -20,7 +21,7 @@ from roster.models import (
     ProviderStatus,
     TaxonomyCode,
 )
-from roster.services.providers import COORDINATOR_ROLES, provider_types
+from roster.services.providers import provider_types
 
 # ?sort= values -> ordering. Every ordering ends on id so pages never repeat or skip a row.
 SORTS = {
@@ -229,7 +230,7 @@ def provider_documents(*, org, provider: Provider) -> list[Document]:
 def coordinator_choices(*, org) -> list[Membership]:
     """Members who can be a provider's coordinator (owner, admin, coordinator)."""
     return list(
-        Membership.objects.filter(organization=org, role__in=COORDINATOR_ROLES)
+        Membership.objects.filter(organization=org, role__in=cap.roles_with(cap.CHANGE_ROSTER))
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__email")
     )

@@ -18,7 +18,7 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
-from credex.models import Membership, Role
+from credex.models import Membership
 from roster import crypto
 from roster import hooks as roster_hooks
 from roster.models import (
@@ -33,7 +33,9 @@ from roster.models import (
 )
 from roster.validation import dea_problem, npi_problem, state_problem
 
-PROVIDER_FIELDS = {
+# The provider's editable fields, in display order: the service accepts these, the API's
+# ProviderOut lists them (dob and ssn as has_dob and ssn_last4).
+PROVIDER_FIELDS = (
     "npi",
     "first_name",
     "middle_name",
@@ -63,7 +65,7 @@ PROVIDER_FIELDS = {
     "recredentialing_due_date",
     "caqh_id",
     "caqh_last_attested",
-}
+)
 # Changes to these are recorded with before/after values; protected ones only as "changed".
 PROTECTED = {"dob", "ssn"}
 DATE_FIELDS = {
@@ -74,8 +76,6 @@ DATE_FIELDS = {
     "recredentialing_due_date",
     "caqh_last_attested",
 }
-# Roles that can be a provider's coordinator: the ones that work the roster.
-COORDINATOR_ROLES = (Role.OWNER, Role.ADMIN, Role.COORDINATOR)
 CAQH_ATTESTATION_DAYS = 120
 
 
@@ -139,7 +139,7 @@ def normalize_provider_data(data: dict) -> dict:
 def validate_provider(org, data: dict, *, instance: Provider | None = None) -> dict:
     """Field-level checks; returns {field: sentence} (empty when valid)."""
     errors: dict[str, str] = {}
-    unknown = set(data) - PROVIDER_FIELDS
+    unknown = set(data) - set(PROVIDER_FIELDS)
     for name in unknown:
         errors[name] = "Unknown field."
     # An organization (a legal or DBA name) needs no person's name.
@@ -208,7 +208,7 @@ def validate_provider(org, data: dict, *, instance: Provider | None = None) -> d
     if coordinator is not None and (
         not isinstance(coordinator, Membership)
         or coordinator.organization_id != org.pk
-        or coordinator.role not in COORDINATOR_ROLES
+        or coordinator.role not in cap.roles_with(cap.CHANGE_ROSTER)
     ):
         errors["coordinator"] = (
             "Choose a member who works the roster (an owner, admin or coordinator)."

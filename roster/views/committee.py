@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError, NotFound
 from credex.views import capability_required
 from roster.models import CommitteeDecision
@@ -24,14 +22,6 @@ from roster.selectors.enrollment import provider_choices, provider_get
 from roster.selectors.flags import provider_flags_attach
 from roster.services import committee as svc
 from roster.services.providers import provider_list_record_read, provider_record_read
-
-
-def _can_change(request) -> bool:
-    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
-
-
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _parse_date(value: str) -> tuple[date | None, bool]:
@@ -109,21 +99,14 @@ def committee_home(request, org_slug):
         "notify": notify,
         "notify_overdue": sum(1 for r in notify if r.notify_overdue),
         "recent": recent,
-        "providers": provider_choices(org=org) if _can_change(request) else [],
-        "can_change": _can_change(request),
+        "providers": provider_choices(org=org) if ui.can_change(request) else [],
+        "can_change": ui.can_change(request),
         "today": today,
         "ready_form": {},
         "ready_errors": {},
         "notify_within": sel.NOTIFY_WITHIN_DAYS,
     }
     return render(request, "roster/committee/home.html", context)
-
-
-def _back(request, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
 
 
 @require_POST
@@ -151,9 +134,8 @@ def committee_mark_ready(request, org_slug):
             )
         except DomainError as exc:
             reasons = list(exc.details.get("reasons", []))
-            errors = {k: v for k, v in exc.details.items() if isinstance(v, str)}
-            errors["__all__"] = exc.message
-    if _partial(request) and provider is not None:
+            errors = ui.form_errors(exc, strings_only=True)
+    if ui.is_partial(request) and provider is not None:
         return _provider_fragment(
             request,
             provider,
@@ -168,9 +150,9 @@ def committee_mark_ready(request, org_slug):
         if reasons:
             message += " " + " ".join(reasons)
         messages.error(request, message)
-        return redirect(_back(request, fallback))
+        return redirect(ui.safe_next(request, fallback))
     messages.success(request, f"{provider.full_name} is in the committee queue.")
-    return redirect(_back(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 @require_POST
@@ -213,8 +195,7 @@ def committee_review(request, org_slug, review_id):
     }
     errors: dict = {}
     if request.method == "POST":
-        if not _can_change(request):
-            raise PermissionDenied
+        ui.require_change(request)
         form = {k: request.POST.get(k, "") for k in form}
         decided_on, ok = _parse_date(form["decision_date"])
         if not ok:
@@ -231,8 +212,7 @@ def committee_review(request, org_slug, review_id):
                     conditions=form["conditions"],
                 )
             except DomainError as exc:
-                errors = {k: v for k, v in exc.details.items() if isinstance(v, str)}
-                errors["__all__"] = exc.message
+                errors = ui.form_errors(exc, strings_only=True)
         if not errors:
             messages.success(
                 request,
@@ -253,7 +233,7 @@ def committee_review(request, org_slug, review_id):
         "form": form,
         "errors": errors,
         "top_error": errors.get("__all__", ""),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "cycle_months": request.org.recredentialing_cycle_months,
         "today": today,
     }
@@ -282,7 +262,7 @@ def committee_notified(request, org_slug, review_id):
         except DomainError as exc:
             error = exc.details.get("notified_on") or exc.message
     today = timezone.localdate()
-    if _partial(request):
+    if ui.is_partial(request):
         context = {
             "r": _decorate([review], today)[0],
             "error": error,
@@ -311,7 +291,7 @@ def _provider_fragment(request, provider, *, errors=None, reasons=None, status=2
         "reviews": _decorate(
             list(sel.committee_reviews_for_provider(org=request.org, provider=provider)), today
         ),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "errors": errors or {},
         "top_error": (errors or {}).get("__all__", ""),
         "reasons": reasons or [],
@@ -321,7 +301,7 @@ def _provider_fragment(request, provider, *, errors=None, reasons=None, status=2
     }
     template = (
         "roster/committee/_provider_committee.html"
-        if _partial(request)
+        if ui.is_partial(request)
         else "roster/committee/provider.html"
     )
     return render(request, template, context, status=status)

@@ -4,23 +4,22 @@ the upload form and upload links, review actions, and the one authorized downloa
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.models import Document, DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
 from roster.services.providers import provider_list_record_read
+from roster.views.document_forms import DocumentUploadForm
 
 PAGE_SIZE = 50
 TABS = [
@@ -29,24 +28,6 @@ TABS = [
     (DocumentStatus.REJECTED, "Rejected"),
     ("all", "All"),
 ]
-
-
-def _errors(exc: DomainError) -> dict:
-    return {**exc.details, "__all__": exc.message}
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
-def _vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # --- the review queue ---------------------------------------------------------------------
@@ -61,7 +42,7 @@ def _queue_context(request) -> dict:
     # Only non-default filters go in links (bookmarkable, short URLs).
     defaults = {"status": DocumentStatus.PENDING_REVIEW, "sort": "newest"}
     query = {k: v for k, v in filters.items() if v and defaults.get(k) != v}
-    can_change = has_capability(request.membership.role, cap.CHANGE_ROSTER)
+    can_change = ui.can_change(request)
     tabs = []
     for value, label in TABS:
         tab_query = {k: v for k, v in query.items() if k not in ("status", "page")}
@@ -103,7 +84,7 @@ def documents_review(request, org_slug):
     template = "roster/documents/review.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
-    return _vary(render(request, template, context))
+    return ui.vary_on_htmx(render(request, template, context))
 
 
 @require_POST
@@ -113,7 +94,7 @@ def documents_bulk_accept(request, org_slug):
     fallback = reverse("documents_review", kwargs={"org_slug": org_slug})
     if not ids:
         messages.error(request, "Tick the documents to accept first.")
-        return redirect(_safe_next(request, fallback))
+        return redirect(ui.safe_next(request, fallback))
     accepted, skipped = services.documents_bulk_accept(
         org=request.org, actor=request.membership, document_ids=ids
     )
@@ -121,7 +102,7 @@ def documents_bulk_accept(request, org_slug):
     if skipped:
         text += f" {skipped} {'was' if skipped == 1 else 'were'} no longer waiting for review."
     messages.success(request, text)
-    return redirect(_safe_next(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 @require_POST
@@ -137,18 +118,17 @@ def document_review(request, org_slug, document_id):
             org=org, actor=request.membership, document=document, decision=decision, reason=reason
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         # htmx swaps 400 and 422 answers only (base.html): a conflict (already reviewed)
         # answers 422 so the row shows the current state and the message.
-        errors, status = _errors(exc), (400 if exc.status == 400 else 422)
+        errors, status = ui.form_errors(exc), (400 if exc.status == 400 else 422)
         document = selectors.document_get(org=org, document_id=document_id)
     if request.htmx:
         if request.POST.get("view") == "provider":
             context = _provider_context(
                 request, document.provider, review_errors=errors, review_document_id=document.pk
             )
-            return _vary(
+            return ui.vary_on_htmx(
                 render(request, "roster/documents/_provider_documents.html", context, status=status)
             )
         context = {
@@ -157,9 +137,11 @@ def document_review(request, org_slug, document_id):
             "can_change": True,
             "just_reviewed": not errors,
             "bulk_column": request.POST.get("bulk") == "1",
-            "next_url": _safe_next(request, ""),
+            "next_url": ui.safe_next(request, ""),
         }
-        return _vary(render(request, "roster/documents/review.html#row", context, status=status))
+        return ui.vary_on_htmx(
+            render(request, "roster/documents/review.html#row", context, status=status)
+        )
     if errors:
         messages.error(request, errors["__all__"])
     else:
@@ -167,7 +149,9 @@ def document_review(request, org_slug, document_id):
         messages.success(
             request, f"{document.get_kind_display()} for {document.provider.full_name} {verb}."
         )
-    return redirect(_safe_next(request, reverse("documents_review", kwargs={"org_slug": org_slug})))
+    return redirect(
+        ui.safe_next(request, reverse("documents_review", kwargs={"org_slug": org_slug}))
+    )
 
 
 # --- download -----------------------------------------------------------------------------
@@ -209,8 +193,7 @@ def document_preview(request, org_slug, document_id):
             org=request.org, actor=request.membership, document=document
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         return HttpResponse(
             exc.message, status=exc.status, content_type="text/plain; charset=utf-8"
         )
@@ -228,7 +211,7 @@ def _provider_context(request, provider, **extra) -> dict:
     )
     if request.method == "POST":
         # Keep the page the fragment lives on (e.g. the provider file) as the forms' "next".
-        context["next_url"] = _safe_next(request, "")
+        context["next_url"] = ui.safe_next(request, "")
     return context | extra
 
 
@@ -237,7 +220,7 @@ def _fragment_or_page(request, provider, context, status=200):
         template = "roster/documents/_provider_documents.html"
     else:
         template = "roster/documents/provider.html"
-    return _vary(render(request, template, context, status=status))
+    return ui.vary_on_htmx(render(request, template, context, status=status))
 
 
 @require_http_methods(["GET", "POST"])
@@ -250,40 +233,26 @@ def provider_documents(request, org_slug, provider_id):
             org=org, actor=request.membership, provider=provider, via="documents_page"
         )
         return _fragment_or_page(request, provider, _provider_context(request, provider))
-    if not has_capability(request.membership.role, cap.CHANGE_ROSTER):
-        raise PermissionDenied
-    form = {
-        "kind": request.POST.get("kind", ""),
-        "credential": request.POST.get("credential", ""),
-        "accept": request.POST.get("accept") == "on",
-    }
-    upload = request.FILES.get("file")
-    errors = {}
-    credential = None
-    if form["credential"]:
-        credential = next(
-            (c for c in provider.credentials.all() if str(c.pk) == form["credential"]), None
-        )
-        if credential is None:
-            errors["credential"] = "Choose one of this provider's credentials, or none."
-    if upload is None:
-        errors["file"] = "Choose a PDF, PNG or JPEG file to upload."
+    ui.require_change(request)
+    upload_form = DocumentUploadForm(request.POST, request.FILES, provider=provider)
+    form = upload_form.typed()
+    errors = {} if upload_form.is_valid() else ui.form_errors(upload_form)
     if not errors:
+        upload = upload_form.cleaned_data["file"]
         try:
             document = services.document_upload(
                 org=org,
                 actor=request.membership,
                 provider=provider,
-                kind=form["kind"],
+                kind=upload_form.cleaned_data["kind"],
                 file=upload,
                 filename=upload.name,
-                credential=credential,
-                accept=form["accept"],
+                credential=upload_form.cleaned_data["credential"],
+                accept=upload_form.cleaned_data["accept"],
             )
         except DomainError as exc:
-            if exc.status == 403:
-                raise PermissionDenied
-            errors = _errors(exc)
+            ui.raise_http(exc)
+            errors = ui.form_errors(exc)
     if errors:
         context = _provider_context(request, provider, upload_form=form, upload_errors=errors)
         return _fragment_or_page(request, provider, context, status=400)
@@ -297,7 +266,7 @@ def provider_documents(request, org_slug, provider_id):
     fallback = reverse(
         "provider_documents", kwargs={"org_slug": org_slug, "provider_id": provider.pk}
     )
-    return redirect(_safe_next(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 @require_POST
@@ -328,9 +297,8 @@ def upload_link_new(request, org_slug, provider_id):
             days=days,
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
-        errors = _errors(exc)
+        ui.raise_http(exc)
+        errors = ui.form_errors(exc)
     if errors:
         context = _provider_context(request, provider, link_form=form, link_errors=errors)
         return _fragment_or_page(request, provider, context, status=400)
@@ -344,7 +312,7 @@ def upload_link_new(request, org_slug, provider_id):
     fallback = reverse(
         "provider_documents", kwargs={"org_slug": org_slug, "provider_id": provider.pk}
     )
-    return redirect(_safe_next(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 @require_POST
@@ -362,7 +330,7 @@ def upload_link_revoke(request, org_slug, link_id):
     fallback = reverse(
         "provider_documents", kwargs={"org_slug": org_slug, "provider_id": link.provider_id}
     )
-    return redirect(_safe_next(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 urlpatterns = [

@@ -6,17 +6,15 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError, NotFound
 from credex.views import capability_required
 from roster.models import EnrollmentStatus
@@ -28,14 +26,6 @@ from roster.services.providers import provider_list_record_read, provider_record
 PAGE_SIZE = 50
 
 
-def _can_change(request) -> bool:
-    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
-
-
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _parse_date(value: str, errors: dict, name: str, message: str) -> date | None:
     value = (value or "").strip()
     if not value:
@@ -45,20 +35,6 @@ def _parse_date(value: str, errors: dict, name: str, message: str) -> date | Non
     except ValueError:
         errors[name] = message
         return None
-
-
-def _errors_of(exc: DomainError) -> dict:
-    """Service error details as {field: sentence}, plus the message under __all__."""
-    errors = {k: v for k, v in exc.details.items() if isinstance(v, str)}
-    errors["__all__"] = exc.message
-    return errors
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
 
 
 def ago(day: date | None, today: date) -> str:
@@ -130,12 +106,12 @@ def enrollment_worklist(request, org_slug):
         "payers": payers,
         "current_payer": next((p for p in payers if str(p.pk) == filters.payer), None),
         "current_provider": current_provider,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "today": today,
         "sorts": sel.SORTS,
         "sort": filters.sort or sel.DEFAULT_SORT,
     }
-    template = "roster/enrollment/_results.html" if _partial(request) else None
+    template = "roster/enrollment/_results.html" if ui.is_partial(request) else None
     return render(request, template or "roster/enrollment/worklist.html", context)
 
 
@@ -160,7 +136,7 @@ def _row_context(
         "done": done,
         "steps": [(s, svc.STEP_LABELS[s]) for s in svc.allowed_transitions(enrollment)],
         "filed": enrollment.status in svc.FILED_STATUSES,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "today": timezone.localdate(),
         "follow_up_days": svc.FOLLOW_UP_DAYS,
         "max_resubmissions": svc.MAX_RESUBMISSIONS,
@@ -178,7 +154,7 @@ def _answer(request, enrollment, *, which, errors=None, form=None, done="", stat
         which=which,
         done=done,
     )
-    if _partial(request):
+    if ui.is_partial(request):
         return render(request, "roster/enrollment/_row.html", context, status=status)
     if done and not errors:
         messages.success(request, done)
@@ -186,7 +162,7 @@ def _answer(request, enrollment, *, which, errors=None, form=None, done="", stat
             "enrollment_detail",
             kwargs={"org_slug": request.org.slug, "enrollment_id": enrollment.pk},
         )
-        return redirect(_safe_next(request, fallback))
+        return redirect(ui.safe_next(request, fallback))
     return render(request, "roster/enrollment/detail.html", context, status=status)
 
 
@@ -199,7 +175,7 @@ def enrollment_detail(request, org_slug, enrollment_id):
         org=request.org, actor=request.membership, provider=enrollment.provider, part="enrollment"
     )
     context = _row_context(request, enrollment, open_panel=request.GET.get("close") != "1")
-    if _partial(request):
+    if ui.is_partial(request):
         return render(request, "roster/enrollment/_row.html", context)
     return render(request, "roster/enrollment/detail.html", context)
 
@@ -234,7 +210,7 @@ def enrollment_transition(request, org_slug, enrollment_id):
                 note=form["note"],
             )
         except DomainError as exc:
-            errors = _errors_of(exc)
+            errors = ui.form_errors(exc, strings_only=True)
     if errors:
         errors.setdefault("__all__", "The step was not saved: fix the fields marked below.")
         return _answer(request, enrollment, which="step", errors=errors, form=form, status=400)
@@ -271,7 +247,7 @@ def enrollment_edit(request, org_slug, enrollment_id):
                 org=request.org, actor=request.membership, enrollment=enrollment, **data
             )
         except DomainError as exc:
-            errors = _errors_of(exc)
+            errors = ui.form_errors(exc, strings_only=True)
     if errors:
         errors.setdefault("__all__", "Not saved: fix the fields marked below.")
         return _answer(request, enrollment, which="details", errors=errors, form=form, status=400)
@@ -323,7 +299,7 @@ def enrollment_new(request, org_slug):
                     note=form["note"],
                 )
             except DomainError as exc:
-                errors = _errors_of(exc)
+                errors = ui.form_errors(exc, strings_only=True)
             else:
                 n = len(created)
                 messages.success(
@@ -333,7 +309,7 @@ def enrollment_new(request, org_slug):
                     + ".",
                 )
                 url = reverse("enrollments", kwargs={"org_slug": org.slug})
-                return redirect(_safe_next(request, f"{url}?provider={provider.pk}"))
+                return redirect(ui.safe_next(request, f"{url}?provider={provider.pk}"))
     context = {
         "form": form,
         "errors": errors,
@@ -380,10 +356,10 @@ def provider_enrollments(request, org_slug, provider_id):
         "enrollments_loaded": True,
         # Where "request enrollment" comes back to: the page the fragment sits in.
         "back_path": (request.htmx.current_url_abs_path if request.htmx else None) or request.path,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "today": timezone.localdate(),
     }
-    if _partial(request):
+    if ui.is_partial(request):
         return render(request, "roster/enrollment/_provider_enrollments.html", context)
     return render(request, "roster/enrollment/provider.html", context)
 
@@ -400,7 +376,7 @@ def payer_list(request, org_slug):
     context = {
         "payers": sel.payer_list(org=request.org, today=today),
         "renewing": sel.contracts_renewing(request.org, today),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "window": sel.RENEWAL_WINDOW_DAYS,
     }
     return render(request, "roster/enrollment/payers.html", context)
@@ -415,7 +391,7 @@ def _payer_form(request, payer=None, *, status=200, errors=None, form=None):
             contracts=sel.contract_list(org=request.org, payer=payer),
             contract_form={},
             contract_errors={},
-            can_change=_can_change(request),
+            can_change=ui.can_change(request),
         )
     return context, status
 
@@ -429,7 +405,7 @@ def payer_new(request, org_slug):
         try:
             payer = svc.payer_create(org=request.org, actor=request.membership, **form)
         except DomainError as exc:
-            errors = _errors_of(exc)
+            errors = ui.form_errors(exc, strings_only=True)
         else:
             messages.success(request, f"{payer.name} added. Record its contract below.")
             return redirect("payer_detail", org_slug=request.org.slug, payer_id=payer.pk)
@@ -448,13 +424,12 @@ def payer_detail(request, org_slug, payer_id):
     payer = sel.payer_get(org=request.org, payer_id=payer_id)
     errors, form = {}, None
     if request.method == "POST":
-        if not _can_change(request):
-            raise PermissionDenied
+        ui.require_change(request)
         form = {k: request.POST.get(k, "") for k in PAYER_FORM_FIELDS}
         try:
             svc.payer_update(org=request.org, actor=request.membership, payer=payer, **form)
         except DomainError as exc:
-            errors = _errors_of(exc)
+            errors = ui.form_errors(exc, strings_only=True)
             payer.refresh_from_db()
         else:
             messages.success(request, f"{payer.name} saved.")
@@ -490,7 +465,7 @@ def contract_new(request, org_slug, payer_id):
         try:
             svc.contract_create(org=request.org, actor=request.membership, payer=payer, **data)
         except DomainError as exc:
-            errors = _errors_of(exc)
+            errors = ui.form_errors(exc, strings_only=True)
         else:
             messages.success(request, f"Contract with {payer.name} recorded.")
             return redirect("payer_detail", org_slug=request.org.slug, payer_id=payer.pk)
@@ -516,7 +491,7 @@ def contract_edit(request, org_slug, payer_id, contract_id):
                     org=request.org, actor=request.membership, contract=contract, **data
                 )
             except DomainError as exc:
-                errors = _errors_of(exc)
+                errors = ui.form_errors(exc, strings_only=True)
             else:
                 messages.success(request, f"Contract with {payer.name} saved.")
                 return redirect("payer_detail", org_slug=request.org.slug, payer_id=payer.pk)

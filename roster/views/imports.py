@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError
 from credex.jobs import job_is_stalled
 from credex.views import capability_required
@@ -38,7 +38,7 @@ SORTS = {
 @capability_required(cap.VIEW_ROSTER)
 def imports(request, org_slug):
     org = request.org
-    can_import = has_capability(request.membership.role, cap.CHANGE_ROSTER)
+    can_import = ui.can_change(request)
     errors, error_status = {}, 400
     if request.method == "POST":
         if not can_import:
@@ -77,7 +77,7 @@ def imports(request, org_slug):
         "inline_max": _inline_max(),
         "doc_max_mb": importer.max_document_bytes() // (1024 * 1024),
     }
-    partial = request.htmx and not request.htmx.history_restore_request and request.method == "GET"
+    partial = ui.is_partial(request) and request.method == "GET"
     template = "roster/imports/_history.html" if partial else "roster/imports/index.html"
     return render(request, template, context, status=error_status if errors else 200)
 
@@ -103,9 +103,9 @@ def import_detail(request, org_slug, job_id):
         "error_groups": importer.group_errors(job.errors),
         "show_raw": "page" in request.GET,
         "error_rows": len({e["row"] for e in job.errors if e.get("row")}),
-        "can_import": has_capability(request.membership.role, cap.CHANGE_ROSTER),
+        "can_import": ui.can_change(request),
     }
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = ui.is_partial(request)
     template = "roster/imports/_status.html" if partial else "roster/imports/detail.html"
     return render(request, template, context)
 

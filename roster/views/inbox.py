@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from credex import capabilities as cap
+from credex import interface as ui
 from credex.capabilities import has_capability
 from credex.errors import DomainError, InvalidInput
 from credex.views import capability_required
@@ -77,7 +78,7 @@ def _page_of(query) -> dict:
 def inbox(request, org_slug):
     notice, undo_item = _pop_undo(request)
     context = _context(request, request.GET, notice=notice, undo_item=undo_item)
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = ui.is_partial(request)
     template = "roster/inbox/_results.html" if partial else "roster/inbox/list.html"
     if context["filters"].errors:
         return render(request, template, context, status=400)
@@ -151,8 +152,7 @@ def item_action(request, org_slug, item_id, action):
             )
             notice = f"Resolved {label}."
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         # htmx swaps 400 answers (base.html), so a refused action shows its reason in place.
         return _after_action(request, error=exc.message, status=400)
     return _after_action(request, notice=notice, undo_item=undo_item)
@@ -174,8 +174,7 @@ def bulk(request, org_slug):
             params["assignee"] = _assignee(request)
         result = svc.inbox_items_bulk(org=org, actor=actor, items=items, action=action, **params)
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         return _after_action(request, error=exc.message, status=400)
     verb = {"snooze": "Snoozed", "dismiss": "Dismissed", "resolve": "Resolved"}.get(
         action, "Assigned"

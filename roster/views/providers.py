@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from credex import capabilities as cap
+from credex import interface as ui
 from credex.capabilities import has_capability
 from credex.errors import DomainError, NotFound
 from credex.views import capability_required
@@ -38,10 +39,6 @@ PAGE_SIZE = 50
 
 def _can(request, capability: str) -> bool:
     return has_capability(request.membership.role, capability)
-
-
-def _htmx_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 # --- the worklist -------------------------------------------------------------------------------
@@ -76,7 +73,7 @@ def provider_list(request, org_slug):
         "expiring_choices": sel.EXPIRING_CHOICES,
         "can_change": _can(request, cap.CHANGE_ROSTER),
     }
-    template = "roster/providers/_results.html" if _htmx_partial(request) else None
+    template = "roster/providers/_results.html" if ui.is_partial(request) else None
     return render(request, template or "roster/providers/list.html", context)
 
 
@@ -334,7 +331,7 @@ def provider_reveal(request, org_slug, provider_id):
     else:
         display = value or "not on file"
     context = {"provider": provider, "field": field, "display": display}
-    if _htmx_partial(request):
+    if ui.is_partial(request):
         return render(request, "roster/providers/_revealed.html", context)
     return render(request, "roster/providers/revealed.html", context)
 
@@ -345,7 +342,7 @@ def _render_credential_form(request, form, provider, credential=None, status=200
     context = {"form": form, "provider": provider, "credential": credential}
     template = (
         "roster/providers/_credential_fields.html"
-        if _htmx_partial(request) and request.method == "GET"
+        if ui.is_partial(request) and request.method == "GET"
         else "roster/providers/credential_form.html"
     )
     return render(request, template, context, status=status)

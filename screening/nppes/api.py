@@ -6,12 +6,10 @@ from celery.result import AsyncResult
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
-from credex.permissions import actor_for
 from roster.services.providers import provider_list_record_read
 from screening.nppes import selectors as sel
 from screening.nppes import services as svc
@@ -107,7 +105,7 @@ FILTER_PARAMS = [
 ]
 
 
-class MismatchListView(APIView):
+class MismatchListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -119,13 +117,13 @@ class MismatchListView(APIView):
         filters, errors = sel.MismatchFilters.from_query(request.query_params)
         if errors:
             raise InvalidInput("Some filters are not valid.", details=errors)
-        qs = sel.mismatch_list(org=request._request.org, filters=filters)
+        qs = sel.mismatch_list(org=self.org, filters=filters)
         paginator = NppesMismatchCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = NppesMismatchOut(page, many=True).data
         provider_list_record_read(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             providers=[m.provider_id for m in page],
             part="nppes mismatches",
             via="api",
@@ -133,7 +131,7 @@ class MismatchListView(APIView):
         return paginator.get_paginated_response(data)
 
 
-class MismatchAcceptView(APIView):
+class MismatchAcceptView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -142,13 +140,13 @@ class MismatchAcceptView(APIView):
         summary="Take NPPES's value into the roster (audited with source NPPES)",
     )
     def post(self, request, mismatch_id):
-        org = request._request.org
+        org = self.org
         mismatch = sel.mismatch_get(org=org, mismatch_id=mismatch_id)
-        mismatch = svc.nppes_mismatch_accept(org=org, actor=actor_for(request), mismatch=mismatch)
+        mismatch = svc.nppes_mismatch_accept(org=org, actor=self.actor, mismatch=mismatch)
         return Response(NppesMismatchOut(mismatch).data)
 
 
-class MismatchDismissView(APIView):
+class MismatchDismissView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -157,17 +155,17 @@ class MismatchDismissView(APIView):
         summary="Dismiss a difference until NPPES changes that field again",
     )
     def post(self, request, mismatch_id):
-        org = request._request.org
+        org = self.org
         data = NppesDismissIn(data=request.data)
         data.is_valid(raise_exception=True)
         mismatch = sel.mismatch_get(org=org, mismatch_id=mismatch_id)
         mismatch = svc.nppes_mismatch_dismiss(
-            org=org, actor=actor_for(request), mismatch=mismatch, note=data.validated_data["note"]
+            org=org, actor=self.actor, mismatch=mismatch, note=data.validated_data["note"]
         )
         return Response(NppesMismatchOut(mismatch).data)
 
 
-class CheckListView(APIView):
+class CheckListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -186,15 +184,15 @@ class CheckListView(APIView):
         outcome = request.query_params.get("outcome", "failed")
         if outcome not in {"failed", "all", *CheckOutcome.values}:
             raise InvalidInput("Unknown outcome.", details={"outcome": "invalid"})
-        qs = sel.check_list(org=request._request.org, failed_only=outcome == "failed")
+        qs = sel.check_list(org=self.org, failed_only=outcome == "failed")
         if outcome in CheckOutcome.values:
             qs = qs.filter(outcome=outcome)
         paginator = NppesCheckCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = NppesCheckOut(page, many=True).data
         provider_list_record_read(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             providers=[c.provider_id for c in page],
             part="nppes checks",
             via="api",
@@ -215,7 +213,7 @@ def _run_out(run) -> dict:
     return body
 
 
-class RefreshView(APIView):
+class RefreshView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -224,24 +222,24 @@ class RefreshView(APIView):
         summary="Queue an NPPES refresh of the organization, or of one provider",
     )
     def post(self, request):
-        org = request._request.org
+        org = self.org
         data = NppesRefreshIn(data=request.data)
         data.is_valid(raise_exception=True)
         provider_id = data.validated_data.get("provider")
         provider = sel.provider_get(org=org, provider_id=provider_id) if provider_id else None
-        run = svc.nppes_refresh_request(org=org, actor=actor_for(request), provider=provider)
+        run = svc.nppes_refresh_request(org=org, actor=self.actor, provider=provider)
         return Response(_run_out(run), status=status.HTTP_202_ACCEPTED)
 
 
-class RunDetailView(APIView):
+class RunDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(responses=NppesRunOut, summary="One refresh run, with live progress")
     def get(self, request, run_id):
-        return Response(_run_out(sel.run_get(org=request._request.org, run_id=run_id)))
+        return Response(_run_out(sel.run_get(org=self.org, run_id=run_id)))
 
 
-class LookupView(APIView):
+class LookupView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -251,8 +249,8 @@ class LookupView(APIView):
     )
     def get(self, request):
         result = svc.nppes_lookup(
-            org=request._request.org,
-            actor=actor_for(request),
+            org=self.org,
+            actor=self.actor,
             npi=request.query_params.get("npi", ""),
         )
         return Response(

@@ -9,16 +9,14 @@ import uuid
 
 from celery.result import AsyncResult
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.services.providers import provider_list_record_read, provider_record_read
@@ -27,21 +25,6 @@ from screening.nppes import services as svc
 from screening.nppes.models import MismatchField, MismatchStatus, RunStatus, Severity
 
 PAGE_SIZE = 50
-
-
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _can_change(request) -> bool:
-    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
-
-
-def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
 
 
 @require_GET
@@ -59,14 +42,14 @@ def nppes_home(request, org_slug):
         "errors": errors,
         "query": filters.as_query(),
         "counts": sel.mismatch_counts(org=org),
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "fields": MismatchField.choices,
         "severities": Severity.choices,
         "statuses": [*MismatchStatus.choices, ("all", "All")],
-        "selectable": _can_change(request) and filters.status == MismatchStatus.OPEN,
+        "selectable": ui.can_change(request) and filters.status == MismatchStatus.OPEN,
     }
     shown = [m.provider_id for m in page.object_list]
-    if _partial(request) and request.htmx.target == "nppes-results":
+    if ui.is_partial(request) and request.htmx.target == "nppes-results":
         if not errors:
             provider_list_record_read(
                 org=org, actor=request.membership, providers=shown, part="nppes"
@@ -97,12 +80,12 @@ def _decided_row(request, mismatch, error: str = ""):
     (mismatch,) = sel.decorate([mismatch])
     context = {
         "m": mismatch,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
         "row_error": error,
         # The row replaces itself in a table: keep the same columns as its neighbours.
         "selectable": request.POST.get("selectable") == "1",
         "compact": request.POST.get("compact") == "1",
-        "back_url": _back(request, ""),
+        "back_url": ui.safe_next(request, ""),
     }
     template = "_mismatch_item" if request.POST.get("stacked") == "1" else "_mismatch_row"
     return render(request, f"nppes/{template}.html", context, status=400 if error else 200)
@@ -126,17 +109,16 @@ def mismatch_decide(request, org_slug, mismatch_id, action):
             )
             done = "Dismissed until NPPES changes this field again."
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
-        if _partial(request):
+        ui.raise_http(exc)
+        if ui.is_partial(request):
             return _decided_row(request, sel.mismatch_get(org=org, mismatch_id=mismatch_id),
                                 exc.message)  # fmt: skip
         messages.error(request, exc.message)
-        return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
-    if _partial(request):
+        return redirect(ui.safe_next(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+    if ui.is_partial(request):
         return _decided_row(request, mismatch)
     messages.success(request, done)
-    return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+    return redirect(ui.safe_next(request, reverse("nppes", kwargs={"org_slug": org.slug})))
 
 
 @require_POST
@@ -144,7 +126,7 @@ def mismatch_decide(request, org_slug, mismatch_id, action):
 def mismatch_bulk_dismiss(request, org_slug):
     org = request.org
     ids = request.POST.getlist("ids")
-    back = _back(request, reverse("nppes", kwargs={"org_slug": org.slug}))
+    back = ui.safe_next(request, reverse("nppes", kwargs={"org_slug": org.slug}))
     chosen = list(sel.mismatch_list(org=org, filters=sel.MismatchFilters(status="open")).filter(
         pk__in=[i for i in ids if _is_uuid(i)]
     ))  # fmt: skip
@@ -213,15 +195,15 @@ def refresh(request, org_slug, provider_id=None):
     try:
         run = svc.nppes_refresh_request(org=org, actor=request.membership, provider=provider)
     except DomainError as exc:
-        if _partial(request):
+        if ui.is_partial(request):
             return render(request, "nppes/_run_error.html", {"message": exc.message}, status=400)
         messages.error(request, exc.message)
-        return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
-    if _partial(request):
+        return redirect(ui.safe_next(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+    if ui.is_partial(request):
         context = _run_context(request, run) | {"in_panel": provider is not None}
         return render(request, "nppes/_run.html", context)
     messages.success(request, "Refresh queued; this page shows its progress.")
-    return redirect(_back(request, reverse("nppes", kwargs={"org_slug": org.slug})))
+    return redirect(ui.safe_next(request, reverse("nppes", kwargs={"org_slug": org.slug})))
 
 
 @require_GET
@@ -248,7 +230,7 @@ def _panel_context(request, provider) -> dict:
     data["decided"] = sel.decorate(data["decided"])
     if data["active_run"]:
         data["active_run"] = _run_context(request, data["active_run"])
-    return {"provider": provider, "nppes": data, "can_change": _can_change(request)}
+    return {"provider": provider, "nppes": data, "can_change": ui.can_change(request)}
 
 
 @require_GET
@@ -259,7 +241,7 @@ def provider_panel(request, org_slug, provider_id):
     provider = sel.provider_get(org=org, provider_id=provider_id)
     provider_record_read(org=org, actor=request.membership, provider=provider, part="nppes")
     context = _panel_context(request, provider)
-    if _partial(request):
+    if ui.is_partial(request):
         return render(request, "nppes/_provider_nppes.html", context)
     return render(request, "nppes/provider.html", context)
 

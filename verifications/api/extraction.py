@@ -8,12 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
-from credex.permissions import actor_for
 from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.extraction.base import CREDENTIAL_KIND_FOR
 from verifications.models import ExtractionSuggestion, SuggestionStatus
@@ -114,7 +112,7 @@ class SuggestionCursor(CursorPagination):
     ordering = "-created_at"
 
 
-class ExtractionListView(APIView):
+class ExtractionListView(OrgAPIView):
     """Suggestions read from uploaded documents, newest first."""
 
     required_capabilities = {"GET": cap.VIEW_ROSTER}
@@ -132,7 +130,7 @@ class ExtractionListView(APIView):
         summary="Extraction suggestions, newest first",
     )
     def get(self, request):
-        org = request._request.org
+        org = self.org
         qs = selectors.suggestion_list(org=org, status="all")
         errors = {}
         filters = (
@@ -160,7 +158,7 @@ class ExtractionListView(APIView):
         data = SuggestionOut(page, many=True).data
         provider_list_record_read(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             providers=[s.document.provider_id for s in page],
             part="extractions",
             via="api",
@@ -168,18 +166,18 @@ class ExtractionListView(APIView):
         return paginator.get_paginated_response(data)
 
 
-class ExtractionDetailView(APIView):
+class ExtractionDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     serializer_class = SuggestionOut
 
     @extend_schema(responses=SuggestionOut, summary="One suggestion, beside its credential")
     def get(self, request, suggestion_id):
-        org = request._request.org
+        org = self.org
         suggestion = selectors.suggestion_get(org=org, suggestion_id=suggestion_id)
         data = SuggestionOut(suggestion).data
         provider_record_read(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             provider=suggestion.document.provider,
             part="extraction",
             via="api",
@@ -187,14 +185,14 @@ class ExtractionDetailView(APIView):
         return Response(data)
 
 
-class _DecisionView(APIView):
+class _DecisionView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     serializer_class = SuggestionOut
     decision = ""
     input_class: type[serializers.Serializer] = RejectIn
 
     def post(self, request, suggestion_id):
-        org = request._request.org
+        org = self.org
         suggestion = selectors.suggestion_get(org=org, suggestion_id=suggestion_id)
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
@@ -202,7 +200,7 @@ class _DecisionView(APIView):
         reason = values.pop("reason", "")
         suggestion = services.extraction_decide(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             suggestion=suggestion,
             decision=self.decision,
             values=values if self.decision == "correct" else None,

@@ -8,12 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import renderers, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
-from credex.permissions import actor_for
 from roster.api.documents import AnyMediaRenderer
 from roster.selectors.providers import provider_get
 from roster.services.providers import provider_list_record_read, provider_record_read
@@ -136,7 +134,7 @@ class PackageCursor(CursorPagination):
     ordering = "-created_at"
 
 
-class ProviderPackagesView(APIView):
+class ProviderPackagesView(OrgAPIView):
     """Request a credential package build for a provider."""
 
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
@@ -148,14 +146,14 @@ class ProviderPackagesView(APIView):
         summary="Request a credential package (built by a worker; poll the package)",
     )
     def post(self, request, provider_id):
-        org = request._request.org
+        org = self.org
         provider = provider_get(org=org, provider_id=provider_id)
-        package = services.package_request(org=org, actor=actor_for(request), provider=provider)
+        package = services.package_request(org=org, actor=self.actor, provider=provider)
         package = selectors.package_get(org=org, package_id=package.pk)
         return Response(PackageOut(package).data, status=status.HTTP_202_ACCEPTED)
 
 
-class PackageListView(APIView):
+class PackageListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     serializer_class = PackageOut
 
@@ -169,7 +167,7 @@ class PackageListView(APIView):
         summary="Credential packages, newest first",
     )
     def get(self, request):
-        org = request._request.org
+        org = self.org
         value = request.query_params.get("status", "")
         if value and value not in PackageStatus.values:
             raise InvalidInput(
@@ -185,7 +183,7 @@ class PackageListView(APIView):
         data = PackageOut(page, many=True).data
         provider_list_record_read(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             providers=[p.provider_id for p in page],
             part="packages",
             via="api",
@@ -193,22 +191,22 @@ class PackageListView(APIView):
         return paginator.get_paginated_response(data)
 
 
-class PackageDetailView(APIView):
+class PackageDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     serializer_class = PackageOut
 
     @extend_schema(responses=PackageOut, summary="One credential package (status, contents)")
     def get(self, request, package_id):
-        org = request._request.org
+        org = self.org
         package = selectors.package_get(org=org, package_id=package_id)
         data = PackageOut(package).data
         provider_record_read(
-            org=org, actor=actor_for(request), provider=package.provider, part="package", via="api"
+            org=org, actor=self.actor, provider=package.provider, part="package", via="api"
         )
         return Response(data)
 
 
-class PackageDownloadView(APIView):
+class PackageDownloadView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     renderer_classes = [renderers.JSONRenderer, AnyMediaRenderer]
 
@@ -219,21 +217,19 @@ class PackageDownloadView(APIView):
     def get(self, request, package_id):
         from verifications.views.packages import stream_package
 
-        org = request._request.org
+        org = self.org
         package = selectors.package_get(org=org, package_id=package_id)
-        opened = services.package_download(
-            org=org, actor=actor_for(request), package=package, via="api"
-        )
+        opened = services.package_download(org=org, actor=self.actor, package=package, via="api")
         return stream_package(package, opened)
 
 
-class PackageSharesView(APIView):
+class PackageSharesView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
     serializer_class = ShareOut
 
     @extend_schema(responses=ShareOut(many=True), summary="A package's payer shares")
     def get(self, request, package_id):
-        org = request._request.org
+        org = self.org
         package = selectors.package_get(org=org, package_id=package_id)
         shares = selectors.shares_for_package(org=org, package=package)
         return Response(ShareOut(shares, many=True).data)
@@ -244,7 +240,7 @@ class PackageSharesView(APIView):
         summary="Share a ready package: a signed, expiring link e-mailed to the payer contact",
     )
     def post(self, request, package_id):
-        org = request._request.org
+        org = self.org
         package = selectors.package_get(org=org, package_id=package_id)
         data = ShareIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -258,7 +254,7 @@ class PackageSharesView(APIView):
                 )
         share = share_services.share_create(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             package=package,
             contact=contact,
             email="" if contact else values.get("email", ""),
@@ -268,50 +264,50 @@ class PackageSharesView(APIView):
         return Response(ShareOut(share).data, status=status.HTTP_201_CREATED)
 
 
-class ShareRevokeView(APIView):
+class ShareRevokeView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     serializer_class = ShareOut
 
     @extend_schema(request=None, responses=ShareOut, summary="Stop a share link working")
     def post(self, request, share_id):
-        org = request._request.org
+        org = self.org
         share = selectors.share_get(org=org, share_id=share_id)
-        share = share_services.share_revoke(org=org, actor=actor_for(request), share=share)
+        share = share_services.share_revoke(org=org, actor=self.actor, share=share)
         return Response(ShareOut(share).data)
 
 
-class PayerContactsView(APIView):
+class PayerContactsView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
     serializer_class = ContactOut
 
     @extend_schema(responses=ContactOut(many=True), summary="A payer's contacts")
     def get(self, request, payer_id):
-        org = request._request.org
+        org = self.org
         payer = selectors.payer_get(org=org, payer_id=payer_id)
         contacts = selectors.contacts_for_payer(org=org, payer=payer)
         return Response(ContactOut(contacts, many=True).data)
 
     @extend_schema(request=ContactIn, responses={201: ContactOut}, summary="Add a payer contact")
     def post(self, request, payer_id):
-        org = request._request.org
+        org = self.org
         payer = selectors.payer_get(org=org, payer_id=payer_id)
         data = ContactIn(data=request.data)
         data.is_valid(raise_exception=True)
         contact = services.payer_contact_add(
-            org=org, actor=actor_for(request), payer=payer, **data.validated_data
+            org=org, actor=self.actor, payer=payer, **data.validated_data
         )
         return Response(ContactOut(contact).data, status=status.HTTP_201_CREATED)
 
 
-class PayerContactDetailView(APIView):
+class PayerContactDetailView(OrgAPIView):
     required_capabilities = {"DELETE": cap.CHANGE_ROSTER}
     serializer_class = ContactOut
 
     @extend_schema(responses={204: None}, summary="Remove a payer contact")
     def delete(self, request, contact_id):
-        org = request._request.org
+        org = self.org
         contact = selectors.contact_get(org=org, contact_id=contact_id)
-        services.payer_contact_remove(org=org, actor=actor_for(request), contact=contact)
+        services.payer_contact_remove(org=org, actor=self.actor, contact=contact)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -7,21 +7,15 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput, NotFound
-from credex.permissions import actor_for
 from roster.selectors.providers import provider_get
 from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.models import PacketStatus, PacketStep, ReverificationPacket
 from verifications.selectors import packets as sel
 from verifications.services import packets as svc
-
-
-def _org(request):
-    return request._request.org
 
 
 class PacketStepOut(serializers.ModelSerializer):
@@ -167,7 +161,7 @@ def _detail(org, packet) -> dict:
     return PacketDetailOut(packet, context={"steps": steps}).data
 
 
-class PacketListView(APIView):
+class PacketListView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     serializer_class = PacketOut
 
@@ -181,7 +175,7 @@ class PacketListView(APIView):
         summary="Re-verification packets, newest first (cursor pages)",
     )
     def get(self, request):
-        org = _org(request)
+        org = self.org
         status_ = request.query_params.get("status", "")
         due = request.query_params.get("due", "")
         errors = {}
@@ -200,7 +194,7 @@ class PacketListView(APIView):
         data = PacketOut(page, many=True).data
         provider_list_record_read(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             providers=[p.provider_id for p in page],
             part="packets",
             via="api",
@@ -208,7 +202,7 @@ class PacketListView(APIView):
         return paginator.get_paginated_response(data)
 
 
-class ProviderPacketStartView(APIView):
+class ProviderPacketStartView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     serializer_class = PacketStartIn
 
@@ -218,29 +212,29 @@ class ProviderPacketStartView(APIView):
         summary="Start a re-verification packet for a provider (409 when one is in progress)",
     )
     def post(self, request, provider_id):
-        org = _org(request)
+        org = self.org
         provider = provider_get(org=org, provider_id=provider_id)
-        packet = svc.packet_start(org=org, actor=actor_for(request), provider=provider)
+        packet = svc.packet_start(org=org, actor=self.actor, provider=provider)
         packet = sel.packet_get(org=org, packet_id=packet.pk)
         return Response(_detail(org, packet), status=status.HTTP_201_CREATED)
 
 
-class PacketDetailView(APIView):
+class PacketDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     serializer_class = PacketDetailOut
 
     @extend_schema(responses=PacketDetailOut, summary="One packet with its steps")
     def get(self, request, packet_id):
-        org = _org(request)
+        org = self.org
         packet = sel.packet_get(org=org, packet_id=packet_id)
         data = _detail(org, packet)
         provider_record_read(
-            org=org, actor=actor_for(request), provider=packet.provider, part="packet", via="api"
+            org=org, actor=self.actor, provider=packet.provider, part="packet", via="api"
         )
         return Response(data)
 
 
-class PacketCancelView(APIView):
+class PacketCancelView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     serializer_class = PacketCancelIn
 
@@ -250,20 +244,20 @@ class PacketCancelView(APIView):
         summary="Cancel a packet in progress (pending steps are skipped; 409 otherwise)",
     )
     def post(self, request, packet_id):
-        org = _org(request)
+        org = self.org
         packet = sel.packet_get(org=org, packet_id=packet_id)
         body = PacketCancelIn(data=request.data)
         body.is_valid(raise_exception=True)
         svc.packet_cancel(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             packet=packet,
             reason=body.validated_data.get("reason", ""),
         )
         return Response(_detail(org, sel.packet_get(org=org, packet_id=packet.pk)))
 
 
-class PacketBulkView(APIView):
+class PacketBulkView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     serializer_class = BulkIn
 
@@ -273,25 +267,23 @@ class PacketBulkView(APIView):
         summary="Start a packet for everyone due (one background job; poll its status)",
     )
     def post(self, request):
-        org = _org(request)
+        org = self.org
         body = BulkIn(data=request.data)
         body.is_valid(raise_exception=True)
-        job = svc.packets_bulk_request(
-            org=org, actor=actor_for(request), days=body.validated_data["days"]
-        )
+        job = svc.packets_bulk_request(org=org, actor=self.actor, days=body.validated_data["days"])
         return Response(
             {**job, "status_url": f"/api/v1/packets/bulk/{job['job']}"},
             status=status.HTTP_202_ACCEPTED,
         )
 
 
-class PacketBulkStatusView(APIView):
+class PacketBulkStatusView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     serializer_class = BulkStatusOut
 
     @extend_schema(responses=BulkStatusOut, summary="Progress of a bulk start")
     def get(self, request, bulk_id):
-        org = _org(request)
+        org = self.org
         progress = sel.bulk_progress(org=org, bulk_key=bulk_id)
         if progress.status == "unknown":
             raise NotFound("Not found.")

@@ -12,13 +12,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import pagination, parsers, renderers, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from credex import capabilities as cap
-from credex.api_common import CursorPagination
+from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput
 from credex.models import Membership
-from credex.permissions import actor_for
 from credex.services import get_or_404
 from roster.api.documents import AnyMediaRenderer
 from roster.models import Credential, Provider
@@ -34,11 +32,7 @@ from verifications.models import (
 from verifications.selectors import queue as selectors
 from verifications.services import queue as services
 from verifications.services.records import verification_correct, verification_record
-from verifications.views.queue import CHANGERS, stream_evidence
-
-
-def _org(request):
-    return request._request.org
+from verifications.views.queue import stream_evidence
 
 
 # --- serializers --------------------------------------------------------------------------
@@ -272,7 +266,7 @@ class VerificationCursor(CursorPagination):
 
 
 # --- the PSV log ------------------------------------------------------------------------------
-class ProviderVerificationListView(APIView):
+class ProviderVerificationListView(OrgAPIView):
     """A provider's PSV log (current and superseded records) and recording a new one."""
 
     required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
@@ -282,7 +276,7 @@ class ProviderVerificationListView(APIView):
     def get(self, request, provider_id):
         from django.db.models import Exists, OuterRef
 
-        org = _org(request)
+        org = self.org
         provider = _provider(org, provider_id)
         qs = (
             Verification.objects.filter(organization=org, provider=provider)
@@ -294,7 +288,7 @@ class ProviderVerificationListView(APIView):
         data = VerificationOut(page, many=True, context={"org": org}).data
         # The PSV log is provider data: its reads are audited like the provider file's.
         provider_record_read(
-            org=org, actor=actor_for(request), provider=provider, part="verifications", via="api"
+            org=org, actor=self.actor, provider=provider, part="verifications", via="api"
         )
         return paginator.get_paginated_response(data)
 
@@ -304,14 +298,14 @@ class ProviderVerificationListView(APIView):
         summary="Record a verification (multipart to attach evidence files)",
     )
     def post(self, request, provider_id):
-        org = _org(request)
+        org = self.org
         provider = _provider(org, provider_id)
         body = VerificationIn(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
         verification = verification_record(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             provider=provider,
             credential=_credential(org, provider, values.get("credential")),
             source=values["source"],
@@ -322,17 +316,17 @@ class ProviderVerificationListView(APIView):
         return Response(_out(org, verification.pk), status=status.HTTP_201_CREATED)
 
 
-class VerificationDetailView(APIView):
+class VerificationDetailView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(responses=VerificationOut, summary="One PSV record")
     def get(self, request, verification_id):
-        org = _org(request)
+        org = self.org
         verification = selectors.verification_get(org=org, verification_id=verification_id)
         data = VerificationOut(verification, context={"org": org}).data
         provider_record_read(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             provider=verification.provider,
             part="verification",
             via="api",
@@ -340,7 +334,7 @@ class VerificationDetailView(APIView):
         return Response(data)
 
 
-class VerificationCorrectView(APIView):
+class VerificationCorrectView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
     parser_classes = PARSERS
 
@@ -350,7 +344,7 @@ class VerificationCorrectView(APIView):
         summary="Correct a record: a new record supersedes it (409 if already corrected)",
     )
     def post(self, request, verification_id):
-        org = _org(request)
+        org = self.org
         old = selectors.verification_get(org=org, verification_id=verification_id)
         body = CorrectionIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -360,7 +354,7 @@ class VerificationCorrectView(APIView):
         evidence = kwargs.pop("evidence_files")
         verification = verification_correct(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             verification=old,
             reason=values["reason"],
             evidence_files=evidence,
@@ -370,7 +364,7 @@ class VerificationCorrectView(APIView):
         return Response(_out(org, verification.pk), status=status.HTTP_201_CREATED)
 
 
-class EvidenceDownloadView(APIView):
+class EvidenceDownloadView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
     renderer_classes = [renderers.JSONRenderer, AnyMediaRenderer]
 
@@ -383,9 +377,9 @@ class EvidenceDownloadView(APIView):
         summary="Download an evidence file (recorded in the audit log)",
     )
     def get(self, request, evidence_id):
-        org = _org(request)
+        org = self.org
         evidence = selectors.evidence_get(org=org, evidence_id=evidence_id)
-        opened = services.evidence_download(org=org, actor=actor_for(request), evidence=evidence)
+        opened = services.evidence_download(org=org, actor=self.actor, evidence=evidence)
         return stream_evidence(evidence, opened)
 
 
@@ -396,7 +390,7 @@ class QueuePagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
-class QueueView(APIView):
+class QueueView(OrgAPIView):
     required_capabilities = {"GET": cap.VIEW_ROSTER}
 
     @extend_schema(
@@ -412,7 +406,7 @@ class QueueView(APIView):
         summary="The PSV queue, most urgent first (same filters as the page)",
     )
     def get(self, request):
-        org = _org(request)
+        org = self.org
         errors = {}
         for name, allowed in (
             ("source", VerificationSource.values),
@@ -434,7 +428,7 @@ class QueueView(APIView):
         data = QueueItemOut(items, many=True).data
         provider_list_record_read(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             providers=[i.provider for i in items],
             part="verification queue",
             via="api",
@@ -443,7 +437,7 @@ class QueueView(APIView):
 
 
 # --- requests -----------------------------------------------------------------------------------
-class RequestListView(APIView):
+class RequestListView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -452,7 +446,7 @@ class RequestListView(APIView):
         summary="Open (or find) the request for an element, optionally assigning it",
     )
     def post(self, request):
-        org = _org(request)
+        org = self.org
         body = RequestOpenIn(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
@@ -460,7 +454,9 @@ class RequestListView(APIView):
         assignee = None
         if values.get("assigned_to"):
             assignee = Membership.objects.filter(
-                organization=org, role__in=CHANGERS, pk=values["assigned_to"]
+                organization=org,
+                role__in=cap.roles_with(cap.CHANGE_ROSTER),
+                pk=values["assigned_to"],
             ).first()
             if assignee is None:
                 raise InvalidInput(
@@ -469,7 +465,7 @@ class RequestListView(APIView):
                 )
         vr = services.request_open(
             org=org,
-            actor=actor_for(request),
+            actor=self.actor,
             provider=provider,
             credential=_credential(org, provider, values.get("credential")),
             source=values.get("source", ""),
@@ -478,7 +474,7 @@ class RequestListView(APIView):
         return Response(RequestOut(vr).data)
 
 
-class RequestSendView(APIView):
+class RequestSendView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(
@@ -487,42 +483,40 @@ class RequestSendView(APIView):
         summary="Record that a written request went to the source (e-mail, fax or mail)",
     )
     def post(self, request, request_id):
-        org = _org(request)
+        org = self.org
         vr = selectors.request_get(org=org, request_id=request_id)
         body = SendIn(data=request.data)
         body.is_valid(raise_exception=True)
-        vr = services.request_send(
-            org=org, actor=actor_for(request), request=vr, **body.validated_data
-        )
+        vr = services.request_send(org=org, actor=self.actor, request=vr, **body.validated_data)
         return Response(RequestOut(vr).data)
 
 
-class RequestFollowUpView(APIView):
+class RequestFollowUpView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(request=FollowUpIn, responses=RequestOut, summary="Log a follow-up")
     def post(self, request, request_id):
-        org = _org(request)
+        org = self.org
         vr = selectors.request_get(org=org, request_id=request_id)
         body = FollowUpIn(data=request.data)
         body.is_valid(raise_exception=True)
         vr = services.request_follow_up(
-            org=org, actor=actor_for(request), request=vr, **body.validated_data
+            org=org, actor=self.actor, request=vr, **body.validated_data
         )
         return Response(RequestOut(vr).data)
 
 
-class RequestCancelView(APIView):
+class RequestCancelView(OrgAPIView):
     required_capabilities = {"POST": cap.CHANGE_ROSTER}
 
     @extend_schema(request=CancelIn, responses=RequestOut, summary="Cancel a request (reason)")
     def post(self, request, request_id):
-        org = _org(request)
+        org = self.org
         vr = selectors.request_get(org=org, request_id=request_id)
         body = CancelIn(data=request.data)
         body.is_valid(raise_exception=True)
         vr = services.request_cancel(
-            org=org, actor=actor_for(request), request=vr, reason=body.validated_data["reason"]
+            org=org, actor=self.actor, request=vr, reason=body.validated_data["reason"]
         )
         return Response(RequestOut(vr).data)
 

@@ -105,14 +105,9 @@ def screening_verifications_after_run(*, org, run, versions: dict, label: str, n
         return screening_verifications_record(
             org=org, run=run, versions=versions, label=label, verified_at=now
         )
-    org_id, run_id = str(org.pk), str(run.pk)
+    from verifications.jobs.packets import screening_records
 
-    def enqueue():
-        from verifications.jobs.packets import screening_records
-
-        screening_records.delay(org_id=org_id, run_id=run_id)
-
-    transaction.on_commit(enqueue, robust=True)
+    screening_records.enqueue_on_commit(org=org, run_id=str(run.pk))
     return dict.fromkeys(versions, "deferred")
 
 

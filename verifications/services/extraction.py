@@ -53,15 +53,10 @@ def extraction_document_received(*, org, document) -> None:
     """Queue extraction for a newly stored document (on commit)."""
     if document.kind not in EXTRACTABLE_KINDS:
         return
-    org_id, document_id = str(org.pk), str(document.pk)
-
-    def enqueue():
-        from verifications.jobs.extraction import extraction_run_task
-
-        extraction_run_task.delay(org_id=org_id, document_id=document_id)
+    from verifications.jobs.extraction import extraction_run_task
 
     # robust: a broker hiccup must not turn the committed upload into an error page.
-    transaction.on_commit(enqueue, robust=True)
+    extraction_run_task.enqueue_on_commit(org=org, document_id=str(document.pk))
 
 
 # --- the worker's step ----------------------------------------------------------------------

@@ -4,16 +4,14 @@ uploaded documents, and one suggestion beside the credential with approve / corr
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.models import DocumentKind
@@ -24,20 +22,6 @@ from verifications.selectors import extraction as selectors
 from verifications.services import extraction as services
 
 PAGE_SIZE = 50
-
-
-def _vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def _worklist_context(request) -> dict:
@@ -77,7 +61,7 @@ def _worklist_context(request) -> dict:
         "engines": selectors.ENGINES.items(),
         "sorts": [("newest", "Newest first"), ("oldest", "Oldest first"), ("provider", "Provider")],
         "filtered": bool(filters["kind"] or filters["engine"] or filters["provider"]),
-        "can_change": has_capability(request.membership.role, cap.CHANGE_ROSTER),
+        "can_change": ui.can_change(request),
     }
 
 
@@ -94,7 +78,7 @@ def extractions(request, org_slug):
         providers=[s.document.provider_id for s in context["page"].object_list],
         part="extractions",
     )
-    return _vary(render(request, template, context))
+    return ui.vary_on_htmx(render(request, template, context))
 
 
 def _detail_context(request, suggestion, **extra) -> dict:
@@ -105,8 +89,8 @@ def _detail_context(request, suggestion, **extra) -> dict:
         "rows": services.field_rows(suggestion),
         "open": suggestion.status in services.OPEN_STATUSES,
         "can_approve": suggestion.status == SuggestionStatus.PENDING,
-        "can_change": has_capability(request.membership.role, cap.CHANGE_ROSTER),
-        "next_url": _safe_next(request, ""),
+        "can_change": ui.can_change(request),
+        "next_url": ui.safe_next(request, ""),
         "errors": {},
         "typed": {},
     } | extra
@@ -146,13 +130,12 @@ def extraction_decide(request, org_slug, suggestion_id):
             reason=reason,
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         suggestion = selectors.suggestion_get(org=org, suggestion_id=suggestion_id)
         context = _detail_context(
             request,
             suggestion,
-            errors={**exc.details, "__all__": exc.message},
+            errors=ui.form_errors(exc),
             typed=typed,
             reason=reason,
         )
@@ -168,7 +151,7 @@ def extraction_decide(request, org_slug, suggestion_id):
         request, f"{document.get_kind_display()} for {document.provider.full_name}: {verb}."
     )
     fallback = reverse("extractions", kwargs={"org_slug": org_slug})
-    return redirect(_safe_next(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 urlpatterns = [

@@ -13,11 +13,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.selectors.providers import provider_get
@@ -28,19 +27,6 @@ from verifications.services import packages as services
 from verifications.services import shares as share_services
 
 PAGE_SIZE = 50
-
-
-def _can_change(request) -> bool:
-    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
-
-
-def _vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _errors(exc: DomainError) -> dict:
-    return {**exc.details, "__all__": exc.message}
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -75,18 +61,18 @@ def packages(request, org_slug):
         "tabs": tabs,
         "filters": {"status": status, "q": q},
         "query": query,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
     }
     template = "verifications/packages/list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
-    return _vary(render(request, template, context))
+    return ui.vary_on_htmx(render(request, template, context))
 
 
 # --- one package ----------------------------------------------------------------------------
 def _detail_context(request, package, **extra) -> dict:
     org = request.org
-    can_change = _can_change(request)
+    can_change = ui.can_change(request)
     shares = selectors.shares_for_package(org=org, package=package)
     for s in shares:
         # The working link, for copying into another channel (only for who can share it).
@@ -112,7 +98,7 @@ def package_detail(request, org_slug, package_id):
     provider_record_read(
         org=request.org, actor=request.membership, provider=package.provider, part="package"
     )
-    return _vary(
+    return ui.vary_on_htmx(
         render(request, "verifications/packages/detail.html", _detail_context(request, package))
     )
 
@@ -125,7 +111,7 @@ def package_progress(request, org_slug, package_id):
     context = {"package": package, "progress": selectors.package_progress(package)}
     response = render(request, "verifications/packages/_progress.html", context)
     response["Cache-Control"] = "no-store"
-    return _vary(response)
+    return ui.vary_on_htmx(response)
 
 
 @require_POST
@@ -210,7 +196,7 @@ def package_share(request, org_slug, package_id):
             message=form["message"],
         )
     except DomainError as exc:
-        context = _detail_context(request, package, form=form, errors=_errors(exc))
+        context = _detail_context(request, package, form=form, errors=ui.form_errors(exc))
         return render(request, "verifications/packages/detail.html", context, status=exc.status)
     messages.success(request, f"Link sent to {share.email}.")
     return redirect("package_detail", org_slug=org.slug, package_id=package.pk)
@@ -233,10 +219,7 @@ def payer_contacts(request, org_slug):
     org = request.org
     form, errors, status = {}, {}, 200
     if request.method == "POST":
-        if not _can_change(request):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
+        ui.require_change(request)
         form = {k: request.POST.get(k, "") for k in ("payer", "name", "email", "title", "phone")}
         try:
             payer = selectors.payer_get(org=org, payer_id=form["payer"])
@@ -250,7 +233,7 @@ def payer_contacts(request, org_slug):
                 phone=form["phone"],
             )
         except DomainError as exc:
-            errors, status = _errors(exc), exc.status
+            errors, status = ui.form_errors(exc), exc.status
             if exc.status == 404:
                 errors, status = {"payer": "Choose a payer.", "__all__": "Choose a payer."}, 400
         else:
@@ -262,7 +245,7 @@ def payer_contacts(request, org_slug):
         "contact_count": sum(len(p.contact_list) for p in payers),
         "form": form,
         "errors": errors,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
     }
     return render(request, "verifications/packages/contacts.html", context, status=status)
 

@@ -9,17 +9,15 @@ roster.change: an auditor reads and gets 403 on every write.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import Conflict, DomainError
 from credex.services import get_or_404
 from credex.views import capability_required
@@ -31,15 +29,6 @@ from verifications.services import packets as services
 
 PAGE_SIZE = 25
 DUE_CHOICES = {"overdue": "Overdue", "30": "30 days", "90": "90 days", "120": "120 days"}
-
-
-def _can_change(request) -> bool:
-    return has_capability(request.membership.role, cap.CHANGE_ROSTER)
-
-
-def _require_change(request) -> None:
-    if not _can_change(request):
-        raise PermissionDenied
 
 
 def _filters(request) -> dict:
@@ -76,14 +65,13 @@ def packet_list(request, org_slug):
         "due_choices": DUE_CHOICES,
         "due_now": selectors.providers_due(org=org, days=services.BULK_DUE_DAYS).count(),
         "bulk_days": services.BULK_DUE_DAYS,
-        "can_change": _can_change(request),
+        "can_change": ui.can_change(request),
     }
     template = "verifications/packets/list.html"
     if request.htmx and request.htmx.target == "packets-results":
         template = "verifications/packets/_results.html"
     response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return ui.vary_on_htmx(response)
 
 
 @require_GET
@@ -116,7 +104,7 @@ def packet_detail(request, org_slug, packet_id):
             "step_counts": selectors.step_counts(steps),
             "link_url": link_url,
             "link_state": link_state,
-            "can_change": _can_change(request),
+            "can_change": ui.can_change(request),
         },
     )
 
@@ -124,7 +112,7 @@ def packet_detail(request, org_slug, packet_id):
 @require_POST
 @capability_required(cap.VIEW_ROSTER)
 def packet_start(request, org_slug, provider_id):
-    _require_change(request)
+    ui.require_change(request)
     org = request.org
     provider = get_or_404(Provider.objects.filter(organization=org), pk=provider_id)
     try:
@@ -152,7 +140,7 @@ def packet_start(request, org_slug, provider_id):
 @require_POST
 @capability_required(cap.VIEW_ROSTER)
 def packet_cancel(request, org_slug, packet_id):
-    _require_change(request)
+    ui.require_change(request)
     org = request.org
     packet = selectors.packet_get(org=org, packet_id=packet_id)
     try:
@@ -175,7 +163,7 @@ def packet_bulk(request, org_slug):
     org = request.org
     days, error = services.BULK_DUE_DAYS, ""
     if request.method == "POST":
-        _require_change(request)
+        ui.require_change(request)
         try:
             days = int(request.POST.get("days", services.BULK_DUE_DAYS))
         except ValueError:
@@ -197,7 +185,7 @@ def packet_bulk(request, org_slug):
                 "recredentialing_due_date", "last_name"
             )[:50],
             "error": error,
-            "can_change": _can_change(request),
+            "can_change": ui.can_change(request),
         },
         status=400 if error else 200,
     )
@@ -215,8 +203,7 @@ def packet_bulk_status(request, org_slug, job):
     if request.htmx:
         template = "verifications/packets/_bulk_progress.html"
     response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return ui.vary_on_htmx(response)
 
 
 urlpatterns = [

@@ -7,20 +7,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credex import capabilities as cap
-from credex.capabilities import has_capability
+from credex import interface as ui
 from credex.errors import DomainError, InvalidInput
-from credex.models import Membership, Role
+from credex.models import Membership
 from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import Credential, Provider
@@ -37,30 +35,11 @@ from verifications.services.records import verification_correct, verification_re
 from verifications.sources import STATE_BOARDS, source_for
 
 PAGE_SIZE = 50
-CHANGERS = (Role.OWNER, Role.ADMIN, Role.COORDINATOR)
-
-
-def _vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
-def _errors(exc: DomainError) -> dict:
-    return {**exc.details, "__all__": exc.message}
 
 
 def _members(org):
     return list(
-        Membership.objects.filter(organization=org, role__in=CHANGERS)
+        Membership.objects.filter(organization=org, role__in=cap.roles_with(cap.CHANGE_ROSTER))
         .select_related("user")
         .order_by("user__email")
     )
@@ -107,7 +86,7 @@ def _queue_context(request) -> dict:
                 "current": filters["status"] == value,
             }
         )
-    can_change = has_capability(request.membership.role, cap.CHANGE_ROSTER)
+    can_change = ui.can_change(request)
     return {
         "page": page,
         "filters": filters,
@@ -136,7 +115,7 @@ def psv_queue(request, org_slug):
     template = "verifications/queue/list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
-    return _vary(render(request, template, context))
+    return ui.vary_on_htmx(render(request, template, context))
 
 
 def _item(org, provider, credential, source):
@@ -154,15 +133,15 @@ def _item(org, provider, credential, source):
 def _row(request, item, *, errors=None, notice="", status=200):
     context = {
         "item": item,
-        "can_change": has_capability(request.membership.role, cap.CHANGE_ROSTER),
+        "can_change": ui.can_change(request),
         "written_methods": [(m.value, m.label) for m in WRITTEN_METHODS],
         "default_due": add_business_days(timezone.localdate(), services.DEFAULT_DUE_BUSINESS_DAYS),
         "today": timezone.localdate(),
         "row_errors": errors or {},
         "row_notice": notice,
-        "next_url": _safe_next(request, _queue_url(request.org)),
+        "next_url": ui.safe_next(request, _queue_url(request.org)),
     }
-    return _vary(render(request, "verifications/queue/_row.html", context, status=status))
+    return ui.vary_on_htmx(render(request, "verifications/queue/_row.html", context, status=status))
 
 
 # --- the element a form is about ----------------------------------------------------------
@@ -261,7 +240,7 @@ def _form_context(request, provider, credential, source, form, errors, **extra) 
         "results": VerificationResult.choices,
         "boards": STATE_BOARDS.values(),
         "board": item.board if item else None,
-        "next_url": _safe_next(request, _provider_url(request.org, provider)),
+        "next_url": ui.safe_next(request, _provider_url(request.org, provider)),
         "validity_days": request.org.psv_validity_days,
         **extra,
     }
@@ -285,7 +264,7 @@ def psv_verify(request, org_slug, provider_id):
             org=org, actor=request.membership, provider=provider, part="verification form"
         )
         form = _initial(provider, credential, source)
-        return _vary(
+        return ui.vary_on_htmx(
             render(
                 request, template, _form_context(request, provider, credential, source, form, {})
             )
@@ -308,10 +287,9 @@ def psv_verify(request, org_slug, provider_id):
             evidence_files=request.FILES.getlist("evidence"),
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
-        context = _form_context(request, provider, credential, source, form, _errors(exc))
-        return _vary(render(request, template, context, status=400))
+        ui.raise_http(exc)
+        context = _form_context(request, provider, credential, source, form, ui.form_errors(exc))
+        return ui.vary_on_htmx(render(request, template, context, status=400))
     counted = verification.result == VerificationResult.VERIFIED
     note = (
         f"{verification.get_source_display()} verification recorded for {provider.full_name}."
@@ -323,9 +301,9 @@ def psv_verify(request, org_slug, provider_id):
             "note": note,
             "dom_id": request.POST.get("dom_id", ""),
         }
-        return _vary(render(request, "verifications/queue/_row_done.html", context))
+        return ui.vary_on_htmx(render(request, "verifications/queue/_row_done.html", context))
     messages.success(request, note)
-    return redirect(_safe_next(request, _provider_url(org, provider)))
+    return redirect(ui.safe_next(request, _provider_url(org, provider)))
 
 
 @require_http_methods(["GET", "POST"])
@@ -338,7 +316,7 @@ def psv_correct(request, org_slug, verification_id):
     if request.method == "GET":
         form = _initial(provider, credential, old.source, old) | {"reason": ""}
         context = _form_context(request, provider, credential, old.source, form, {}, **extra)
-        return _vary(render(request, "verifications/queue/verify.html", context))
+        return ui.vary_on_htmx(render(request, "verifications/queue/verify.html", context))
     form = _read_form(request) | {"reason": request.POST.get("reason", "").strip()}
     try:
         changes = {k: form[k] for k in FORM_FIELDS if k != "verified_at"}
@@ -352,16 +330,17 @@ def psv_correct(request, org_slug, verification_id):
             **changes,
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         context = _form_context(
-            request, provider, credential, old.source, form, _errors(exc), **extra
+            request, provider, credential, old.source, form, ui.form_errors(exc), **extra
         )
-        return _vary(render(request, "verifications/queue/verify.html", context, status=400))
+        return ui.vary_on_htmx(
+            render(request, "verifications/queue/verify.html", context, status=400)
+        )
     messages.success(
         request, "Correction recorded; the earlier record is kept and marked superseded."
     )
-    return redirect(_safe_next(request, _provider_url(org, provider)))
+    return redirect(ui.safe_next(request, _provider_url(org, provider)))
 
 
 # --- written requests ---------------------------------------------------------------------
@@ -381,19 +360,18 @@ def _request_action(request, provider, credential, source, action):
     try:
         action()
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         if request.htmx:
             item = _item(request.org, provider, credential, source)
             return _row(
-                request, item, errors=_errors(exc), status=400 if exc.status == 400 else 422
+                request, item, errors=ui.form_errors(exc), status=400 if exc.status == 400 else 422
             )
         messages.error(request, exc.message)
-        return redirect(_safe_next(request, _queue_url(request.org)))
+        return redirect(ui.safe_next(request, _queue_url(request.org)))
     if request.htmx:
         return _row(request, _item(request.org, provider, credential, source), notice="Saved.")
     messages.success(request, "Saved.")
-    return redirect(_safe_next(request, _queue_url(request.org)))
+    return redirect(ui.safe_next(request, _queue_url(request.org)))
 
 
 @require_POST
@@ -499,23 +477,25 @@ def psv_assign(request, org_slug):
     try:
         if assignee_id:
             assignee = get_or_404(
-                Membership.objects.filter(organization=org, role__in=CHANGERS), pk=assignee_id
+                Membership.objects.filter(
+                    organization=org, role__in=cap.roles_with(cap.CHANGE_ROSTER)
+                ),
+                pk=assignee_id,
             )
         elements = _elements_from_keys(org, request.POST.getlist("keys"))
         count = services.requests_assign(
             org=org, actor=request.membership, elements=elements, assignee=assignee
         )
     except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied
+        ui.raise_http(exc)
         if exc.status == 404:
             messages.error(request, "Choose a member of this organization to assign to.")
         else:
             messages.error(request, exc.message)
-        return redirect(_safe_next(request, fallback))
+        return redirect(ui.safe_next(request, fallback))
     who = assignee.user.display_name if assignee else "nobody"
     messages.success(request, f"Assigned {count} item{'s' if count != 1 else ''} to {who}.")
-    return redirect(_safe_next(request, fallback))
+    return redirect(ui.safe_next(request, fallback))
 
 
 # --- evidence download --------------------------------------------------------------------

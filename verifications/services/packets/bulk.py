@@ -81,14 +81,11 @@ def packets_bulk_request(*, org, actor, days: int = BULK_DUE_DAYS) -> dict:
             org.pk, bulk_key, status="queued", processed=0, total=due, started=0, skipped=0
         )
         cache.set(last_bulk_key(org.pk), bulk_key, BULK_TTL)
-        ref = _actor_ref(actor)
+        from verifications.jobs.packets import packets_bulk_start
 
-        def enqueue():
-            from verifications.jobs.packets import packets_bulk_start
-
-            packets_bulk_start.delay(org_id=str(org.pk), bulk_key=bulk_key, days=days, **ref)
-
-        transaction.on_commit(enqueue, robust=True)
+        packets_bulk_start.enqueue_on_commit(
+            org=org, bulk_key=bulk_key, days=days, **_actor_ref(actor)
+        )
     return {"job": bulk_key, "due": due}
 
 

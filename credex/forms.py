@@ -1,0 +1,42 @@
+"""Django forms for credex's HTML pages: they parse and type what a browser posts; the
+services still validate the values (one set of rules for the page and the API)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from credex.models import PSV_VALIDITY_DAYS, RECREDENTIALING_CYCLE_MONTHS
+
+
+class CheckboxOn(forms.CheckboxInput):
+    """Checked only when the browser sent "on" (what a ticked checkbox sends)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name) == "on"
+
+
+def _whole_number(message: str) -> forms.IntegerField:
+    return forms.IntegerField(error_messages={"required": message, "invalid": message})
+
+
+class OrganizationSettingsForm(forms.Form):
+    # Not stripped or length-checked here: the service says what is wrong with a name.
+    name = forms.CharField(required=False, strip=False)
+    recredentialing_cycle_months = _whole_number(
+        "Enter a whole number of months from {} to {}.".format(*RECREDENTIALING_CYCLE_MONTHS)
+    )
+    psv_validity_days = _whole_number(
+        "Enter a whole number of days from {} to {}.".format(*PSV_VALIDITY_DAYS)
+    )
+    require_mfa = forms.BooleanField(required=False, widget=CheckboxOn)
+    import_documents_can_follow = forms.BooleanField(required=False, widget=CheckboxOn)
+
+    def __init__(self, data, *, org):
+        data = data.copy()
+        # Absent (an older form or a script): keep the current window.
+        data.setdefault("psv_validity_days", str(org.psv_validity_days))
+        super().__init__(data)
+
+    def typed(self) -> dict:
+        """What was posted, for showing the form again (the page keeps what was typed)."""
+        return {name: self[name].value() for name in self.fields}
