@@ -36,7 +36,7 @@ class Flag:
     kind: str  # excluded | possible_match | npi_deactivated | licence_expired
     label: str  # the badge text
     title: str  # the longer explanation (tooltip, readiness reason)
-    icon: str = "⚠"
+    icon: str = "warning"  # an icon name for {% icon %} (credex_ui)
 
     @property
     def css(self) -> str:
@@ -95,7 +95,7 @@ def _flags(row: dict, expired: list) -> list[Flag]:
                 "excluded",
                 "Excluded",
                 f"Confirmed on an exclusion list (OIG LEIE / SAM){since}.",
-                "⛔",
+                "no-entry",
             )
         )
     n = row["open_matches"]
