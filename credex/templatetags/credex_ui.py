@@ -319,3 +319,13 @@ def icon(name):
         name,
         mark_safe(body),  # noqa: S308 (constant markup above)
     )
+
+
+@register.filter
+def break_dots(value):
+    """A dotted code ('roster.provider.list_viewed') that may wrap after its dots and
+    underscores (<wbr>), so a narrow column breaks it between words, not inside one."""
+    from django.utils.html import escape
+
+    text = str(escape(value or ""))
+    return mark_safe(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))  # noqa: S308 (escaped)
