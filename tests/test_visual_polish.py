@@ -351,3 +351,24 @@ def test_committee_card_text_and_the_audit_data_column_stay_inside_at_1366(
     assert measured["scroll"] <= measured["client"], f"data text overflows: {measured}"
     actor = page.locator("table.audit-table tbody tr").first.locator("td.actor .label")
     assert actor.inner_text().strip() == "Olive Owner"
+
+
+# --- one date format: a template scan, like test_csp's ------------------------------------------
+
+# Formats a template may still hand to |date: machine values (the datetime attribute of <time>,
+# the value of <input type="date">), month precision (work history) and the compact day labels
+# of the expiry chart and the meeting chips. Every date a person reads otherwise goes through
+# human_date / human_datetime.
+ALLOWED_DATE_FORMATS = {"c", "Y-m-d", "M Y", "j M", "D j M"}
+
+
+def test_templates_show_dates_only_through_the_one_date_helper():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    found = []
+    for path in root.rglob("*.html"):
+        for fmt in re.findall(r"""\|date:["']([^"']*)["']""", path.read_text()):
+            if fmt not in ALLOWED_DATE_FORMATS:
+                found.append(f"{path.relative_to(root)}: |date:{fmt!r}")
+    assert not found, "use |human_date or |human_datetime:\n" + "\n".join(found)
