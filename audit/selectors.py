@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -124,3 +125,26 @@ def verify_chain(*, org=None) -> tuple[int, str]:
     with transaction.atomic():
         qs = AuditEvent.objects.filter(organization=org) if org else _platform_rows()
         return chain.verify(_in_seq_pages(qs))
+
+
+def actor_names(events) -> dict[str, str]:
+    """The people among these events' actors by name, keyed by actor id (one query).
+
+    The recorded actor_label stays what was hashed into the chain (the e-mail at the time);
+    the page shows the person's current name, the e-mail only for someone without a name.
+    """
+    from django.contrib.auth import get_user_model
+
+    from credex.templatetags.credex_ui import person_label
+
+    ids = set()
+    for e in events:
+        if e.actor_kind == "member" and e.actor_id:
+            try:
+                ids.add(uuid.UUID(e.actor_id))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    users = get_user_model().objects.filter(pk__in=ids)
+    return {str(u.pk): person_label(u) for u in users}

@@ -9,7 +9,13 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from audit import export as exports
-from audit.selectors import AuditFilters, audit_actions, audit_event_list, chain_head
+from audit.selectors import (
+    AuditFilters,
+    actor_names,
+    audit_actions,
+    audit_event_list,
+    chain_head,
+)
 from audit.services import Actor
 from credex import capabilities as cap
 from credex import interface as ui
@@ -23,6 +29,10 @@ def audit_log(request, org_slug):
     filters, errors = AuditFilters.from_query(request.GET)
     events = audit_event_list(org=request.org, filters=None if errors else filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    names = actor_names(page.object_list)
+    for event in page.object_list:
+        event.actor_name = names.get(event.actor_id, "")
     context = {
         "page": page,
         "filters": filters,

@@ -8,11 +8,12 @@ expired (red), within 30 days (orange), within 90 days (amber), current (green),
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -93,6 +94,64 @@ def relative_due(value, kind: str = "expires", today: date | None = None) -> str
     return "expired yesterday" if days == -1 else f"expired {_span(-days)} ago"
 
 
+# --- the product's date format (UI.md "Dates are the product"), one helper for every page,
+# the package PDF and the exports: "3 Dec 2026" for a date, "3 Dec 2026, 14:05" for a moment
+# in the active time zone (the organization's; UTC by default). Relative words ("in 23 days",
+# "3 days ago") come from relative_due and since, next to these, never instead of them.
+
+
+def format_date(value) -> str:
+    """'3 Dec 2026' for a date or a datetime (its local date); '' without one."""
+    d = _as_date(value)
+    return f"{d.day} {d:%b %Y}" if d else ""
+
+
+def format_datetime(value, tz: tzinfo | None = None, *, zone: bool = False) -> str:
+    """'3 Dec 2026, 14:05' in the active time zone (or `tz`); zone=True adds ' UTC'."""
+    if not isinstance(value, datetime):
+        return format_date(value)
+    if timezone.is_aware(value):
+        value = timezone.localtime(value, tz)
+    text = f"{value.day} {value:%b %Y, %H:%M}"
+    return f"{text} {value:%Z}".rstrip() if zone else text
+
+
+@register.filter(name="human_date")
+def human_date_filter(value):
+    """{{ credential.expiry_date|human_date }} -> '3 Dec 2026'."""
+    return format_date(value)
+
+
+@register.filter(name="human_datetime")
+def human_datetime_filter(value, arg=""):
+    """{{ event.created_at|human_datetime }} -> '3 Dec 2026, 14:05'; arg 'zone' adds the zone."""
+    return format_datetime(value, zone=arg == "zone")
+
+
+# --- the person-label helper: a person is shown by name, an e-mail only when there is no name.
+
+
+def person_label(who, fallback: str = "") -> str:
+    """The display name of a User or Membership (full name, else e-mail; "Name (removed)" for
+    a removed membership); `fallback` for None (a system job, an API key) or an empty
+    string."""
+    user = getattr(who, "user", who)  # Membership -> User
+    if user is None or not hasattr(user, "email"):
+        return fallback or (str(who) if who not in (None, "") else "")
+    name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
+    label = name or user.email or fallback
+    if getattr(who, "is_removed", False):  # a Membership that was removed: history says so
+        return f"{label} (removed)"
+    return label
+
+
+@register.filter(name="person")
+def person_filter(who, fallback=""):
+    """{{ package.requested_by|person }} -> 'Rosa Martinez'; with a fallback for None:
+    {{ v.verifier_user|person:v.verifier_label }}."""
+    return person_label(who, fallback or "")
+
+
 @register.filter(name="relative_due")
 def relative_due_filter(value, kind="expires"):
     """{{ credential.expires_on|relative_due }} -> 'in 23 days' / 'expired 4 days ago'."""
@@ -117,7 +176,7 @@ def due_badge(value, kind="expires"):
     state = due_state(value)
     css, label = DUE_STATES[state]
     d = _as_date(value)
-    title = f"{label} — {d:%d %b %Y}" if d else label
+    title = f"{label} — {format_date(d)}" if d else label
     return format_html(
         '<span class="due {}" title="{}"><span class="due-dot" aria-hidden="true"></span>'
         '<span class="sr-only">{}: </span>{}</span>',
@@ -241,3 +300,36 @@ def job_stalled(row) -> bool:
     from credex.jobs import job_is_stalled
 
     return job_is_stalled(row)
+
+
+# Inline SVG icons: a font glyph such as ⛔ renders as an empty box on a system without an
+# emoji font; SVG needs no font and no request (CSP-safe: markup, not a style attribute).
+ICONS = {
+    "no-entry": '<circle cx="8" cy="8" r="7.5"/><rect class="icon-cut" x="3.5" y="6.6" '
+    'width="9" height="2.8" rx="0.6"/>',
+    "warning": '<path d="M8 1.2 15.4 14.3H.6z"/><rect class="icon-cut" x="7.2" y="5.6" '
+    'width="1.6" height="4.6" rx=".5"/><circle class="icon-cut" cx="8" cy="12" r=".95"/>',
+}
+
+
+@register.simple_tag
+def icon(name):
+    """{% icon "no-entry" %}: a 1em inline SVG icon, hidden from screen readers (the text
+    beside it says the same)."""
+    body = ICONS.get(str(name), ICONS["warning"])
+    return format_html(
+        '<svg class="icon icon-{}" viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+        "{}</svg>",
+        name,
+        mark_safe(body),  # noqa: S308 (constant markup above)
+    )
+
+
+@register.filter
+def break_dots(value):
+    """A dotted code ('roster.provider.list_viewed') that may wrap after its dots and
+    underscores (<wbr>), so a narrow column breaks it between words, not inside one."""
+    from django.utils.html import escape
+
+    text = str(escape(value or ""))
+    return mark_safe(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))  # noqa: S308 (escaped)

@@ -176,6 +176,8 @@ def _enrollments(org, today: date) -> dict:
         .order_by("-requested_at", "id")[:TOP]
     ]
     block["top"] = top[:TOP]
+    # The card's total is what its two partition pills add up to: the open applications.
+    block["open"] = block["requested"] + block["in_progress"]
     return block
 
 

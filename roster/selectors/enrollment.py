@@ -92,6 +92,14 @@ def _uuid(value) -> uuid.UUID | None:
         return None
 
 
+# Status filters that name several statuses: "open" (not yet answered) and "in_progress"
+# (open, past the request: being prepared or with the payer), which the dashboard links to.
+STATUS_GROUPS = {
+    "open": OPEN_STATUSES,
+    "in_progress": tuple(s for s in OPEN_STATUSES if s != EnrollmentStatus.REQUESTED),
+}
+
+
 @dataclass
 class EnrollmentFilters:
     """Worklist filters as they live in the URL: status, payer, provider, overdue, sort."""
@@ -108,7 +116,7 @@ class EnrollmentFilters:
         """Parse a QueryDict; unknown values become errors (and are ignored)."""
         errors = {}
         status = (query.get("status") or "").strip()
-        if status and status not in (*EnrollmentStatus.values, "open"):
+        if status and status not in (*EnrollmentStatus.values, *STATUS_GROUPS):
             errors["status"] = "Unknown status."
             status = ""
         payer = (query.get("payer") or "").strip()
@@ -152,8 +160,8 @@ def _filtered(org, filters: EnrollmentFilters, today: date, *, with_status: bool
         qs = qs.filter(
             provider__excluded=True, status__in=(*OPEN_STATUSES, EnrollmentStatus.APPROVED)
         )
-    if with_status and filters.status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+    if with_status and filters.status in STATUS_GROUPS:
+        qs = qs.filter(status__in=STATUS_GROUPS[filters.status])
     elif with_status and filters.status:
         qs = qs.filter(status=filters.status)
     return qs

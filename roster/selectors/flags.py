@@ -36,7 +36,7 @@ class Flag:
     kind: str  # excluded | possible_match | npi_deactivated | licence_expired
     label: str  # the badge text
     title: str  # the longer explanation (tooltip, readiness reason)
-    icon: str = "⚠"
+    icon: str = "warning"  # an icon name for {% icon %} (credex_ui)
 
     @property
     def css(self) -> str:
@@ -81,7 +81,7 @@ def _flags(row: dict, expired: list, sources) -> list[Flag]:
                 "excluded",
                 "Excluded",
                 f"Confirmed on an exclusion list (OIG LEIE / SAM){since}.",
-                "⛔",
+                "no-entry",
             )
         )
     for source in sources:

@@ -19,6 +19,7 @@ from credex import capabilities as cap
 from credex import interface as ui
 from credex.capabilities import has_capability
 from credex.errors import DomainError, NotFound
+from credex.templatetags.credex_ui import format_date
 from credex.views import capability_required
 from roster.models import PROVIDER_TYPES, CredentialKind, DocumentStatus, ProviderStatus
 from roster.selectors import providers as sel
@@ -327,7 +328,7 @@ def provider_reveal(request, org_slug, provider_id):
     if field == "ssn" and len(value) == 9:
         display = f"{value[:3]}-{value[3:5]}-{value[5:]}"
     elif field == "dob" and value:
-        display = date.fromisoformat(value).strftime("%d %b %Y")
+        display = format_date(date.fromisoformat(value))
     else:
         display = value or "not on file"
     context = {"provider": provider, "field": field, "display": display}
