@@ -12,13 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from credex.tenancy import tenant_context
-from roster.models import (
-    Credential,
-    Document,
-    Enrollment,
-    Payer,
-    Provider,
-)
+from enrollment.models import Enrollment, Payer
+from roster.models import Credential, Document, Provider
 from roster.selectors.dashboard import dashboard_summary
 from tests.conftest import add_member, build_tenant, make_user
 from tests.factories import valid_npi

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from credex.tenancy import tenant_context
+from enrollment.services import payer_create
 from roster.models import Document
 from roster.services.demo import seed_demo_roster
-from roster.services.enrollment import payer_create
 from verifications.models import ExtractionSuggestion, PayerContact
 from verifications.services.demo import seed_demo_extractions, seed_demo_payer_contacts
 from verifications.services.extraction import extraction_run
@@ -51,8 +51,8 @@ def test_demo_payer_contacts_are_added_once_per_payer(tenant_a):
 
 
 def test_demo_complete_files_are_ready_for_committee_and_seeded_once(tenant_a):
+    from committee.selectors import provider_readiness
     from roster.models import Provider
-    from roster.selectors.committee import provider_readiness
     from roster.services.demo import DEMO_FILE_PREFIX, seed_demo_complete_files
     from verifications.services.demo import seed_demo_verifications
 

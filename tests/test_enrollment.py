@@ -18,9 +18,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.tenancy import tenant_context
-from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract
-from roster.selectors import enrollment as sel
-from roster.services import enrollment as svc
+from enrollment import selectors as sel
+from enrollment import services as svc
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
 from tests.factories import make_provider
 
 pytestmark = pytest.mark.django_db

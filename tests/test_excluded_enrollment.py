@@ -18,9 +18,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from audit.models import AuditEvent
 from credex.errors import Conflict
 from credex.tenancy import tenant_context
-from roster.models import Enrollment, EnrollmentStatus
+from enrollment import services as svc
+from enrollment.models import Enrollment, EnrollmentStatus
 from roster.selectors.dashboard import dashboard_summary
-from roster.services import enrollment as svc
 from screening.loaders import load_dataset
 from screening.models import ScreeningHit
 from screening.services import hit_confirm, screening_run_now

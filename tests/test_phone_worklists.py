@@ -62,10 +62,10 @@ MEASURE = """() => {
 @pytest.fixture
 def full_org(committed_tenant):
     """Built before the browser starts (Django refuses ORM calls from Playwright's loop)."""
+    from committee.services import seed_demo_committee
     from credex.tenancy import tenant_context
-    from roster.services.committee import seed_demo_committee
+    from enrollment.services import seed_demo_enrollment
     from roster.services.demo import seed_demo_complete_files, seed_demo_roster
-    from roster.services.enrollment import seed_demo_enrollment
     from roster.services.inbox import inbox_generate
     from screening.nppes.services import seed_demo_nppes
     from verifications.services.demo import seed_demo_extractions, seed_demo_verifications
@@ -94,7 +94,8 @@ def _one_of_each_missing(org, owner):
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from roster.models import CommitteeReview, Document, ImportJob, Provider
+    from committee.models import CommitteeReview
+    from roster.models import Document, ImportJob, Provider
     from screening import models as s
     from verifications.models import CredentialPackage, ExtractionSuggestion
 

@@ -4,4 +4,26 @@ transaction, audit there and enqueue with on_commit)."""
 
 from __future__ import annotations
 
-from credex.hooks import HookPoint  # noqa: F401
+from credex.hooks import HookPoint
+
+# The credential package's committee section (verifications.selectors.packages.package_content).
+# Called with keyword arguments `org` and `provider`, in the organization's tenant context,
+# inside the transaction of whoever reads the package's content (the build task's, or a
+# request's). A receiver reads only and returns the committee review the package shows for
+# the provider (the latest decided one, else the latest), or None. The first non-None answer
+# is shown; with no receiver the section says there is no decision. Committee answers.
+package_committee_review: HookPoint[..., object | None] = HookPoint(
+    "verifications.package_committee_review",
+    "The committee review a provider's credential package shows, or None.",
+)
+
+# The organization's payers, for payer contacts and package shares (payer contacts belong to
+# a payer, which the enrollment app keeps). Called with the keyword argument `org`, in the
+# organization's tenant context and the caller's transaction. A receiver reads only and
+# returns a queryset of the organization's payers ordered by name (the caller may filter it
+# further, e.g. by pk). The first receiver's answer is used; with none there are no payers.
+# Enrollment answers.
+payers: HookPoint[..., object] = HookPoint(
+    "verifications.payers",
+    "The organization's payers (a queryset, by name).",
+)

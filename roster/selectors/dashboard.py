@@ -21,8 +21,6 @@ from roster.models import (
     Credential,
     Document,
     DocumentStatus,
-    Enrollment,
-    EnrollmentStatus,
     InboxKind,
     Provider,
     ProviderStatus,
@@ -32,11 +30,6 @@ from roster.services.inbox import CAQH_CYCLE_DAYS, LIVE_CREDENTIALS, TRACKED_PRO
 
 TOP = 5
 WEEKS = 13  # 13 x 7 = 91 days: today and the next 90
-FOLLOW_UP_STATUSES = (
-    EnrollmentStatus.SUBMITTED,
-    EnrollmentStatus.IN_FOLLOW_UP,
-    EnrollmentStatus.RESUBMITTED,
-)
 
 
 @dataclass
@@ -168,38 +161,11 @@ def _psv(org, counts: dict, today: date) -> dict:
 
 
 def _enrollments(org, today: date) -> dict:
-    """New requests, overdue follow-ups (the enrollment area's definition), in progress."""
-    from roster.selectors.enrollment import enrollments_overdue
-    from roster.services.enrollment import OPEN_STATUSES
+    """The payer-enrollment block, from the app that keeps enrollments (roster.hooks)."""
+    from roster import hooks
 
-    qs = Enrollment.objects.filter(organization=org)
-    block = qs.aggregate(
-        requested=Count("id", filter=Q(status=EnrollmentStatus.REQUESTED)),
-        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, next_follow_up__lt=today)),
-        in_progress=Count(
-            "id", filter=Q(status__in=(EnrollmentStatus.IN_PREPARATION, *FOLLOW_UP_STATUSES))
-        ),
-        # Providers with a confirmed exclusion who still have an open (or approved)
-        # application: they cannot bill federal programs. Same aggregate, no extra query.
-        excluded_providers=Count(
-            "provider",
-            filter=Q(
-                provider__excluded=True,
-                status__in=(*OPEN_STATUSES, EnrollmentStatus.APPROVED),
-            ),
-            distinct=True,
-        ),
-    )
-    # Overdue follow-ups first, then the newest requests: five rows in all.
-    top = [{"enrollment": en, "overdue": True} for en in enrollments_overdue(org, today)[:TOP]]
-    top += [
-        {"enrollment": en, "overdue": False}
-        for en in qs.filter(status=EnrollmentStatus.REQUESTED)
-        .select_related("provider", "payer")
-        .order_by("-requested_at", "id")[:TOP]
-    ]
-    block["top"] = top[:TOP]
-    return block
+    blocks = hooks.dashboard_enrollments.collect(org=org, today=today)
+    return blocks[0] if blocks else {}
 
 
 def _documents(org, now) -> dict:

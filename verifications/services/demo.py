@@ -295,11 +295,11 @@ def seed_demo_payer_contacts(org) -> int:
     """One credentialing contact per demo payer (synthetic addresses), once."""
     from django.utils.text import slugify
 
-    from roster.models import Payer
     from verifications.models import PayerContact
+    from verifications.selectors.packages import payers_with_contacts
 
     created = 0
-    for payer in Payer.objects.filter(organization=org):
+    for payer in payers_with_contacts(org=org):
         domain = slugify(payer.name)[:40] or "payer"
         _, made = PayerContact.objects.get_or_create(
             organization=org,

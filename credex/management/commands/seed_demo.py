@@ -96,9 +96,9 @@ class Command(BaseCommand):
 
             seed_demo_roster(org, owner_membership, count=DEMO_ROSTER_SIZES.get(slug, 40))
             # Each area adds its own synthetic rows; every seeder is idempotent.
-            from roster.services.committee import seed_demo_committee
+            from committee.services import seed_demo_committee
+            from enrollment.services import seed_demo_enrollment
             from roster.services.demo import seed_demo_complete_files
-            from roster.services.enrollment import seed_demo_enrollment
             from screening.nppes.services import seed_demo_nppes
             from verifications.services.demo import (
                 seed_demo_extractions,
