@@ -127,7 +127,9 @@ def audit_record(
     """
     org_id = getattr(org, "pk", org)
     if target is not None:
-        target_type = target_type or target._meta.label_lower
+        target_type = (
+            target_type or getattr(target, "audit_target_type", "") or target._meta.label_lower
+        )
         target_id = target_id or str(target.pk)
     meta = request_meta.get()
     created_at = timezone.now()
@@ -207,7 +209,9 @@ def audit_record_many(*, org, actor: Actor, events: list[dict]) -> list[dict]:
         target_type = spec.get("target_type", "")
         target_id = spec.get("target_id", "")
         if target is not None:
-            target_type = target_type or target._meta.label_lower
+            target_type = (
+                target_type or getattr(target, "audit_target_type", "") or target._meta.label_lower
+            )
             target_id = target_id or str(target.pk)
         data_text = json.dumps(_mask_cached(spec.get("data") or {}), default=str)
         fields = _fields(

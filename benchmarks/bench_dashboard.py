@@ -86,7 +86,8 @@ def build_roster(org, membership) -> None:
     from django.utils import timezone
 
     from credex.tenancy import tenant_context
-    from roster.models import Credential, Document, Enrollment, Payer, Provider
+    from enrollment.models import Enrollment, Payer
+    from roster.models import Credential, Document, Provider
 
     today = timezone.localdate()
     with tenant_context(org):

@@ -4,7 +4,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from audit import views as audit_views
+from committee import api_urls as committee_api
 from credex import api, views
+from enrollment import api_urls as enrollment_api
 from roster.api import urls as roster_api
 from screening import api_urls as screening_api
 from screening.nppes import api_urls as nppes_api
@@ -26,6 +28,8 @@ org_patterns = [
     path("audit/", audit_views.audit_log, name="audit_log"),
     re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", audit_views.audit_export, name="audit_export"),
     path("", include("roster.urls")),
+    path("enrollments/", include("enrollment.urls")),
+    path("committee/", include("committee.urls")),
     path("screening/", include("screening.urls")),
     path("", include("verifications.urls")),
 ]
@@ -50,6 +54,8 @@ api_patterns = [
     path("api-keys/<uuid:key_id>", api.ApiKeyDetailView.as_view(), name="api_key"),
     path("audit/events", api.AuditEventListView.as_view(), name="api_audit_events"),
     *roster_api.urlpatterns,
+    *enrollment_api.urlpatterns,
+    *committee_api.urlpatterns,
     *screening_api.urlpatterns,
     *nppes_api.urlpatterns,
     *verifications_api.urlpatterns,

@@ -8,8 +8,10 @@ a provider must be screened, roster runs one of these, and the downstream apps r
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from credex.hooks import HookPoint
@@ -89,5 +91,21 @@ provider_flags: HookPoint[..., FlagSource] = HookPoint(
     not write. Roster's own flags come first (excluded) and last (licence expired); the
     receivers' come between, in registration order. Receivers: screening (possible match,
     NPI deactivated).
+    """,
+)
+
+
+contract_renewals: HookPoint[..., dict[uuid.UUID, date | None]] = HookPoint(
+    "roster.contract_renewals",
+    """Payer contracts due for renewal (by date) or their renewal dates now (by id), for the
+    expiry inbox (roster.services.inbox).
+
+    Called by `inbox_generate` inside its per-organization transaction, in the
+    organization's tenant context, with keyword arguments only: `org` and `due_by=<date>`
+    (every contract of `org` whose renewal date is on or before `due_by`), or `org` and
+    `ids=<contract ids>` (those contracts that still exist, each with its renewal date now,
+    None when it has none any more). A receiver returns `{contract id: renewal date or
+    None}` and writes nothing. The inbox stores the contract on its item
+    (InboxItem.contract). Receivers: enrollment.
     """,
 )

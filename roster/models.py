@@ -1,5 +1,6 @@
-"""The roster: providers (clinicians), their credentials, documents, the expiry inbox, payer
-enrollment and contracting, committee review, and CSV import jobs.
+"""The roster: providers (clinicians), their credentials, documents, the expiry inbox and CSV
+import jobs. (Payers, enrollment and contracting live in enrollment/, committee review in
+committee/; their tables kept the roster_* names.)
 
 Every table here is tenant data (TenantModel: UUID id, non-null organization, scoped manager,
 RLS) except TaxonomyCode, the global NUCC reference set.
@@ -371,8 +372,11 @@ class InboxItem(TenantModel):
     credential = models.ForeignKey(
         Credential, null=True, blank=True, on_delete=models.CASCADE, related_name="inbox_items"
     )
+    # A contract-renewal item's contract. The one reference from the roster to an app above it:
+    # a lazy model reference (no import), kept so the inbox's table and data stay as they were;
+    # roster's code reads contract dates only through roster.hooks.contract_renewals.
     contract = models.ForeignKey(
-        "roster.PayerContract",
+        "enrollment.PayerContract",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -414,115 +418,6 @@ class InboxItem(TenantModel):
                 fields=["organization", "status", "due_date"], name="inbox_org_status_due_idx"
             ),
         ]
-
-
-# --- payers, enrollment, contracting ------------------------------------------------------
-
-
-class Payer(TenantModel):
-    name = models.CharField(max_length=200)
-    payer_id = models.CharField("payer ID", max_length=40, blank=True)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=30, blank=True)
-    portal_url = models.URLField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="payer_name_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class EnrollmentStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    IN_PREPARATION = "in_preparation", "In preparation"
-    SUBMITTED = "submitted", "Submitted"
-    IN_FOLLOW_UP = "in_follow_up", "In follow-up"
-    RESUBMITTED = "resubmitted", "Resubmitted"
-    APPROVED = "approved", "Approved"
-    DENIED = "denied", "Denied"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-class Enrollment(TenantModel):
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="enrollments")
-    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="enrollments")
-    status = models.CharField(
-        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.REQUESTED
-    )
-    requested_at = models.DateTimeField(default=timezone.now)
-    submitted_on = models.DateField(null=True, blank=True)
-    next_follow_up = models.DateField(null=True, blank=True)
-    effective_date = models.DateField(null=True, blank=True)
-    reference_number = models.CharField(max_length=60, blank=True)
-    resubmissions = models.PositiveSmallIntegerField(default=0)
-    notes = models.TextField(blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-requested_at"]
-        indexes = [
-            models.Index(
-                fields=["organization", "status", "next_follow_up"],
-                name="enrollment_org_follow_idx",
-            ),
-        ]
-
-
-class PayerContract(TenantModel):
-    """Contracting after approval: the terms with one payer."""
-
-    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="contracts")
-    effective_date = models.DateField()
-    renewal_date = models.DateField(null=True, blank=True)
-    fee_schedule_ref = models.CharField("fee schedule reference", max_length=200, blank=True)
-    scope_of_services = models.TextField(blank=True)
-    terms_notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["renewal_date"]
-
-
-# --- committee ------------------------------------------------------------------------------
-
-
-class CommitteeDecision(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    APPROVED_WITH_CONDITIONS = "approved_with_conditions", "Approved with conditions"
-    DENIED = "denied", "Denied"
-    DEFERRED = "deferred", "Deferred"
-
-
-class CommitteeReview(TenantModel):
-    provider = models.ForeignKey(
-        Provider, on_delete=models.CASCADE, related_name="committee_reviews"
-    )
-    cycle = models.CharField(
-        max_length=20,
-        choices=[("initial", "Initial credentialing"), ("recredentialing", "Re-credentialing")],
-    )
-    ready_at = models.DateTimeField(default=timezone.now)
-    ready_marked_by = models.ForeignKey(
-        "credex.Membership", null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    meeting_date = models.DateField(null=True, blank=True)
-    decision = models.CharField(max_length=30, choices=CommitteeDecision.choices, blank=True)
-    decision_date = models.DateField(null=True, blank=True)
-    conditions = models.TextField(blank=True)
-    minutes = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    notified_at = models.DateTimeField(null=True, blank=True)  # NCQA: within 30 days
-
-    class Meta:
-        ordering = ["-ready_at"]
 
 
 # --- CSV import -----------------------------------------------------------------------------

@@ -7,7 +7,5 @@ urlpatterns = [
     path("inbox/", include("roster.views.inbox")),
     path("documents/", include("roster.views.documents")),
     path("imports/", include("roster.views.imports")),
-    path("enrollments/", include("roster.views.enrollment")),
-    path("committee/", include("roster.views.committee")),
     path("caqh/", include("roster.views.caqh")),
 ]

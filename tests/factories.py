@@ -83,6 +83,8 @@ def make_provider(org, *, seed=1, **fields):
 
 
 def populate_every_tenant_table(tenant, seed=1):
+    from committee import models as com
+    from enrollment import models as enr
     from roster import models as r
 
     org = tenant.org
@@ -122,14 +124,14 @@ def populate_every_tenant_table(tenant, seed=1):
         )
         doc.file.save("license.pdf", ContentFile(PDF_BYTES), save=False)
         doc.save()
-        payer = r.Payer.objects.create(organization=org, name="Blue Plan")
-        contract = r.PayerContract.objects.create(
+        payer = enr.Payer.objects.create(organization=org, name="Blue Plan")
+        contract = enr.PayerContract.objects.create(
             organization=org,
             payer=payer,
             effective_date=date(2025, 1, 1),
             renewal_date=date.today() + timedelta(days=60),
         )
-        r.Enrollment.objects.create(organization=org, provider=provider, payer=payer)
+        enr.Enrollment.objects.create(organization=org, provider=provider, payer=payer)
         r.InboxItem.objects.create(
             organization=org,
             kind="credential_expiry",
@@ -141,7 +143,7 @@ def populate_every_tenant_table(tenant, seed=1):
             contract=contract,
             assigned_to=owner,
         )
-        r.CommitteeReview.objects.create(
+        com.CommitteeReview.objects.create(
             organization=org, provider=provider, cycle="initial", ready_marked_by=owner
         )
         job = r.ImportJob(organization=org, created_by=owner, original_name="roster.csv")

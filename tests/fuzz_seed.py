@@ -40,6 +40,8 @@ def _first_pk(model, org, **filters):
 
 def seed(tenant) -> dict[str, str]:
     """Fill org A and return {URL parameter name: a real value of org A}."""
+    from committee import models as com
+    from enrollment import models as enr
     from roster import models as r
     from roster.services.documents import upload_link_token
     from screening import models as s
@@ -80,11 +82,11 @@ def seed(tenant) -> dict[str, str]:
             "credential_id": _first_pk(r.Credential, org, provider=provider),
             "document_id": _first_pk(r.Document, org),
             "link_id": str(link.pk),
-            "enrollment_id": _first_pk(r.Enrollment, org),
+            "enrollment_id": _first_pk(enr.Enrollment, org),
             "item_id": _first_pk(r.InboxItem, org),
-            "payer_id": _first_pk(r.Payer, org),
-            "contract_id": _first_pk(r.PayerContract, org),
-            "review_id": _first_pk(r.CommitteeReview, org),
+            "payer_id": _first_pk(enr.Payer, org),
+            "contract_id": _first_pk(enr.PayerContract, org),
+            "review_id": _first_pk(com.CommitteeReview, org),
             "job_id": _first_pk(r.ImportJob, org),
             "suggestion_id": _first_pk(v.ExtractionSuggestion, org),
             "package_id": str(package.pk),

@@ -216,7 +216,7 @@ def test_a_refused_read_403_records_nothing(tenant_a, world, login):
 def test_a_worklist_names_each_provider_on_its_page_once_and_no_other(tenant_a, login):
     """Two enrollments of one provider and one of another: the page names the two providers,
     once each, in the order shown; a provider off the page is not named."""
-    from roster.models import Enrollment, Payer
+    from enrollment.models import Enrollment, Payer
 
     first, second, absent = (make_provider(tenant_a.org, seed=50 + i) for i in range(3))
     with tenant_context(tenant_a.org):

@@ -22,9 +22,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
 from audit.models import AuditEvent
+from committee.models import CommitteeReview
 from credex.tenancy import tenant_context
 from credex.urls import urlpatterns
-from roster.models import CommitteeReview, Credential, Document, Enrollment
+from enrollment.models import Enrollment
+from roster.models import Credential, Document
 from screening.models import ScreeningHit
 from tests.factories import make_provider, populate_every_tenant_table
 from verifications.models import (

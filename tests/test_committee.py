@@ -16,13 +16,14 @@ from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
 from audit.models import AuditEvent
+from committee import selectors as sel
+from committee import services as svc
+from committee.models import CommitteeReview
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.services import organization_update_settings
 from credex.tenancy import tenant_context
 from demo.seeders.committee import seed_demo_committee
-from roster.models import CommitteeReview, Provider
-from roster.selectors import committee as sel
-from roster.services import committee as svc
+from roster.models import Provider
 from roster.services.providers import add_months, credential_create
 from roster.services.requirements import requirement_set_for_type
 from tests.factories import make_provider

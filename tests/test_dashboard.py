@@ -13,13 +13,8 @@ from django.utils import timezone
 
 from credex.dashboard import dashboard_summary
 from credex.tenancy import tenant_context
-from roster.models import (
-    Credential,
-    Document,
-    Enrollment,
-    Payer,
-    Provider,
-)
+from enrollment.models import Enrollment, Payer
+from roster.models import Credential, Document, Provider
 from tests.conftest import add_member, build_tenant, make_user
 from tests.factories import valid_npi
 

@@ -8,8 +8,8 @@ import pytest
 from credex.tenancy import tenant_context
 from demo.seeders.roster import seed_demo_roster
 from demo.seeders.verifications import seed_demo_extractions, seed_demo_payer_contacts
+from enrollment.services import payer_create
 from roster.models import Document
-from roster.services.enrollment import payer_create
 from verifications.models import ExtractionSuggestion, PayerContact
 from verifications.services.extraction import extraction_run
 
@@ -51,10 +51,10 @@ def test_demo_payer_contacts_are_added_once_per_payer(tenant_a):
 
 
 def test_demo_complete_files_are_ready_for_committee_and_seeded_once(tenant_a):
+    from committee.selectors import provider_readiness
     from demo.seeders.roster import DEMO_FILE_PREFIX, seed_demo_complete_files
     from demo.seeders.verifications import seed_demo_verifications
     from roster.models import Provider
-    from roster.selectors.committee import provider_readiness
 
     owner = tenant_a.membership(tenant_a.owner)
     with tenant_context(tenant_a.org):

@@ -19,9 +19,9 @@ from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.tenancy import tenant_context
 from demo.seeders.enrollment import seed_demo_enrollment
-from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract
-from roster.selectors import enrollment as sel
-from roster.services import enrollment as svc
+from enrollment import selectors as sel
+from enrollment import services as svc
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
 from tests.factories import make_provider
 
 pytestmark = pytest.mark.django_db

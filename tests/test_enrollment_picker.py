@@ -64,7 +64,7 @@ def test_the_search_needs_the_right_to_request_enrollments(tenant_a, login):
 
 
 def test_the_form_offers_the_search_and_keeps_the_select_to_post(tenant_a, login):
-    from roster.models import Payer
+    from enrollment.models import Payer
 
     make_provider(tenant_a.org, seed=21)
     with tenant_context(tenant_a.org):
@@ -76,7 +76,7 @@ def test_the_form_offers_the_search_and_keeps_the_select_to_post(tenant_a, login
 
 @pytest.fixture
 def picker_data(committed_tenant):
-    from roster.models import Payer
+    from enrollment.models import Payer
 
     tenant = committed_tenant
     ada = make_provider(tenant.org, seed=31, first_name="Ada", last_name="Lovelace")

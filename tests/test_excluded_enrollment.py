@@ -19,8 +19,8 @@ from audit.models import AuditEvent
 from credex.dashboard import dashboard_summary
 from credex.errors import Conflict
 from credex.tenancy import tenant_context
-from roster.models import Enrollment, EnrollmentStatus
-from roster.services import enrollment as svc
+from enrollment import services as svc
+from enrollment.models import Enrollment, EnrollmentStatus
 from screening.loaders import load_dataset
 from screening.models import ScreeningHit
 from screening.services import hit_confirm, screening_run_now

@@ -11,10 +11,12 @@ from datetime import date
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
+from committee.models import CommitteeReview
 from credex.errors import InvalidInput
 from credex.models import ApiKey, Organization, Role
 from credex.tenancy import tenant_context
-from roster.models import CommitteeReview, Document, Enrollment, InboxItem
+from enrollment.models import Enrollment
+from roster.models import Document, InboxItem
 from screening.nppes.models import NppesRun
 from tests.factories import populate_every_tenant_table
 from tests.fuzz_seed import row_counts
@@ -131,8 +133,8 @@ def _refused(fn, field):
 
 
 def test_over_long_free_text_is_refused_by_each_service_and_changes_nothing(filled):
-    from roster.services import committee as committee_svc
-    from roster.services import enrollment as enrollment_svc
+    from committee import services as committee_svc
+    from enrollment import services as enrollment_svc
     from roster.services import inbox as inbox_svc
     from roster.services.documents import document_review
     from verifications.services.extraction import extraction_decide

@@ -18,7 +18,8 @@ from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.services import api_key_create, organization_create
 from credex.tenancy import tenant_context
-from roster.models import InboxItem, InboxStatus, Payer, PayerContract
+from enrollment.models import Payer, PayerContract
+from roster.models import InboxItem, InboxStatus
 from roster.selectors.inbox import active_items
 from roster.services import inbox as svc
 from roster.services.providers import credential_create, credential_update, provider_update

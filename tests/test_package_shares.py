@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.tenancy import tenant_context
-from roster.models import Payer
+from enrollment.models import Payer
 from tests.factories import make_provider, pdf_bytes
 from tests.test_packages import build, upload
 from verifications.models import PackageShare

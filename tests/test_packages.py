@@ -14,8 +14,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.models import AuditEvent
+from committee.models import CommitteeReview
 from credex.tenancy import tenant_context
-from roster.models import CommitteeReview
 from tests.factories import jpeg_bytes, make_provider, pdf_bytes, png_bytes
 from verifications.models import CredentialPackage, PackageStatus
 

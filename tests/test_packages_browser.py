@@ -31,7 +31,7 @@ def provider_with_documents(committed_tenant):
     import uuid
 
     from credex.tenancy import tenant_context
-    from roster.models import Payer
+    from enrollment.models import Payer
     from tests.factories import make_provider, pdf_bytes, png_bytes
     from tests.test_packages import upload
     from verifications.services.packages import payer_contact_add

@@ -8,7 +8,7 @@ import pytest
 
 from audit.models import AuditEvent
 from credex.tenancy import tenant_context
-from roster.models import Payer
+from enrollment.models import Payer
 from tests.factories import make_provider, pdf_bytes
 from tests.test_packages import build, upload
 from verifications.models import CredentialPackage, PackageShare, PayerContact

@@ -26,23 +26,15 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from committee.models import CommitteeReview
 from credex.capabilities import ROLE_CAPABILITIES
 from credex.models import ApiKey, Invitation, Membership, Organization, Role
 from credex.permissions import HasCapability
 from credex.services import api_key_create, membership_invite
 from credex.tenancy import tenant_context
 from credex.urls import api_patterns
-from roster.models import (
-    CommitteeReview,
-    Credential,
-    Document,
-    Enrollment,
-    ImportJob,
-    InboxItem,
-    Payer,
-    PayerContract,
-    Provider,
-)
+from enrollment.models import Enrollment, Payer, PayerContract
+from roster.models import Credential, Document, ImportJob, InboxItem, Provider
 from screening.models import ScreeningHit, ScreeningRun
 from screening.nppes.models import NppesMismatch, NppesRun
 from tests.conftest import build_tenant
@@ -256,7 +248,7 @@ def enrollment_ids(tenant) -> dict:
     A, plus a second provider and payer with the fixed ids the enrollment POST body names."""
     import uuid
 
-    from roster.services.enrollment import contract_create, enrollment_request, payer_create
+    from enrollment.services import contract_create, enrollment_request, payer_create
     from tests.factories import make_provider
 
     owner = tenant.membership(tenant.owner)

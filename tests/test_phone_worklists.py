@@ -94,7 +94,8 @@ def _one_of_each_missing(org, owner):
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from roster.models import CommitteeReview, Document, ImportJob, Provider
+    from committee.models import CommitteeReview
+    from roster.models import Document, ImportJob, Provider
     from screening import models as s
     from verifications.models import CredentialPackage, ExtractionSuggestion
 

@@ -17,10 +17,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from committee.models import CommitteeReview
+from committee.selectors import provider_readiness
 from credex.tenancy import tenant_context
-from roster.models import CommitteeReview
-from roster.selectors.committee import provider_readiness
-from roster.services import enrollment as enrollment_svc
+from enrollment import services as enrollment_svc
 from roster.services import inbox as inbox_svc
 from roster.services.providers import credential_create, provider_set_exclusion
 from screening.loaders import load_dataset

@@ -17,9 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from committee.models import CommitteeReview
 from credex.errors import Conflict, InvalidInput
 from credex.tenancy import tenant_context
-from roster.models import CommitteeReview, Credential
+from roster.models import Credential
 from tests.factories import make_provider, pdf_bytes
 from verifications.models import RequestStatus, Verification, VerificationRequest
 from verifications.selectors import queue as sel

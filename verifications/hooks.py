@@ -2,10 +2,36 @@
 contract: receivers are registered in AppConfig.ready(), run synchronously inside the caller's
 transaction, audit there and enqueue with on_commit).
 
-None yet: nothing above verifications (committee, enrollment, the exchange) needs to react to
-a verification from inside its transaction today; declare the hook point here when one does.
+Both are questions (collect): the credential package asks committee for its decision, and
+payer contacts and shares ask enrollment for the organization's payers, so verifications
+imports neither app above it.
 """
 
 from __future__ import annotations
 
-from credex.hooks import HookPoint  # noqa: F401
+from credex.hooks import HookPoint
+
+package_committee_review: HookPoint[..., object | None] = HookPoint(
+    "verifications.package_committee_review",
+    """The committee review a provider's credential package shows, or None.
+
+    Called by `verifications.selectors.packages.package_content` with keyword arguments
+    `org` and `provider`, in the organization's tenant context, inside the transaction of
+    whoever reads the package's content (the build task's, or a request's). A receiver reads
+    only and returns the review the package shows for the provider (the latest decided one,
+    else the latest), or None. The first non-None answer is shown; with no receiver the
+    section says there is no decision. Receivers: committee.
+    """,
+)
+
+payers: HookPoint[..., object] = HookPoint(
+    "verifications.payers",
+    """The organization's payers (a queryset, by name), for payer contacts and package
+    shares (a payer contact belongs to a payer, which the enrollment app keeps).
+
+    Called with the keyword argument `org`, in the organization's tenant context and the
+    caller's transaction. A receiver reads only and returns a queryset of the organization's
+    payers ordered by name (the caller may filter it further, e.g. by pk). The first
+    receiver's answer is used; with none there are no payers. Receivers: enrollment.
+    """,
+)

@@ -412,7 +412,7 @@ class CredentialPackage(TenantModel):
 
 
 class PayerContact(TenantModel):
-    payer = models.ForeignKey("roster.Payer", on_delete=models.CASCADE, related_name="contacts")
+    payer = models.ForeignKey("enrollment.Payer", on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
     email = models.EmailField()
     title = models.CharField(max_length=200, blank=True)

@@ -7,14 +7,15 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from roster.models import CommitteeDecision, CommitteeReview, Provider
-from roster.selectors.committee import provider_readiness
-from roster.services.committee import (
+from committee.models import CommitteeDecision, CommitteeReview
+from committee.selectors import provider_readiness
+from committee.services import (
     committee_mark_notified,
     committee_record_decision,
     committee_schedule,
     provider_mark_ready_for_committee,
 )
+from roster.models import Provider
 
 
 def seed_demo_committee(org, actor, *, limit: int = 8) -> dict:

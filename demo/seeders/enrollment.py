@@ -7,13 +7,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract, Provider
-from roster.services.enrollment import (
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
+from enrollment.services import (
     contract_create,
     enrollment_request,
     enrollment_transition,
     payer_create,
 )
+from roster.models import Provider
 
 S = EnrollmentStatus
 

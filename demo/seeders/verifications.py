@@ -299,12 +299,12 @@ def seed_demo_payer_contacts(org, actor: Membership) -> int:
     """One credentialing contact per demo payer (synthetic addresses), once."""
     from django.utils.text import slugify
 
-    from roster.models import Payer
     from verifications.models import PayerContact
+    from verifications.selectors.packages import payers_with_contacts
     from verifications.services.packages import payer_contact_add
 
     created = 0
-    for payer in Payer.objects.filter(organization=org):
+    for payer in payers_with_contacts(org=org):
         domain = slugify(payer.name)[:40] or "payer"
         email = f"credentialing@{domain}.example"
         if PayerContact.objects.filter(organization=org, payer=payer, email=email).exists():

@@ -77,55 +77,6 @@ urlpatterns += [
     path("imports/<uuid:job_id>", _imports.ImportDetailView.as_view(), name="api_import"),
 ]
 
-# --- payers, enrollment, committee (enrollment area) ---
-from roster.api import enrollment as _enrollment  # noqa: E402
-
-urlpatterns += [
-    path("payers", _enrollment.PayerListView.as_view(), name="api_payers"),
-    path("payers/<uuid:payer_id>", _enrollment.PayerDetailView.as_view(), name="api_payer"),
-    path(
-        "payers/<uuid:payer_id>/contracts",
-        _enrollment.PayerContractListView.as_view(),
-        name="api_payer_contracts",
-    ),
-    path(
-        "payers/<uuid:payer_id>/contracts/<uuid:contract_id>",
-        _enrollment.PayerContractDetailView.as_view(),
-        name="api_payer_contract",
-    ),
-    path("enrollments", _enrollment.EnrollmentListView.as_view(), name="api_enrollments"),
-    path(
-        "enrollments/<uuid:enrollment_id>",
-        _enrollment.EnrollmentDetailView.as_view(),
-        name="api_enrollment",
-    ),
-    path(
-        "enrollments/<uuid:enrollment_id>/transition",
-        _enrollment.EnrollmentTransitionView.as_view(),
-        name="api_enrollment_transition",
-    ),
-    path(
-        "committee/reviews",
-        _enrollment.CommitteeReviewListView.as_view(),
-        name="api_committee_reviews",
-    ),
-    path(
-        "providers/<uuid:provider_id>/committee/ready",
-        _enrollment.ProviderCommitteeReadyView.as_view(),
-        name="api_provider_committee_ready",
-    ),
-    path(
-        "committee/reviews/<uuid:review_id>/decision",
-        _enrollment.CommitteeDecisionView.as_view(),
-        name="api_committee_decision",
-    ),
-    path(
-        "committee/reviews/<uuid:review_id>/notified",
-        _enrollment.CommitteeNotifiedView.as_view(),
-        name="api_committee_notified",
-    ),
-]
-
 # --- CAQH ProView export (packets area) ---
 from roster.api import caqh as _caqh  # noqa: E402
 

@@ -23,8 +23,6 @@ from roster.models import (
     Credential,
     Document,
     DocumentStatus,
-    Enrollment,
-    EnrollmentStatus,
     InboxKind,
     Provider,
     ProviderStatus,
@@ -34,11 +32,6 @@ from roster.services.inbox import CAQH_CYCLE_DAYS, LIVE_CREDENTIALS, TRACKED_PRO
 
 TOP = 5
 WEEKS = 13  # 13 x 7 = 91 days: today and the next 90
-FOLLOW_UP_STATUSES = (
-    EnrollmentStatus.SUBMITTED,
-    EnrollmentStatus.IN_FOLLOW_UP,
-    EnrollmentStatus.RESUBMITTED,
-)
 
 
 def _days(today: date, n: int) -> date:
@@ -144,43 +137,6 @@ def _caqh(org, today: date, counts: dict) -> dict:
     return block
 
 
-def _enrollments(org, today: date) -> dict:
-    """New requests, overdue follow-ups (the enrollment area's definition), in progress."""
-    from roster.selectors.enrollment import enrollments_overdue
-    from roster.services.enrollment import OPEN_STATUSES
-
-    qs = Enrollment.objects.filter(organization=org)
-    block = qs.aggregate(
-        requested=Count("id", filter=Q(status=EnrollmentStatus.REQUESTED)),
-        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, next_follow_up__lt=today)),
-        in_progress=Count(
-            "id", filter=Q(status__in=(EnrollmentStatus.IN_PREPARATION, *FOLLOW_UP_STATUSES))
-        ),
-        # Providers with a confirmed exclusion who still have an open (or approved)
-        # application: they cannot bill federal programs. Same aggregate, no extra query.
-        excluded_providers=Count(
-            "provider",
-            filter=Q(
-                provider__excluded=True,
-                status__in=(*OPEN_STATUSES, EnrollmentStatus.APPROVED),
-            ),
-            distinct=True,
-        ),
-    )
-    # Overdue follow-ups first, then the newest requests: five rows in all.
-    top = [{"enrollment": en, "overdue": True} for en in enrollments_overdue(org, today)[:TOP]]
-    top += [
-        {"enrollment": en, "overdue": False}
-        for en in qs.filter(status=EnrollmentStatus.REQUESTED)
-        .select_related("provider", "payer")
-        .order_by("-requested_at", "id")[:TOP]
-    ]
-    block["top"] = top[:TOP]
-    # The card's total is what its two partition pills add up to: the open applications.
-    block["open"] = block["requested"] + block["in_progress"]
-    return block
-
-
 def _documents(org, now) -> dict:
     since = now - timedelta(hours=24)
     qs = Document.objects.filter(organization=org, created_at__gte=since)
@@ -264,6 +220,7 @@ def _start_here(org, d) -> list[dict]:
     """The three most pressing things today, in a fixed order of urgency."""
     e, r, c, en, docs = d.expiring, d.recred, d.caqh, d.enrollments, d.documents
     psv = d.psv or {"overdue": 0, "count": 0}
+    en = en or {"overdue": 0}  # the enrollment app's block (None when it is not installed)
     ce, re_ = InboxKind.CREDENTIAL_EXPIRY, InboxKind.RECREDENTIALING
     slug = {"org_slug": org.slug}
     candidates = []
@@ -355,7 +312,7 @@ def _attach_flags(org, d, today: date) -> list:
 
     providers = [c.provider for c in d.expiring.get("top", [])]
     providers += d.recred.get("top", []) + d.caqh.get("top", [])
-    providers += [row["enrollment"].provider for row in d.enrollments.get("top", [])]
+    providers += [row["enrollment"].provider for row in (d.enrollments or {}).get("top", [])]
     providers += [doc.provider for doc in d.documents.get("top", [])]
     providers += [hit["provider"] for hit in (d.screening or {}).get("top", [])]
     provider_flags_attach(org=org, providers=providers, today=today)
@@ -373,7 +330,6 @@ def dashboard_blocks_register() -> None:
         "expiring": (20, lambda org, today, **_: _expiring(org, today)),
         "recred": (30, lambda org, today, dash, **_: _recred(org, today, dash.counts)),
         "caqh": (40, lambda org, today, dash, **_: _caqh(org, today, dash.counts)),
-        "enrollments": (60, lambda org, today, **_: _enrollments(org, today)),
         "documents": (70, lambda org, **_: _documents(org, timezone.now())),
         "chart": (75, lambda org, today, **_: _chart(org, today)),
         "mine": (80, lambda org, membership, today, **_: _mine(org, membership, today)),

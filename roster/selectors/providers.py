@@ -286,3 +286,44 @@ def caqh_due(provider: Provider) -> date | None:
     if not provider.caqh_last_attested:
         return None
     return provider.caqh_last_attested + timedelta(days=CAQH_ATTESTATION_DAYS)
+
+
+# --- provider pickers (enrollment, committee) ----------------------------------------------
+def provider_choices(*, org) -> QuerySet[Provider]:
+    """Providers for a picker (new enrollment, committee), by name (terminated ones left out)."""
+    return (
+        Provider.objects.filter(organization=org)
+        .exclude(status="terminated")
+        .only(
+            "id",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "suffix",
+            "npi",
+            "provider_type",
+            "excluded",
+            "excluded_at",
+        )
+        .order_by("last_name", "first_name")
+    )
+
+
+PROVIDER_SEARCH_LIMIT = 20
+
+
+def provider_choices_search(*, org, q: str, limit: int = PROVIDER_SEARCH_LIMIT) -> list[Provider]:
+    """At most `limit` providers of the picker whose name (every word) or NPI matches `q`."""
+    tokens = (q or "").split()[:5]
+    if not tokens:
+        return []
+    qs = provider_choices(org=org)
+    for token in tokens:
+        token = token[:50]
+        qs = qs.filter(
+            Q(first_name__icontains=token)
+            | Q(last_name__icontains=token)
+            | Q(middle_name__icontains=token)
+            | Q(npi__startswith=token)
+        )
+    return list(qs[:limit])

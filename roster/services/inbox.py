@@ -14,7 +14,8 @@ Thresholds (days before the due date; 0 = due today or overdue):
 - re-credentialing (provider.recredentialing_due_date): 120, 90, 60, 30, 0;
 - CAQH re-attestation (caqh_last_attested + 120 days): 30, 0 - the attestation is a quick
   online step, so a month's notice is enough and more thresholds would only be noise;
-- payer contract renewal (PayerContract.renewal_date): 90, 60, 30, 0.
+- payer contract renewal (a contract's renewal date, from roster.hooks.contract_renewals,
+  which the enrollment app answers): 90, 60, 30, 0.
 Overdue enrollment follow-ups are not inbox items: their date moves at every follow-up and
 the item has no enrollment reference; they are dashboard rows (roster.selectors.dashboard).
 """
@@ -38,6 +39,7 @@ from credex.actors import audit_actor, require
 from credex.capabilities import has_capability
 from credex.errors import Conflict, InvalidInput
 from credex.models import Membership
+from roster import hooks
 from roster.models import (
     EXPIRING_KINDS,
     Credential,
@@ -45,7 +47,6 @@ from roster.models import (
     InboxItem,
     InboxKind,
     InboxStatus,
-    PayerContract,
     Provider,
     ProviderStatus,
 )
@@ -144,10 +145,9 @@ def _dues(org, today: date) -> dict[tuple, _Due]:
     ).values_list("id", "caqh_last_attested", "coordinator_id"):
         due = attested + timedelta(days=CAQH_CYCLE_DAYS)
         add(InboxKind.CAQH, pid, due, provider_id=pid, assigned_to_id=coordinator)
-    for contract_id, due in PayerContract.objects.filter(
-        organization=org, renewal_date__lte=today + timedelta(days=90)
-    ).values_list("id", "renewal_date"):
-        add(InboxKind.CONTRACT_RENEWAL, contract_id, due, contract_id=contract_id)
+    for renewals in hooks.contract_renewals.collect(org=org, due_by=today + timedelta(days=90)):
+        for contract_id, due in renewals.items():
+            add(InboxKind.CONTRACT_RENEWAL, contract_id, due, contract_id=contract_id)
     return {d.ident: d for d in found}
 
 
@@ -190,11 +190,10 @@ def _current_dates(org, kind: str, ids) -> dict:
             for i, d, s, ps in rows
         }
     if kind == InboxKind.CONTRACT_RENEWAL:
-        return dict(
-            PayerContract.objects.filter(organization=org, pk__in=ids).values_list(
-                "id", "renewal_date"
-            )
-        )
+        dates: dict = {}
+        for renewals in hooks.contract_renewals.collect(org=org, ids=ids):
+            dates.update(renewals)
+        return dates
     field = (
         "recredentialing_due_date" if kind == InboxKind.RECREDENTIALING else "caqh_last_attested"
     )

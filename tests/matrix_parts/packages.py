@@ -12,7 +12,8 @@ READS_BY_POST: set = set()
 def ids(tenant, base: dict) -> dict:
     """A ready package (built the production way) with one active share, and a payer contact."""
     from credex.tenancy import tenant_context
-    from roster.models import Payer, Provider
+    from enrollment.models import Payer
+    from roster.models import Provider
     from verifications.services.packages import package_build, package_request, payer_contact_add
     from verifications.services.shares import share_create
 

@@ -10,18 +10,18 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from credex.errors import NotFound
 from credex.links import link_state
 from credex.services import get_or_404
 from roster.models import (
-    CommitteeReview,
     Credential,
     CredentialKind,
     CredentialStatus,
     Document,
     DocumentStatus,
-    Payer,
     Provider,
 )
+from verifications import hooks
 from verifications.models import (
     CredentialPackage,
     PackageShare,
@@ -71,7 +71,7 @@ class PackageContent:
     verifications: list
     screening: list[dict]
     nppes: object
-    review: CommitteeReview | None
+    review: object | None  # the committee's review (verifications.hooks.package_committee_review)
     documents: list[Document]
     missing: list[dict] = field(default_factory=list)
     generated_at: object = None
@@ -199,12 +199,14 @@ def package_content(*, org, provider: Provider, today: date | None = None) -> Pa
         key=lambda d: (order[d.kind], d.created_at),
     )
     screening, nppes = _screening(org, provider)
-    review = (
-        CommitteeReview.objects.filter(organization=org, provider=provider)
-        .exclude(decision="")
-        .order_by("-decision_date", "-ready_at")
-        .first()
-    ) or CommitteeReview.objects.filter(organization=org, provider=provider).first()
+    review = next(
+        (
+            r
+            for r in hooks.package_committee_review.collect(org=org, provider=provider)
+            if r is not None
+        ),
+        None,
+    )
     return PackageContent(
         org=org,
         provider=provider,
@@ -339,9 +341,18 @@ def share_get(*, org, share_id) -> PackageShare:
 
 
 # --- payer contacts --------------------------------------------------------------------------
-def payer_get(*, org, payer_id) -> Payer:
+def _payers(org):
+    """The organization's payers, by name, from the app that keeps them (hooks.payers)."""
+    answers = hooks.payers.collect(org=org)
+    return answers[0] if answers else None
+
+
+def payer_get(*, org, payer_id):
     """One payer of the organization, or NotFound."""
-    return get_or_404(Payer.objects.filter(organization=org), pk=payer_id)
+    payers = _payers(org)
+    if payers is None:
+        raise NotFound("Not found.")
+    return get_or_404(payers, pk=payer_id)
 
 
 def contacts_for_payer(*, org, payer) -> QuerySet[PayerContact]:
@@ -356,9 +367,9 @@ def contact_get(*, org, contact_id) -> PayerContact:
     )
 
 
-def payers_with_contacts(*, org) -> list[Payer]:
+def payers_with_contacts(*, org) -> list:
     """Every payer of the organization with its contacts (`contact_list`), by name."""
-    payers = list(Payer.objects.filter(organization=org).order_by("name"))
+    payers = list(_payers(org) or [])
     contacts: dict = {}
     for c in PayerContact.objects.filter(organization=org).order_by("name"):
         contacts.setdefault(c.payer_id, []).append(c)

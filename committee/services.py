@@ -23,13 +23,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from committee.models import CommitteeDecision, CommitteeReview
+from committee.selectors import APPROVALS, notify_due_date, provider_readiness
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
 from credex.models import Membership
-from roster.models import CommitteeDecision, CommitteeReview, Provider
-from roster.selectors.committee import APPROVALS, notify_due_date, provider_readiness
+from roster.models import Provider
 from roster.services.providers import provider_update, recredentialing_due_from
+from roster.services.requirements import requirements_for_type
+from verifications.selectors.readiness import psv_gaps
 
 
 def provider_mark_ready_for_committee(
@@ -208,9 +211,6 @@ def committee_record_decision(
 def _refuse_stale_verifications(org, review: CommitteeReview, decision_date: date) -> None:
     """NCQA: an approval rests on verifications made within the organization's window before
     the decision; name each required credential whose record is missing or too old."""
-    from roster.services.requirements import requirements_for_type
-    from verifications.selectors.readiness import psv_gaps
-
     provider = review.provider
     required = requirements_for_type(org=org, provider_type=provider.provider_type)
     gaps = psv_gaps(org=org, provider=provider, kinds=required, as_of=decision_date)

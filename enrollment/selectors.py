@@ -10,8 +10,14 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from credex.services import get_or_404
-from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract, Provider
-from roster.services.enrollment import OPEN_STATUSES
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
+from enrollment.services import OPEN_STATUSES
+from roster.models import Provider
+from roster.selectors.providers import (  # noqa: F401 - the enrollment picker's reads
+    PROVIDER_SEARCH_LIMIT,
+    provider_choices,
+    provider_choices_search,
+)
 
 RENEWAL_WINDOW_DAYS = 90  # contracts renewing within this many days are highlighted
 
@@ -246,46 +252,52 @@ def enrollment_requests_new(org, since: datetime | date) -> QuerySet[Enrollment]
     )
 
 
-def provider_choices(*, org) -> QuerySet[Provider]:
-    """Providers for the "new enrollment" picker, by name (terminated ones left out)."""
-    return (
-        Provider.objects.filter(organization=org)
-        .exclude(status="terminated")
-        .only(
-            "id",
-            "first_name",
-            "middle_name",
-            "last_name",
-            "suffix",
-            "npi",
-            "provider_type",
-            "excluded",
-            "excluded_at",
-        )
-        .order_by("last_name", "first_name")
-    )
-
-
-PROVIDER_SEARCH_LIMIT = 20
-
-
-def provider_choices_search(*, org, q: str, limit: int = PROVIDER_SEARCH_LIMIT) -> list[Provider]:
-    """At most `limit` providers of the picker whose name (every word) or NPI matches `q`."""
-    tokens = (q or "").split()[:5]
-    if not tokens:
-        return []
-    qs = provider_choices(org=org)
-    for token in tokens:
-        token = token[:50]
-        qs = qs.filter(
-            Q(first_name__icontains=token)
-            | Q(last_name__icontains=token)
-            | Q(middle_name__icontains=token)
-            | Q(npi__startswith=token)
-        )
-    return list(qs[:limit])
-
-
 def provider_get(*, org, provider_id) -> Provider:
     """One provider of the organization, or 404."""
     return get_or_404(Provider.objects.filter(organization=org), pk=provider_id)
+
+
+# --- the coordinator's dashboard (registered on roster.hooks.dashboard_enrollments) ---------
+DASHBOARD_TOP = 5  # rows the block lists (the dashboard's TOP)
+FOLLOW_UP_STATUSES = (
+    EnrollmentStatus.SUBMITTED,
+    EnrollmentStatus.IN_FOLLOW_UP,
+    EnrollmentStatus.RESUBMITTED,
+)
+
+
+def dashboard_block(*, org, today: date) -> dict:
+    """New requests, overdue follow-ups (the enrollment area's definition), in progress."""
+    qs = Enrollment.objects.filter(organization=org)
+    block = qs.aggregate(
+        requested=Count("id", filter=Q(status=EnrollmentStatus.REQUESTED)),
+        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, next_follow_up__lt=today)),
+        in_progress=Count(
+            "id", filter=Q(status__in=(EnrollmentStatus.IN_PREPARATION, *FOLLOW_UP_STATUSES))
+        ),
+        # Providers with a confirmed exclusion who still have an open (or approved)
+        # application: they cannot bill federal programs. Same aggregate, no extra query.
+        excluded_providers=Count(
+            "provider",
+            filter=Q(
+                provider__excluded=True,
+                status__in=(*OPEN_STATUSES, EnrollmentStatus.APPROVED),
+            ),
+            distinct=True,
+        ),
+    )
+    # Overdue follow-ups first, then the newest requests: five rows in all.
+    top = [
+        {"enrollment": en, "overdue": True}
+        for en in enrollments_overdue(org, today)[:DASHBOARD_TOP]
+    ]
+    top += [
+        {"enrollment": en, "overdue": False}
+        for en in qs.filter(status=EnrollmentStatus.REQUESTED)
+        .select_related("provider", "payer")
+        .order_by("-requested_at", "id")[:DASHBOARD_TOP]
+    ]
+    block["top"] = top[:DASHBOARD_TOP]
+    # The card's total is what its two partition pills add up to: the open applications.
+    block["open"] = block["requested"] + block["in_progress"]
+    return block

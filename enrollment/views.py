@@ -17,10 +17,10 @@ from credex import capabilities as cap
 from credex import interface as ui
 from credex.errors import DomainError, NotFound
 from credex.views import capability_required
-from roster.models import EnrollmentStatus
-from roster.selectors import enrollment as sel
+from enrollment import selectors as sel
+from enrollment import services as svc
+from enrollment.models import EnrollmentStatus
 from roster.selectors.flags import provider_flags_attach
-from roster.services import enrollment as svc
 from roster.services.providers import provider_list_record_read, provider_record_read
 
 PAGE_SIZE = 50

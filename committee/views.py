@@ -12,15 +12,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from committee import selectors as sel
+from committee import services as svc
+from committee.models import CommitteeDecision
 from credex import capabilities as cap
 from credex import interface as ui
 from credex.errors import DomainError, NotFound
 from credex.views import capability_required
-from roster.models import CommitteeDecision
-from roster.selectors import committee as sel
-from roster.selectors.enrollment import provider_choices, provider_get
 from roster.selectors.flags import provider_flags_attach
-from roster.services import committee as svc
+from roster.selectors.providers import provider_choices, provider_get
 from roster.services.providers import provider_list_record_read, provider_record_read
 
 

@@ -32,7 +32,8 @@ from audit.services import audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
-from roster.models import Enrollment, EnrollmentStatus, Payer, PayerContract, Provider
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
+from roster.models import Provider
 from roster.selectors.providers import provider_exclusion_block
 
 S = EnrollmentStatus

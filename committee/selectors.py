@@ -9,16 +9,9 @@ from datetime import date, timedelta
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from committee.models import CommitteeDecision, CommitteeReview
 from credex.services import get_or_404
-from roster.models import (
-    PROVIDER_TYPES,
-    CommitteeDecision,
-    CommitteeReview,
-    Credential,
-    CredentialKind,
-    Document,
-    Provider,
-)
+from roster.models import PROVIDER_TYPES, Credential, CredentialKind, Document, Provider
 from roster.selectors.flags import provider_flags
 from roster.services.requirements import provider_missing, requirements_for_type
 from verifications.selectors.readiness import psv_gaps
