@@ -11,10 +11,11 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from committee.models import CommitteeReview
 from credex import member_hooks, services
 from credex.models import ApiKey, Membership, Role
 from credex.tenancy import tenant_context
-from roster.models import CommitteeReview, InboxItem, InboxStatus, Provider
+from roster.models import InboxItem, InboxStatus, Provider
 from tests.conftest import make_user
 from tests.factories import make_provider, populate_every_tenant_table
 from tests.test_api import api, assert_error, make_key

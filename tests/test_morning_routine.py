@@ -51,8 +51,8 @@ def morning(committed_tenant, nppes_fake):
     from django.utils import timezone
 
     from credex.tenancy import tenant_context
+    from enrollment import services as enrollment_svc
     from roster.models import InboxItem
-    from roster.services import enrollment as enrollment_svc
     from roster.services.inbox import inbox_generate
     from roster.services.providers import credential_create
     from screening.models import ScreeningHit
@@ -188,7 +188,7 @@ def test_the_morning_routine_from_the_dashboard_to_a_refused_enrollment(morning,
 
 def enrollment_count(org, provider) -> int:
     from credex.tenancy import tenant_context
-    from roster.models import Enrollment
+    from enrollment.models import Enrollment
 
     with tenant_context(org):
         return Enrollment.objects.filter(provider=provider).count()

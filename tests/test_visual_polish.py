@@ -123,7 +123,7 @@ def test_audit_log_actor_column_names_the_member_not_their_email(tenant_a, login
 
 def _enrollments(tenant):
     """One application in each status, one of them with a follow-up date past."""
-    from roster.models import Enrollment, EnrollmentStatus, Payer
+    from enrollment.models import Enrollment, EnrollmentStatus, Payer
 
     today = timezone.localdate()
     with tenant_context(tenant.org):
@@ -224,7 +224,8 @@ LONG_NAME = ("Maximiliana", "Nakamura-Okonkwo-Villanueva")
 def crowded_dashboard(committed_tenant):
     """A provider with a long name, an expired licence, re-credentialing due soon, a confirmed
     exclusion and an open enrollment: on four dashboard cards at once."""
-    from roster.models import Enrollment, Payer, Provider
+    from enrollment.models import Enrollment, Payer
+    from roster.models import Provider
     from roster.services.inbox import inbox_generate
     from roster.services.providers import credential_create
 
