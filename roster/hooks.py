@@ -101,7 +101,7 @@ contract_renewals: HookPoint[..., dict[uuid.UUID, date | None]] = HookPoint(
     expiry inbox (roster.services.inbox).
 
     Called by `inbox_generate` inside its per-organization transaction, in the
-    organization's tenant context, with keyword arguments only: `org` and `due_by=<date>`
+    organization's tenant context. Passes keyword arguments only: `org` and `due_by=<date>`
     (every contract of `org` whose renewal date is on or before `due_by`), or `org` and
     `ids=<contract ids>` (those contracts that still exist, each with its renewal date now,
     None when it has none any more). A receiver returns `{contract id: renewal date or

@@ -53,9 +53,10 @@ def test_the_upper_apps_answer_the_hook_points_of_the_apps_below():
     from verifications import hooks as verifications_hooks
 
     assert enrollment_receivers.contract_renewals in roster_hooks.contract_renewals.receivers
-    assert (
-        enrollment_receivers.dashboard_enrollments in roster_hooks.dashboard_enrollments.receivers
-    )
+    # The payer-enrollment card is enrollment's own block on the dashboard registry.
+    from credex import dashboard
+
+    assert "enrollments" in [b.name for b in dashboard.blocks()]
     assert enrollment_receivers.payers in verifications_hooks.payers.receivers
     assert (
         committee_receivers.package_committee_review

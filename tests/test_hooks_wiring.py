@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from committee import receivers as committee_receivers
 from credex import dashboard
 from credex.errors import Conflict
 from credex.hooks import HookPoint
 from credex.tenancy import tenant_context
+from enrollment import receivers as enrollment_receivers
 from roster import hooks as roster_hooks
 from roster.models import Document
 from screening import hooks as screening_hooks
@@ -18,6 +20,7 @@ from screening import selectors as screening_selectors
 from screening.services import hooks as screening_receivers
 from tests.factories import make_provider, pdf_bytes
 from tests.test_documents import events, upload
+from verifications import hooks as verifications_hooks
 from verifications.selectors import queue as psv_queue
 from verifications.services import hooks as verifications_receivers
 
@@ -31,6 +34,9 @@ EXPECTED = {
     screening_hooks.nppes_checked: [verifications_receivers.nppes_checked],
     screening_hooks.sam_api_checked: [verifications_receivers.sam_api_checked],
     screening_hooks.sam_api_check_last: [verifications_receivers.sam_api_check_last],
+    roster_hooks.contract_renewals: [enrollment_receivers.contract_renewals],
+    verifications_hooks.package_committee_review: [committee_receivers.package_committee_review],
+    verifications_hooks.payers: [enrollment_receivers.payers],
 }
 
 
@@ -44,8 +50,6 @@ def test_each_hook_point_has_its_downstream_receiver_after_app_loading(hook):
 
 
 def test_every_declared_hook_point_is_expected_and_documented_where_it_is_declared():
-    from verifications import hooks as verifications_hooks
-
     declared = _declared(roster_hooks) + _declared(screening_hooks)
     declared += _declared(verifications_hooks)
     assert set(declared) == set(EXPECTED)

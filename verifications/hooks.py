@@ -15,7 +15,7 @@ package_committee_review: HookPoint[..., object | None] = HookPoint(
     "verifications.package_committee_review",
     """The committee review a provider's credential package shows, or None.
 
-    Called by `verifications.selectors.packages.package_content` with keyword arguments
+    Called by `verifications.selectors.packages.package_content`. Passes keyword arguments
     `org` and `provider`, in the organization's tenant context, inside the transaction of
     whoever reads the package's content (the build task's, or a request's). A receiver reads
     only and returns the review the package shows for the provider (the latest decided one,
@@ -29,7 +29,7 @@ payers: HookPoint[..., object] = HookPoint(
     """The organization's payers (a queryset, by name), for payer contacts and package
     shares (a payer contact belongs to a payer, which the enrollment app keeps).
 
-    Called with the keyword argument `org`, in the organization's tenant context and the
+    Passes the keyword argument `org`; runs in the organization's tenant context and the
     caller's transaction. A receiver reads only and returns a queryset of the organization's
     payers ordered by name (the caller may filter it further, e.g. by pk). The first
     receiver's answer is used; with none there are no payers. Receivers: enrollment.
