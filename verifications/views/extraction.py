@@ -17,6 +17,7 @@ from credex.views import capability_required
 from roster.models import DocumentKind
 from roster.services.providers import provider_list_record_read, provider_record_read
 from verifications.extraction.base import CREDENTIAL_KIND_FOR
+from verifications.forms import ExtractionDecideForm
 from verifications.models import SuggestionStatus
 from verifications.selectors import extraction as selectors
 from verifications.services import extraction as services
@@ -117,17 +118,19 @@ def extraction_detail(request, org_slug, suggestion_id):
 def extraction_decide(request, org_slug, suggestion_id):
     org = request.org
     suggestion = selectors.suggestion_get(org=org, suggestion_id=suggestion_id)
-    decision = request.POST.get("decision", "")
-    typed = {name: request.POST.get(f"value_{name}", "") for name in services.APPLICABLE}
-    reason = request.POST.get("reason", "")
+    decide_form = ExtractionDecideForm(request.POST, names=services.APPLICABLE)
+    typed = decide_form.typed_values()
+    reason = decide_form.typed(["reason"], strip=False)["reason"]
     try:
+        values = decide_form.values()
+        decision = values["decision"]
         suggestion = services.extraction_decide(
             org=org,
             actor=request.membership,
             suggestion=suggestion,
             decision=decision,
-            values=typed if decision == "correct" else None,
-            reason=reason,
+            values=decide_form.corrected() if decision == "correct" else None,
+            reason=values["reason"],
         )
     except DomainError as exc:
         ui.raise_http(exc)

@@ -21,6 +21,7 @@ from credex.errors import DomainError
 from credex.views import capability_required
 from roster.selectors.providers import provider_get
 from roster.services.providers import provider_list_record_read, provider_record_read
+from verifications.forms import PackageShareForm, PayerContactForm
 from verifications.models import PackageStatus
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -172,28 +173,25 @@ def stream_package(package, opened) -> FileResponse:
 def package_share(request, org_slug, package_id):
     org = request.org
     package = selectors.package_get(org=org, package_id=package_id)
-    form = {
-        "contact": request.POST.get("contact", ""),
-        "email": request.POST.get("email", "").strip(),
-        "days": request.POST.get("days", "").strip(),
-        "message": request.POST.get("message", ""),
-    }
+    share_form = PackageShareForm(request.POST)
+    form = share_form.typed(["contact", "message"], strip=False) | share_form.typed(
+        ["email", "days"]
+    )
     try:
+        values = share_form.values()
         contact = (
-            selectors.contact_get(org=org, contact_id=form["contact"]) if form["contact"] else None
+            selectors.contact_get(org=org, contact_id=values["contact"])
+            if values["contact"]
+            else None
         )
-        try:
-            days = int(form["days"]) if form["days"] else None
-        except ValueError:
-            days = -1  # reported as out of range by the service
         share = share_services.share_create(
             org=org,
             actor=request.membership,
             package=package,
             contact=contact,
-            email="" if contact else form["email"],
-            days=days,
-            message=form["message"],
+            email="" if contact else values["email"],
+            days=values["days"],
+            message=values["message"],
         )
     except DomainError as exc:
         context = _detail_context(request, package, form=form, errors=ui.form_errors(exc))
@@ -220,17 +218,13 @@ def payer_contacts(request, org_slug):
     form, errors, status = {}, {}, 200
     if request.method == "POST":
         ui.require_change(request)
-        form = {k: request.POST.get(k, "") for k in ("payer", "name", "email", "title", "phone")}
+        contact_form = PayerContactForm(request.POST)
+        form = contact_form.typed(strip=False)
         try:
-            payer = selectors.payer_get(org=org, payer_id=form["payer"])
+            values = contact_form.values()
+            payer = selectors.payer_get(org=org, payer_id=values.pop("payer"))
             contact = services.payer_contact_add(
-                org=org,
-                actor=request.membership,
-                payer=payer,
-                name=form["name"],
-                email=form["email"],
-                title=form["title"],
-                phone=form["phone"],
+                org=org, actor=request.membership, payer=payer, **values
             )
         except DomainError as exc:
             errors, status = ui.form_errors(exc), exc.status

@@ -23,6 +23,7 @@ from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import DocumentKind, Provider
 from roster.services.providers import provider_list_record_read, provider_record_read
+from verifications.forms import PacketBulkForm, ReasonForm
 from verifications.models import PacketStatus
 from verifications.selectors import packets as selectors
 from verifications.services import packets as services
@@ -148,7 +149,7 @@ def packet_cancel(request, org_slug, packet_id):
             org=org,
             actor=request.membership,
             packet=packet,
-            reason=request.POST.get("reason", ""),
+            **ReasonForm(request.POST).values(),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -164,11 +165,9 @@ def packet_bulk(request, org_slug):
     days, error = services.BULK_DUE_DAYS, ""
     if request.method == "POST":
         ui.require_change(request)
+        bulk_form = PacketBulkForm(request.POST, default=services.BULK_DUE_DAYS)
         try:
-            days = int(request.POST.get("days", services.BULK_DUE_DAYS))
-        except ValueError:
-            days = 0
-        try:
+            days = bulk_form.values()["days"]
             job = services.packets_bulk_request(org=org, actor=request.membership, days=days)
         except DomainError as exc:
             error = exc.message

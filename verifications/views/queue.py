@@ -4,8 +4,6 @@ request flow (send, follow up, cancel), bulk assignment, and the audited evidenc
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse
@@ -23,6 +21,17 @@ from credex.services import get_or_404
 from credex.views import capability_required
 from roster.models import Credential, Provider
 from roster.services.providers import provider_list_record_read, provider_record_read
+from verifications.forms import (
+    RECORD_FIELDS,
+    AssignForm,
+    ElementForm,
+    ReasonForm,
+    RequestFollowUpForm,
+    RequestSendForm,
+    RowForm,
+    VerificationCorrectForm,
+    VerificationRecordForm,
+)
 from verifications.models import (
     VerificationMethod,
     VerificationResult,
@@ -154,52 +163,20 @@ def _element(request, provider_id):
     )
     data = request.POST if request.method == "POST" else request.GET
     credential = None
-    credential_id = data.get("credential", "")
+    credential_id, source = ElementForm(data).element()
     if credential_id:
         credential = get_or_404(
             Credential.objects.filter(organization=org, provider=provider), pk=credential_id
         )
-    source = data.get("element_source", "") or data.get("source", "")
     if credential is not None:
         source = source or source_for(credential)["source"]
     return provider, credential, source
 
 
 # --- the record form ------------------------------------------------------------------------
-def _parse_when(value: str) -> datetime | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
-        except ValueError:
-            raise InvalidInput(
-                "Give the date and time you checked the source.",
-                details={"verified_at": "Give the date and time you checked the source."},
-            )
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
-
-
-FORM_FIELDS = (
-    "source",
-    "source_state",
-    "source_name",
-    "method",
-    "result",
-    "verified_at",
-    "details",
-    "reference",
-)
-
-
 def _initial(provider, credential, source, verification=None) -> dict:
     if verification is not None:
-        form = {f: getattr(verification, f) for f in FORM_FIELDS}
+        form = {f: getattr(verification, f) for f in RECORD_FIELDS}
         form["verified_at"] = timezone.localtime(verification.verified_at).strftime(
             "%Y-%m-%dT%H:%M"
         )
@@ -246,16 +223,13 @@ def _form_context(request, provider, credential, source, form, errors, **extra) 
     }
 
 
-def _read_form(request) -> dict:
-    return {f: request.POST.get(f, "").strip() for f in FORM_FIELDS}
-
-
 @require_http_methods(["GET", "POST"])
 @capability_required(cap.CHANGE_ROSTER)
 def psv_verify(request, org_slug, provider_id):
     org = request.org
     provider, credential, source = _element(request, provider_id)
-    inline = (request.GET.get("row") or request.POST.get("row")) == "1" and request.htmx
+    row = RowForm(request.POST if request.method == "POST" else request.GET)
+    inline = row.inline() and request.htmx
     template = (
         "verifications/queue/_verify_row.html" if inline else "verifications/queue/verify.html"
     )
@@ -269,22 +243,16 @@ def psv_verify(request, org_slug, provider_id):
                 request, template, _form_context(request, provider, credential, source, form, {})
             )
         )
-    form = _read_form(request)
+    record_form = VerificationRecordForm(request.POST)
+    form = record_form.typed()
     try:
         verification = verification_record(
             org=org,
             actor=request.membership,
             provider=provider,
             credential=credential,
-            source=form["source"],
-            source_state=form["source_state"],
-            source_name=form["source_name"],
-            method=form["method"],
-            result=form["result"],
-            verified_at=_parse_when(form["verified_at"]),
-            details=form["details"],
-            reference=form["reference"],
             evidence_files=request.FILES.getlist("evidence"),
+            **record_form.values(),
         )
     except DomainError as exc:
         ui.raise_http(exc)
@@ -299,7 +267,7 @@ def psv_verify(request, org_slug, provider_id):
         context = {
             "verification": verification,
             "note": note,
-            "dom_id": request.POST.get("dom_id", ""),
+            "dom_id": row.dom_id_value(),
         }
         return ui.vary_on_htmx(render(request, "verifications/queue/_row_done.html", context))
     messages.success(request, note)
@@ -317,17 +285,15 @@ def psv_correct(request, org_slug, verification_id):
         form = _initial(provider, credential, old.source, old) | {"reason": ""}
         context = _form_context(request, provider, credential, old.source, form, {}, **extra)
         return ui.vary_on_htmx(render(request, "verifications/queue/verify.html", context))
-    form = _read_form(request) | {"reason": request.POST.get("reason", "").strip()}
+    correct_form = VerificationCorrectForm(request.POST)
+    form = correct_form.typed()
     try:
-        changes = {k: form[k] for k in FORM_FIELDS if k != "verified_at"}
-        changes["verified_at"] = _parse_when(form["verified_at"])
         verification_correct(
             org=org,
             actor=request.membership,
             verification=old,
-            reason=form["reason"],
             evidence_files=request.FILES.getlist("evidence"),
-            **changes,
+            **correct_form.values(),
         )
     except DomainError as exc:
         ui.raise_http(exc)
@@ -344,18 +310,6 @@ def psv_correct(request, org_slug, verification_id):
 
 
 # --- written requests ---------------------------------------------------------------------
-def _parse_due(value: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            "Give the due date as a date.", details={"due_date": "Give the due date as a date."}
-        )
-
-
 def _request_action(request, provider, credential, source, action):
     try:
         action()
@@ -389,10 +343,7 @@ def psv_request_send(request, org_slug, provider_id):
             provider=provider,
             credential=credential,
             source=source,
-            method=request.POST.get("method", ""),
-            sent_to=request.POST.get("sent_to", ""),
-            due_date=_parse_due(request.POST.get("due_date", "")),
-            note=request.POST.get("note", ""),
+            **RequestSendForm(request.POST).values(),
         ),
     )
 
@@ -415,8 +366,7 @@ def psv_request_follow_up(request, org_slug, request_id):
             org=request.org,
             actor=request.membership,
             request=vr,
-            due_date=_parse_due(request.POST.get("due_date", "")),
-            note=request.POST.get("note", ""),
+            **RequestFollowUpForm(request.POST).values(),
         ),
     )
 
@@ -434,7 +384,7 @@ def psv_request_cancel(request, org_slug, request_id):
             org=request.org,
             actor=request.membership,
             request=vr,
-            reason=request.POST.get("reason", ""),
+            **ReasonForm(request.POST).values(),
         ),
     )
 
@@ -472,9 +422,10 @@ def _elements_from_keys(org, keys: list[str]) -> list[tuple]:
 def psv_assign(request, org_slug):
     org = request.org
     fallback = _queue_url(org)
-    assignee_id = request.POST.get("assignee", "")
     assignee = None
     try:
+        values = AssignForm(request.POST).values()
+        assignee_id = values["assignee"]
         if assignee_id:
             assignee = get_or_404(
                 Membership.objects.filter(
@@ -482,7 +433,7 @@ def psv_assign(request, org_slug):
                 ),
                 pk=assignee_id,
             )
-        elements = _elements_from_keys(org, request.POST.getlist("keys"))
+        elements = _elements_from_keys(org, values["keys"])
         count = services.requests_assign(
             org=org, actor=request.membership, elements=elements, assignee=assignee
         )
