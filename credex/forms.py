@@ -40,3 +40,29 @@ class OrganizationSettingsForm(forms.Form):
     def typed(self) -> dict:
         """What was posted, for showing the form again (the page keeps what was typed)."""
         return {name: self[name].value() for name in self.fields}
+
+
+class IsoDateField(forms.DateField):
+    """A date typed as YYYY-MM-DD (what <input type=date> sends); empty is None unless
+    required. Whether the date is a sensible one (not in the future, not before 1900) is the
+    service's rule, the same for the page and the API."""
+
+    input_formats = ["%Y-%m-%d"]
+
+    def __init__(self, message: str, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
+
+
+def text(**kwargs) -> forms.CharField:
+    """A text field the service validates (it says what is wrong: empty, too long); typed
+    as posted. NUL bytes are refused by the field (and before it, by credex.hostile)."""
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("strip", False)
+    return forms.CharField(**kwargs)
+
+
+class PostedForm(forms.Form):
+    def typed(self) -> dict:
+        """What was posted, for showing the form again (the page keeps what was typed)."""
+        return {name: self[name].value() or "" for name in self.fields}
