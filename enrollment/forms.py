@@ -52,6 +52,7 @@ class EnrollmentNewForm(PostedForm):
     provider = text()
     payers = UUIDList(required=False)
     note = text()
+    next = text()  # where to go back to (the view checks it is this site's: ui.safe_next)
 
     def __init__(self, data, *, org):
         if not data.getlist("payers") and data.getlist("payer"):

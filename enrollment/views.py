@@ -307,7 +307,7 @@ def enrollment_new(request, org_slug):
         "errors": errors,
         "providers": sel.provider_choices(org=org),
         "payers": sel.payer_list(org=org),
-        "next": request.GET.get("next", "") or request.POST.get("next", ""),
+        "next": request.GET.get("next", "") or new_form["next"].value() or "",
     }
     return render(request, "roster/enrollment/new.html", context, status=400 if errors else 200)
 
