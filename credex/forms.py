@@ -4,6 +4,7 @@ services still validate the values (one set of rules for the page and the API)."
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django import forms
 
@@ -45,16 +46,28 @@ class OrganizationSettingsForm(forms.Form):
         return {name: self[name].value() for name in self.fields}
 
 
+DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
+
+
 class IsoDateField(forms.DateField):
-    """A date typed as YYYY-MM-DD (what <input type=date> sends); empty is None unless
-    required. Whether the date is a sensible one (not in the future, not before 1900) is the
-    service's rule, the same for the page and the API."""
+    """A date typed as YYYY-MM-DD (what <input type=date> sends), from 1900 to 2199 (a
+    year-1 or year-9999 date is a typo, and date arithmetic on it overflows); empty is None
+    unless required. Whether the date fits the record (not in the future, after another) is
+    the service's rule, the same for the page and the API."""
 
     input_formats = ["%Y-%m-%d"]
 
     def __init__(self, message: str, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        earliest, latest = DATE_RANGE
+        if value is not None and not earliest <= value <= latest:
+            raise forms.ValidationError(
+                f"Enter a date between {earliest:%Y} and {latest:%Y}.", code="out_of_range"
+            )
 
 
 def text(**kwargs) -> forms.CharField:
