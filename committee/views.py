@@ -14,10 +14,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from committee import selectors as sel
 from committee import services as svc
+from committee.forms import DecisionForm, MarkReadyForm, NotifiedForm, ScheduleForm
 from committee.models import CommitteeDecision
 from credex import capabilities as cap
 from credex import interface as ui
-from credex.errors import DomainError, NotFound
+from credex.errors import DomainError
 from credex.views import capability_required
 from roster.selectors.flags import provider_flags_attach
 from roster.selectors.providers import provider_choices, provider_get
@@ -115,22 +116,22 @@ def committee_home(request, org_slug):
 def committee_mark_ready(request, org_slug):
     """Mark a provider file ready (from the committee page or the provider fragment)."""
     org = request.org
-    raw_provider = request.POST.get("provider", "")
-    try:
-        provider = provider_get(org=org, provider_id=raw_provider) if raw_provider else None
-    except NotFound:
-        provider = None
-    meeting, ok = _parse_date(request.POST.get("meeting_date", ""))
+    ready_form = MarkReadyForm(request.POST, org=org)
+    valid = ready_form.is_valid()
+    provider = ready_form.cleaned_data.get("provider")
     errors: dict = {}
     reasons: list[str] = []
     if provider is None:
-        errors["provider"] = "Choose the provider whose file is ready."
-    elif not ok:
-        errors["meeting_date"] = "Enter a meeting date like 2026-05-14, or leave it empty."
+        errors["provider"] = ready_form.errors["provider"][0]
+    elif not valid:
+        errors = ui.form_errors(ready_form)
     else:
         try:
             svc.provider_mark_ready_for_committee(
-                org=org, actor=request.membership, provider=provider, meeting_date=meeting
+                org=org,
+                actor=request.membership,
+                provider=provider,
+                meeting_date=ready_form.cleaned_data["meeting_date"],
             )
         except DomainError as exc:
             reasons = list(exc.details.get("reasons", []))
@@ -159,11 +160,12 @@ def committee_mark_ready(request, org_slug):
 @capability_required(cap.CHANGE_ROSTER)
 def committee_schedule(request, org_slug, review_id):
     review = sel.committee_review_get(org=request.org, review_id=review_id)
-    meeting, ok = _parse_date(request.POST.get("meeting_date", ""))
+    schedule_form = ScheduleForm(request.POST)
     url = reverse("committee", kwargs={"org_slug": request.org.slug})
-    if not ok:
-        messages.error(request, "Enter a meeting date like 2026-05-14.")
+    if not schedule_form.is_valid():
+        messages.error(request, schedule_form.errors["meeting_date"][0])
         return redirect(url)
+    meeting = schedule_form.cleaned_data["meeting_date"]
     try:
         svc.committee_schedule(
             org=request.org, actor=request.membership, review=review, meeting_date=meeting
@@ -196,20 +198,21 @@ def committee_review(request, org_slug, review_id):
     errors: dict = {}
     if request.method == "POST":
         ui.require_change(request)
-        form = {k: request.POST.get(k, "") for k in form}
-        decided_on, ok = _parse_date(form["decision_date"])
-        if not ok:
-            errors["decision_date"] = "Enter the decision date like 2026-05-14."
+        decision_form = DecisionForm(request.POST)
+        form = decision_form.typed()
+        if not decision_form.is_valid():
+            errors = ui.form_errors(decision_form)
         else:
+            values = decision_form.cleaned_data
             try:
                 svc.committee_record_decision(
                     org=request.org,
                     actor=request.membership,
                     review=review,
-                    decision=form["decision"],
-                    decision_date=decided_on,
-                    minutes=form["minutes"],
-                    conditions=form["conditions"],
+                    decision=values["decision"],
+                    decision_date=values["decision_date"],
+                    minutes=values["minutes"],
+                    conditions=values["conditions"],
                 )
             except DomainError as exc:
                 errors = ui.form_errors(exc, strings_only=True)
@@ -252,12 +255,16 @@ def committee_review(request, org_slug, review_id):
 @capability_required(cap.CHANGE_ROSTER)
 def committee_notified(request, org_slug, review_id):
     review = sel.committee_review_get(org=request.org, review_id=review_id)
-    notified_on, ok = _parse_date(request.POST.get("notified_on", ""))
-    error = "" if ok else "Enter the date like 2026-05-14."
+    notified_form = NotifiedForm(request.POST)
+    ok = notified_form.is_valid()
+    error = "" if ok else notified_form.errors["notified_on"][0]
     if ok:
         try:
             svc.committee_mark_notified(
-                org=request.org, actor=request.membership, review=review, notified_on=notified_on
+                org=request.org,
+                actor=request.membership,
+                review=review,
+                notified_on=notified_form.cleaned_data["notified_on"],
             )
         except DomainError as exc:
             error = exc.details.get("notified_on") or exc.message

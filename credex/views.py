@@ -18,7 +18,14 @@ from credex import interface as ui
 from credex import selectors, services
 from credex.capabilities import has_capability
 from credex.errors import DomainError
-from credex.forms import OrganizationSettingsForm
+from credex.forms import (
+    ApiKeyForm,
+    InvitationForm,
+    MemberRemoveForm,
+    MemberRoleForm,
+    OrganizationNewForm,
+    OrganizationSettingsForm,
+)
 from credex.models import PSV_VALIDITY_DAYS, RECREDENTIALING_CYCLE_MONTHS, Role
 
 
@@ -54,11 +61,14 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def organization_new(request):
-    form = {"name": request.POST.get("name", "")}
+    new_form = OrganizationNewForm(request.POST)
+    form = new_form.typed()
     errors = {}
     if request.method == "POST":
         try:
-            org = services.organization_create(name=form["name"], owner=request.user)
+            org = services.organization_create(
+                name=new_form.validated()["name"], owner=request.user
+            )
         except DomainError as exc:
             errors = {"name": exc.message}
         else:
@@ -146,10 +156,11 @@ def members(request, org_slug):
     if request.method == "POST":
         if not has_capability(request.membership.role, cap.MANAGE_MEMBERS):
             raise PermissionDenied
-        invite_form = {"email": request.POST.get("email", ""), "role": request.POST.get("role", "")}
+        posted = InvitationForm(request.POST)
+        invite_form = posted.typed()
         try:
             invitation = services.membership_invite(
-                org=org, actor=request.membership, **invite_form
+                org=org, actor=request.membership, **posted.validated()
             )
         except DomainError as exc:
             invite_errors = dict.fromkeys(exc.details, exc.message) | {"__all__": exc.message}
@@ -187,7 +198,7 @@ def member_role(request, org_slug, member_id):
             org=request.org,
             actor=request.membership,
             membership=member,
-            role=request.POST.get("role", ""),
+            role=MemberRoleForm(request.POST).validated()["role"],
         )
         messages.success(request, f"{member.user.email} is now {member.get_role_display()}.")
 
@@ -218,7 +229,7 @@ def member_remove(request, org_slug, member_id):
         return render(request, "credex/member_remove.html", context)
 
     def remove(member):
-        reassign_to = request.POST.get("reassign_to", "unassigned")
+        reassign_to = MemberRemoveForm(request.POST).validated()["reassign_to"]
         services.membership_remove(
             org=org, actor=request.membership, membership=member, reassign_to=reassign_to
         )
@@ -271,9 +282,12 @@ def api_keys(request, org_slug):
     new_key, errors = None, {}
     form = {"name": "", "role": Role.COORDINATOR}
     if request.method == "POST":
-        form = {"name": request.POST.get("name", ""), "role": request.POST.get("role", "")}
+        key_form = ApiKeyForm(request.POST)
+        form = key_form.typed()
         try:
-            key, new_key = services.api_key_create(org=org, actor=request.membership, **form)
+            key, new_key = services.api_key_create(
+                org=org, actor=request.membership, **key_form.validated()
+            )
         except DomainError as exc:
             errors = dict.fromkeys(exc.details, exc.message) | {"__all__": exc.message}
         else:

@@ -19,22 +19,20 @@ from credex.errors import DomainError, NotFound
 from credex.views import capability_required
 from enrollment import selectors as sel
 from enrollment import services as svc
+from enrollment.forms import (
+    ContractForm,
+    EnrollmentEditForm,
+    EnrollmentNewForm,
+    EnrollmentNoteForm,
+    LayoutForm,
+    PayerForm,
+    TransitionForm,
+)
 from enrollment.models import EnrollmentStatus
 from roster.selectors.flags import provider_flags_attach
 from roster.services.providers import provider_list_record_read, provider_record_read
 
 PAGE_SIZE = 50
-
-
-def _parse_date(value: str, errors: dict, name: str, message: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[name] = message
-        return None
 
 
 def ago(day: date | None, today: date) -> str:
@@ -123,7 +121,10 @@ def _row_context(
     request, enrollment, *, open_panel=False, errors=None, form=None, which="", done=""
 ):
     _decorate([enrollment], timezone.localdate())
-    layout = request.POST.get("layout") or request.GET.get("layout") or "worklist"
+    layout = (
+        LayoutForm(request.POST).validated()["layout"]
+        or LayoutForm(request.GET).validated()["layout"]
+    )
     errors, form = errors or {}, form or {}
     return {
         "e": enrollment,
@@ -185,29 +186,25 @@ def enrollment_detail(request, org_slug, enrollment_id):
 @capability_required(cap.CHANGE_ROSTER)
 def enrollment_transition(request, org_slug, enrollment_id):
     enrollment = sel.enrollment_get(org=request.org, enrollment_id=enrollment_id)
-    post = request.POST
-    form = {k: post.get(k, "") for k in ("to", "on", "effective_date", "next_follow_up", "note")}
+    step_form = TransitionForm(request.POST)
+    form = step_form.typed()
     errors: dict = {}
-    on = _parse_date(form["on"], errors, "on", "Enter the date of this step.")
-    effective = _parse_date(
-        form["effective_date"], errors, "effective_date", "Enter the effective date."
-    )
-    follow = _parse_date(
-        form["next_follow_up"], errors, "next_follow_up", "Enter the next follow-up date."
-    )
-    if not form["to"]:
-        errors["to"] = "Choose the next step."
-    if not errors:
+    if not step_form.is_valid():
+        errors = ui.form_errors(step_form)
+    else:
+        values = step_form.cleaned_data
         try:
             svc.enrollment_transition(
                 org=request.org,
                 actor=request.membership,
                 enrollment=enrollment,
-                to=form["to"],
-                on=on,
-                effective_date=effective,
-                next_follow_up=follow if form["to"] in svc.FILED_STATUSES else None,
-                note=form["note"],
+                to=values["to"],
+                on=values["on"],
+                effective_date=values["effective_date"],
+                next_follow_up=(
+                    values["next_follow_up"] if values["to"] in svc.FILED_STATUSES else None
+                ),
+                note=values["note"],
             )
         except DomainError as exc:
             errors = ui.form_errors(exc, strings_only=True)
@@ -229,22 +226,18 @@ def enrollment_transition(request, org_slug, enrollment_id):
 def enrollment_edit(request, org_slug, enrollment_id):
     """Next follow-up date, reference number, effective date (approved only)."""
     enrollment = sel.enrollment_get(org=request.org, enrollment_id=enrollment_id)
-    post = request.POST
-    form = {k: post.get(k, "") for k in ("next_follow_up", "reference_number", "effective_date")}
+    edit_form = EnrollmentEditForm(request.POST, enrollment=enrollment)
+    form = edit_form.typed()
     errors: dict = {}
-    data = {"reference_number": form["reference_number"]}
-    if "next_follow_up" in post and enrollment.status in svc.FILED_STATUSES:
-        data["next_follow_up"] = _parse_date(
-            form["next_follow_up"], errors, "next_follow_up", "Enter a date like 2026-05-01."
-        )
-    if "effective_date" in post and enrollment.status == EnrollmentStatus.APPROVED:
-        data["effective_date"] = _parse_date(
-            form["effective_date"], errors, "effective_date", "Enter a date like 2026-05-01."
-        )
-    if not errors:
+    if not edit_form.is_valid():
+        errors = ui.form_errors(edit_form)
+    else:
         try:
             svc.enrollment_update(
-                org=request.org, actor=request.membership, enrollment=enrollment, **data
+                org=request.org,
+                actor=request.membership,
+                enrollment=enrollment,
+                **edit_form.cleaned_data,
             )
         except DomainError as exc:
             errors = ui.form_errors(exc, strings_only=True)
@@ -259,10 +252,14 @@ def enrollment_edit(request, org_slug, enrollment_id):
 @capability_required(cap.CHANGE_ROSTER)
 def enrollment_note(request, org_slug, enrollment_id):
     enrollment = sel.enrollment_get(org=request.org, enrollment_id=enrollment_id)
-    form = {"note_text": request.POST.get("note_text", "")}
+    note_form = EnrollmentNoteForm(request.POST)
+    form = note_form.typed()
     try:
         svc.enrollment_add_note(
-            org=request.org, actor=request.membership, enrollment=enrollment, note=form["note_text"]
+            org=request.org,
+            actor=request.membership,
+            enrollment=enrollment,
+            note=note_form.validated()["note_text"],
         )
     except DomainError as exc:
         errors = {"note_text": exc.message, "__all__": exc.message}
@@ -275,21 +272,16 @@ def enrollment_note(request, org_slug, enrollment_id):
 @capability_required(cap.CHANGE_ROSTER)
 def enrollment_new(request, org_slug):
     org = request.org
-    source = request.POST if request.method == "POST" else request.GET
-    form = {
-        "provider": source.get("provider", ""),
-        "payers": source.getlist("payers") or source.getlist("payer"),
-        "note": source.get("note", ""),
-    }
+    # A GET fills the form from the link (?provider=, ?payer=); a POST is the request.
+    new_form = EnrollmentNewForm(request.POST if request.method == "POST" else request.GET, org=org)
+    form = new_form.typed()
     errors: dict = {}
     if request.method == "POST":
-        provider = _choice(sel.provider_choices(org=org), form["provider"])
-        payers = [p for p in sel.payer_list(org=org) if str(p.pk) in form["payers"]]
-        if provider is None:
-            errors["provider"] = "Choose the provider to enroll."
-        if not payers:
-            errors["payers"] = "Tick at least one payer."
-        if not errors:
+        if not new_form.is_valid():
+            errors = ui.form_errors(new_form)
+        else:
+            provider = new_form.cleaned_data["provider"]
+            payers = new_form.cleaned_data["payers"]
             try:
                 created = svc.enrollment_request(
                     org=org,
@@ -315,7 +307,7 @@ def enrollment_new(request, org_slug):
         "errors": errors,
         "providers": sel.provider_choices(org=org),
         "payers": sel.payer_list(org=org),
-        "next": request.GET.get("next", "") or request.POST.get("next", ""),
+        "next": request.GET.get("next", "") or new_form["next"].value() or "",
     }
     return render(request, "roster/enrollment/new.html", context, status=400 if errors else 200)
 
@@ -330,12 +322,6 @@ def enrollment_provider_search(request, org_slug):
     response = render(request, "roster/enrollment/_provider_search.html", context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _choice(queryset, raw_id):
-    if not sel._uuid(raw_id):
-        return None
-    return queryset.filter(pk=raw_id).first()
 
 
 # --- provider-centric fragment ------------------------------------------------------------------
@@ -399,11 +385,14 @@ def _payer_form(request, payer=None, *, status=200, errors=None, form=None):
 @require_http_methods(["GET", "POST"])
 @capability_required(cap.CHANGE_ROSTER)
 def payer_new(request, org_slug):
-    form = {k: request.POST.get(k, "") for k in PAYER_FORM_FIELDS}
+    payer_form = PayerForm(request.POST)
+    form = payer_form.typed()
     errors = {}
     if request.method == "POST":
         try:
-            payer = svc.payer_create(org=request.org, actor=request.membership, **form)
+            payer = svc.payer_create(
+                org=request.org, actor=request.membership, **payer_form.validated()
+            )
         except DomainError as exc:
             errors = ui.form_errors(exc, strings_only=True)
         else:
@@ -425,9 +414,12 @@ def payer_detail(request, org_slug, payer_id):
     errors, form = {}, None
     if request.method == "POST":
         ui.require_change(request)
-        form = {k: request.POST.get(k, "") for k in PAYER_FORM_FIELDS}
+        payer_form = PayerForm(request.POST)
+        form = payer_form.typed()
         try:
-            svc.payer_update(org=request.org, actor=request.membership, payer=payer, **form)
+            svc.payer_update(
+                org=request.org, actor=request.membership, payer=payer, **payer_form.validated()
+            )
         except DomainError as exc:
             errors = ui.form_errors(exc, strings_only=True)
             payer.refresh_from_db()
@@ -444,16 +436,11 @@ def payer_detail(request, org_slug, payer_id):
 
 
 def _contract_form_data(post) -> tuple[dict, dict, dict]:
-    form = {k: post.get(k, "") for k in ("effective_date", "renewal_date", *CONTRACT_TEXT_FIELDS)}
-    errors: dict = {}
-    data = {k: form[k] for k in CONTRACT_TEXT_FIELDS}
-    data["effective_date"] = _parse_date(
-        form["effective_date"], errors, "effective_date", "Enter a date like 2026-01-01."
-    )
-    data["renewal_date"] = _parse_date(
-        form["renewal_date"], errors, "renewal_date", "Enter a date like 2027-01-01."
-    )
-    return form, data, errors
+    """(what was typed, the values for the service, the form's errors)."""
+    contract_form = ContractForm(post)
+    if not contract_form.is_valid():
+        return contract_form.typed(), {}, ui.form_errors(contract_form)
+    return contract_form.typed(), contract_form.cleaned_data, {}
 
 
 @require_POST

@@ -25,6 +25,7 @@ from credex.views import capability_required
 from roster.models import Provider
 from roster.services.providers import provider_list_record_read, provider_record_read
 from screening import selectors, services
+from screening.forms import HitClearForm, NoteForm
 from screening.models import HitKind, HitStatus, RunTrigger, Source
 from screening.trends import trend_chart
 
@@ -293,9 +294,15 @@ def _why(hit, rows: list[dict]) -> dict:
 def hit_confirm(request, org_slug, hit_id):
     ui.require_change(request)
     hit = selectors.hit_get(request.org, hit_id)
-    note = request.POST.get("note", "")
+    note_form = NoteForm(request.POST)
+    note = note_form.typed()["note"]
     try:
-        services.hit_confirm(org=request.org, actor=request.membership, hit=hit, note=note)
+        services.hit_confirm(
+            org=request.org,
+            actor=request.membership,
+            hit=hit,
+            note=note_form.validated()["note"],
+        )
     except DomainError as exc:
         return _hit_page(
             request,
@@ -318,18 +325,16 @@ def hit_confirm(request, org_slug, hit_id):
 def hit_clear(request, org_slug, hit_id):
     ui.require_change(request)
     hit = selectors.hit_get(request.org, hit_id)
-    form = {
-        "reason": request.POST.get("reason", ""),
-        "evidence": request.POST.get("evidence", ""),
-        "note": "",
-    }
+    clear_form = HitClearForm(request.POST)
+    form = {**clear_form.typed(), "note": ""}
     try:
+        values = clear_form.validated()
         services.hit_clear(
             org=request.org,
             actor=request.membership,
             hit=hit,
-            reason=form["reason"],
-            evidence=form["evidence"],
+            reason=values["reason"],
+            evidence=values["evidence"],
         )
     except DomainError as exc:
         errors = dict(exc.details) if exc.details else {}

@@ -5,7 +5,6 @@ call a selector or service, render."""
 from __future__ import annotations
 
 import json
-import uuid
 
 from celery.result import AsyncResult
 from django.contrib import messages
@@ -20,6 +19,7 @@ from credex import interface as ui
 from credex.errors import DomainError
 from credex.views import capability_required
 from roster.services.providers import provider_list_record_read, provider_record_read
+from screening.forms import BulkDismissForm, NoteForm, RowLayoutForm
 from screening.nppes import selectors as sel
 from screening.nppes import services as svc
 from screening.nppes.models import MismatchField, MismatchStatus, RunStatus, Severity
@@ -78,16 +78,17 @@ def nppes_home(request, org_slug):
 
 def _decided_row(request, mismatch, error: str = ""):
     (mismatch,) = sel.decorate([mismatch])
+    layout = RowLayoutForm(request.POST).validated()
     context = {
         "m": mismatch,
         "can_change": ui.can_change(request),
         "row_error": error,
         # The row replaces itself in a table: keep the same columns as its neighbours.
-        "selectable": request.POST.get("selectable") == "1",
-        "compact": request.POST.get("compact") == "1",
+        "selectable": layout["selectable"],
+        "compact": layout["compact"],
         "back_url": ui.safe_next(request, ""),
     }
-    template = "_mismatch_item" if request.POST.get("stacked") == "1" else "_mismatch_row"
+    template = "_mismatch_item" if layout["stacked"] else "_mismatch_row"
     return render(request, f"nppes/{template}.html", context, status=400 if error else 200)
 
 
@@ -103,7 +104,7 @@ def mismatch_decide(request, org_slug, mismatch_id, action):
             )
             done = f"Took NPPES's {mismatch.get_field_display().lower()} into the roster."
         else:
-            note = request.POST.get("note", "")
+            note = NoteForm(request.POST).validated()["note"]
             mismatch = svc.nppes_mismatch_dismiss(
                 org=org, actor=request.membership, mismatch=mismatch, note=note
             )
@@ -125,16 +126,16 @@ def mismatch_decide(request, org_slug, mismatch_id, action):
 @capability_required(cap.CHANGE_ROSTER)
 def mismatch_bulk_dismiss(request, org_slug):
     org = request.org
-    ids = request.POST.getlist("ids")
+    posted = BulkDismissForm(request.POST).validated()
     back = ui.safe_next(request, reverse("nppes", kwargs={"org_slug": org.slug}))
     chosen = list(sel.mismatch_list(org=org, filters=sel.MismatchFilters(status="open")).filter(
-        pk__in=[i for i in ids if _is_uuid(i)]
+        pk__in=posted["ids"]
     ))  # fmt: skip
     if not chosen:
         messages.error(request, "Tick at least one open difference to dismiss.")
         return redirect(back)
     rows = svc.nppes_mismatches_dismiss(
-        org=org, actor=request.membership, mismatches=chosen, note=request.POST.get("note", "")
+        org=org, actor=request.membership, mismatches=chosen, note=posted["note"]
     )
     messages.success(
         request,
@@ -142,14 +143,6 @@ def mismatch_bulk_dismiss(request, org_slug):
         "them again.",
     )
     return redirect(back)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def _run_context(request, run) -> dict:
