@@ -56,7 +56,7 @@ def test_the_upper_apps_answer_the_hook_points_of_the_apps_below():
     assert (
         enrollment_receivers.dashboard_enrollments in roster_hooks.dashboard_enrollments.receivers
     )
-    assert enrollment_receivers.payers in verifications_hooks.payers.receivers
+    assert enrollment_receivers.payer_contacts in verifications_hooks.payer_contacts.receivers
     assert (
         committee_receivers.package_committee_review
         in verifications_hooks.package_committee_review.receivers
