@@ -30,9 +30,9 @@ payer_contacts: HookPoint[..., object] = HookPoint(
     then contact name), the people a credential package can be shared with (the enrollment
     app keeps payers and their contacts; `PackageShare.contact` points there lazily).
 
-    Called by `verifications.selectors.packages` (`contact_get`, `payers_with_contacts`) with
-    the keyword argument `org`, in the organization's tenant context and the caller's
-    transaction (a request's). A receiver reads only and returns a queryset of the
+    Passes the keyword argument `org`. Called by `verifications.selectors.packages`
+    (`contact_get`, `payers_with_contacts`) in the organization's tenant context and the
+    caller's transaction (a request's). A receiver reads only and returns a queryset of the
     organization's payer contacts (the caller may filter it further, e.g. by pk). The first
     receiver's answer is used; with none there are no contacts to share with (a share can
     still go to an e-mail address). Receivers: enrollment.
