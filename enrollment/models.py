@@ -1,7 +1,8 @@
-"""Payers, payer enrollment applications and contracts.
+"""Payers, payer contacts, payer enrollment applications and contracts.
 
-Moved out of the roster app: the tables keep their roster_* names (db_table), so their RLS
-policies, same-organization constraints and rows stayed where they were.
+Moved out of the roster app (payer contacts out of verifications): the tables keep their names
+(db_table: roster_*, verifications_payercontact), so their RLS policies, same-organization
+constraints and rows stayed where they were.
 """
 
 from __future__ import annotations
