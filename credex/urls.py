@@ -31,6 +31,8 @@ org_patterns = [
     path("enrollments/", include("enrollment.urls")),
     path("committee/", include("committee.urls")),
     path("screening/", include("screening.urls")),
+    # Payer contacts are enrollment's; their pages kept the URLs they had under packages/.
+    path("packages/contacts/", include("enrollment.contact_urls")),
     path("", include("verifications.urls")),
 ]
 

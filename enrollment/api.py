@@ -1,4 +1,5 @@
-"""API v1: payers, payer contracts and enrollment applications (and their transitions)."""
+"""API v1: payers, payer contacts, payer contracts and enrollment applications (and their
+transitions)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from credex.api_common import CursorPagination, OrgAPIView
 from credex.errors import InvalidInput, NotFound
 from enrollment import selectors as sel
 from enrollment import services as svc
-from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContact, PayerContract
 from roster.services.providers import provider_list_record_read, provider_record_read
 
 
@@ -149,6 +150,21 @@ class TransitionIn(serializers.Serializer):
 
 def _ctx():
     return {"today": timezone.localdate()}
+
+
+class ContactOut(serializers.ModelSerializer):
+    payer = serializers.UUIDField(source="payer_id")
+
+    class Meta:
+        model = PayerContact
+        fields = ["id", "payer", "name", "email", "title", "phone", "created_at"]
+
+
+class ContactIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField()
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
 
 
 # --- payers and contracts -----------------------------------------------------------------------
@@ -366,3 +382,39 @@ class EnrollmentTransitionView(OrgAPIView):
             org=org, actor=self.actor, enrollment=enrollment, **body.validated_data
         )
         return Response(EnrollmentOut(enrollment, context=_ctx()).data)
+
+
+# --- payer contacts (moved from verifications: same paths and names) ---------------------
+class PayerContactsView(OrgAPIView):
+    required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
+    serializer_class = ContactOut
+
+    @extend_schema(responses=ContactOut(many=True), summary="A payer's contacts")
+    def get(self, request, payer_id):
+        org = self.org
+        payer = sel.payer_get(org=org, payer_id=payer_id)
+        contacts = sel.contacts_for_payer(org=org, payer=payer)
+        return Response(ContactOut(contacts, many=True).data)
+
+    @extend_schema(request=ContactIn, responses={201: ContactOut}, summary="Add a payer contact")
+    def post(self, request, payer_id):
+        org = self.org
+        payer = sel.payer_get(org=org, payer_id=payer_id)
+        data = ContactIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = svc.payer_contact_add(
+            org=org, actor=self.actor, payer=payer, **data.validated_data
+        )
+        return Response(ContactOut(contact).data, status=status.HTTP_201_CREATED)
+
+
+class PayerContactDetailView(OrgAPIView):
+    required_capabilities = {"DELETE": cap.CHANGE_ROSTER}
+    serializer_class = ContactOut
+
+    @extend_schema(responses={204: None}, summary="Remove a payer contact")
+    def delete(self, request, contact_id):
+        org = self.org
+        contact = sel.contact_get(org=org, contact_id=contact_id)
+        svc.payer_contact_remove(org=org, actor=self.actor, contact=contact)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,6 +17,16 @@ urlpatterns: list = [
         _enrollment.PayerContractDetailView.as_view(),
         name="api_payer_contract",
     ),
+    path(
+        "payers/<uuid:payer_id>/contacts",
+        _enrollment.PayerContactsView.as_view(),
+        name="api_payer_contacts",
+    ),
+    path(
+        "payer-contacts/<uuid:contact_id>",
+        _enrollment.PayerContactDetailView.as_view(),
+        name="api_payer_contact",
+    ),
     path("enrollments", _enrollment.EnrollmentListView.as_view(), name="api_enrollments"),
     path(
         "enrollments/<uuid:enrollment_id>",

@@ -18,4 +18,4 @@ class EnrollmentConfig(AppConfig):
             order=60,
             build=lambda org, today, **_: selectors.dashboard_block(org=org, today=today),
         )
-        verifications_hooks.payers.register(receivers.payers)
+        verifications_hooks.payer_contacts.register(receivers.payer_contacts)

@@ -104,3 +104,13 @@ class ContractForm(PostedForm):
     fee_schedule_ref = text()
     scope_of_services = text()
     terms_notes = text()
+
+
+class PayerContactForm(PostedForm):
+    """A payer's credentialing contact (the service checks the name, e-mail and lengths)."""
+
+    payer = text()
+    name = text()
+    email = text()
+    title = text()
+    phone = text()

@@ -1,7 +1,8 @@
-"""Payers, payer enrollment applications and contracts.
+"""Payers, payer contacts, payer enrollment applications and contracts.
 
-Moved out of the roster app: the tables keep their roster_* names (db_table), so their RLS
-policies, same-organization constraints and rows stayed where they were.
+Moved out of the roster app (payer contacts out of verifications): the tables keep their names
+(db_table: roster_*, verifications_payercontact), so their RLS policies, same-organization
+constraints and rows stayed where they were.
 """
 
 from __future__ import annotations
@@ -93,3 +94,32 @@ class PayerContract(TenantModel):
     class Meta:
         db_table = "roster_payercontract"  # kept from the roster app: RLS, constraints, data
         ordering = ["renewal_date"]
+
+
+class PayerContact(TenantModel):
+    """A person at a payer; credential packages are shared with them (verifications'
+    PackageShare.contact points here lazily).
+
+    Moved from the verifications app: the table keeps its name (db_table), so its RLS policy,
+    same-organization constraints and rows stayed where they were."""
+
+    # Audit events name it as they did before the move (stored data, auditor search).
+    audit_target_type = "verifications.payercontact"
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    title = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "verifications_payercontact"  # kept from the verifications app
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "payer", "email"], name="payer_contact_email_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"

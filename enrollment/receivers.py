@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from enrollment.models import Payer, PayerContract
+from enrollment.models import PayerContact, PayerContract
 
 
 def contract_renewals(*, org, due_by: date | None = None, ids=None) -> dict:
@@ -17,6 +17,11 @@ def contract_renewals(*, org, due_by: date | None = None, ids=None) -> dict:
     return dict(qs.values_list("id", "renewal_date"))
 
 
-def payers(*, org):
-    """verifications.hooks.payers: the organization's payers, by name."""
-    return Payer.objects.filter(organization=org).order_by("name")
+def payer_contacts(*, org):
+    """verifications.hooks.payer_contacts: the organization's payer contacts, with their payer,
+    by payer name then name (read only)."""
+    return (
+        PayerContact.objects.filter(organization=org)
+        .select_related("payer")
+        .order_by("payer__name", "name")
+    )

@@ -1,4 +1,5 @@
-"""Enrollment reads: payers, contracts, the enrollment worklist, overdue follow-ups."""
+"""Enrollment reads: payers and their contacts, contracts, the enrollment worklist, overdue
+follow-ups."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from credex.services import get_or_404
-from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContact, PayerContract
 from enrollment.services import OPEN_STATUSES
 from roster.models import Provider
 from roster.selectors.providers import (  # noqa: F401 - the enrollment picker's reads
@@ -301,3 +302,27 @@ def dashboard_block(*, org, today: date) -> dict:
     # The card's total is what its two partition pills add up to: the open applications.
     block["open"] = block["requested"] + block["in_progress"]
     return block
+
+
+# --- payer contacts -----------------------------------------------------------------------------
+def contacts_for_payer(*, org, payer) -> QuerySet[PayerContact]:
+    """A payer's contacts, by name."""
+    return PayerContact.objects.filter(organization=org, payer=payer).order_by("name")
+
+
+def contact_get(*, org, contact_id) -> PayerContact:
+    """One payer contact of the organization, or NotFound."""
+    return get_or_404(
+        PayerContact.objects.filter(organization=org).select_related("payer"), pk=contact_id
+    )
+
+
+def payers_with_contacts(*, org) -> list[Payer]:
+    """Every payer of the organization with its contacts (`contact_list`), by name."""
+    payers = list(Payer.objects.filter(organization=org).order_by("name"))
+    contacts: dict = {}
+    for c in PayerContact.objects.filter(organization=org).order_by("name"):
+        contacts.setdefault(c.payer_id, []).append(c)
+    for p in payers:
+        p.contact_list = contacts.get(p.pk, [])
+    return payers

@@ -32,7 +32,7 @@ from audit.services import audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput
-from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContract
+from enrollment.models import Enrollment, EnrollmentStatus, Payer, PayerContact, PayerContract
 from roster.models import Provider
 from roster.selectors.providers import provider_exclusion_block
 
@@ -572,3 +572,70 @@ def enrollment_add_note(*, org, actor, enrollment: Enrollment, note: str) -> Enr
         )
     enrollment.notes, enrollment.updated_at = locked.notes, locked.updated_at
     return enrollment
+
+
+# --- payer contacts (from verifications; audit actions keep their names) ----------------
+def _clean_contact(name: str, email: str, title: str, phone: str) -> dict:
+    values = {
+        "name": (name or "").strip(),
+        "email": (email or "").strip().lower(),
+        "title": (title or "").strip(),
+        "phone": (phone or "").strip(),
+    }
+    errors = {}
+    if not values["name"]:
+        errors["name"] = "Enter the contact's name."
+    elif len(values["name"]) > 200:
+        errors["name"] = "Keep the name under 200 characters."
+    try:
+        validate_email(values["email"])
+    except ValidationError:
+        errors["email"] = "Enter a valid e-mail address."
+    if len(values["title"]) > 200:
+        errors["title"] = "Keep the title under 200 characters."
+    if len(values["phone"]) > 30:
+        errors["phone"] = "Keep the phone number under 30 characters."
+    if errors:
+        first = next(iter(errors.values()))
+        raise InvalidInput(
+            first if len(errors) == 1 else "Check the marked fields.", details=errors
+        )
+    return values
+
+
+def payer_contact_add(
+    *, org, actor, payer, name: str, email: str, title: str = "", phone: str = ""
+) -> PayerContact:
+    """Add a contact person to a payer (packages are shared with them)."""
+    require(actor, cap.CHANGE_ROSTER)
+    values = _clean_contact(name, email, title, phone)
+    try:
+        with transaction.atomic():
+            contact = PayerContact.objects.create(organization=org, payer=payer, **values)
+            audit_record(
+                org=org,
+                actor=audit_actor(actor),
+                action="verifications.payer_contact.added",
+                target=contact,
+                data={"payer": str(payer.pk), "name": contact.name, "email": contact.email},
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"{values['email']} is already a contact of {payer.name}.",
+            details={"email": "Already a contact of this payer."},
+        )
+    return contact
+
+
+def payer_contact_remove(*, org, actor, contact: PayerContact) -> None:
+    """Remove a payer contact; shares already sent keep their e-mail address."""
+    require(actor, cap.CHANGE_ROSTER)
+    with transaction.atomic():
+        audit_record(
+            org=org,
+            actor=audit_actor(actor),
+            action="verifications.payer_contact.removed",
+            target=contact,
+            data={"payer": str(contact.payer_id), "name": contact.name, "email": contact.email},
+        )
+        contact.delete()

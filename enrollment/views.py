@@ -25,6 +25,7 @@ from enrollment.forms import (
     EnrollmentNewForm,
     EnrollmentNoteForm,
     LayoutForm,
+    PayerContactForm,
     PayerForm,
     TransitionForm,
 )
@@ -494,6 +495,50 @@ def contract_edit(request, org_slug, payer_id, contract_id):
     )
 
 
+# --- payer contacts (mounted at /packages/contacts/ by enrollment.contact_urls) ------------
+@require_http_methods(["GET", "POST"])
+@capability_required(cap.VIEW_ROSTER)
+def payer_contacts(request, org_slug):
+    org = request.org
+    form, errors, status = {}, {}, 200
+    if request.method == "POST":
+        ui.require_change(request)
+        contact_form = PayerContactForm(request.POST)
+        form = contact_form.typed()
+        try:
+            values = contact_form.validated()
+            payer = sel.payer_get(org=org, payer_id=values.pop("payer"))
+            contact = svc.payer_contact_add(
+                org=org, actor=request.membership, payer=payer, **values
+            )
+        except DomainError as exc:
+            errors, status = ui.form_errors(exc), exc.status
+            if exc.status == 404:
+                errors, status = {"payer": "Choose a payer.", "__all__": "Choose a payer."}, 400
+        else:
+            messages.success(request, f"{contact.name} added to {payer.name}.")
+            return redirect("payer_contacts", org_slug=org.slug)
+    payers = sel.payers_with_contacts(org=org)
+    context = {
+        "payers": payers,
+        "contact_count": sum(len(p.contact_list) for p in payers),
+        "form": form,
+        "errors": errors,
+        "can_change": ui.can_change(request),
+    }
+    return render(request, "roster/enrollment/payer_contacts.html", context, status=status)
+
+
+@require_POST
+@capability_required(cap.CHANGE_ROSTER)
+def payer_contact_remove(request, org_slug, contact_id):
+    org = request.org
+    contact = sel.contact_get(org=org, contact_id=contact_id)
+    svc.payer_contact_remove(org=org, actor=request.membership, contact=contact)
+    messages.success(request, f"{contact.name} removed from {contact.payer.name}.")
+    return redirect(reverse("payer_contacts", kwargs={"org_slug": org.slug}))
+
+
 urlpatterns = [
     path("", enrollment_worklist, name="enrollments"),
     path("new/", enrollment_new, name="enrollment_new"),
@@ -512,4 +557,11 @@ urlpatterns = [
         contract_edit,
         name="payer_contract_edit",
     ),
+]
+
+# The payer contacts pages keep their URLs under /o/<slug>/packages/contacts/ (public paths,
+# from before the move): enrollment.contact_urls, mounted by credex.urls.
+contact_urlpatterns = [
+    path("", payer_contacts, name="payer_contacts"),
+    path("<uuid:contact_id>/remove", payer_contact_remove, name="payer_contact_remove"),
 ]

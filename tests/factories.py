@@ -157,6 +157,7 @@ def populate_every_tenant_table(tenant, seed=1):
 
 def populate_verifications(org, provider, cred, doc, payer, link, member):
     """One row of each verifications table for the isolation tests."""
+    from enrollment.models import PayerContact
     from verifications import models as v
 
     packet = v.ReverificationPacket.objects.create(
@@ -229,7 +230,7 @@ def populate_verifications(org, provider, cred, doc, payer, link, member):
     package = v.CredentialPackage.objects.create(
         organization=org, provider=provider, requested_by=member
     )
-    contact = v.PayerContact.objects.create(
+    contact = PayerContact.objects.create(
         organization=org, payer=payer, name="Pat Payer", email="pat@payer.example"
     )
     v.PackageShare.objects.create(

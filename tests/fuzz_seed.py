@@ -42,6 +42,7 @@ def seed(tenant) -> dict[str, str]:
     """Fill org A and return {URL parameter name: a real value of org A}."""
     from committee import models as com
     from enrollment import models as enr
+    from enrollment.models import PayerContact
     from roster import models as r
     from roster.services.documents import upload_link_token
     from screening import models as s
@@ -61,7 +62,7 @@ def seed(tenant) -> dict[str, str]:
     _seed_open_work(tenant)
     with tenant_context(org):
         package = v.CredentialPackage.objects.filter(organization=org).first()
-        contact = v.PayerContact.objects.filter(organization=org).first()
+        contact = PayerContact.objects.filter(organization=org).first()
         live_share = v.PackageShare.objects.create(
             organization=org,
             package=package,

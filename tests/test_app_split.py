@@ -57,7 +57,7 @@ def test_the_upper_apps_answer_the_hook_points_of_the_apps_below():
     from credex import dashboard
 
     assert "enrollments" in [b.name for b in dashboard.blocks()]
-    assert enrollment_receivers.payers in verifications_hooks.payers.receivers
+    assert enrollment_receivers.payer_contacts in verifications_hooks.payer_contacts.receivers
     assert (
         committee_receivers.package_committee_review
         in verifications_hooks.package_committee_review.receivers
@@ -77,3 +77,34 @@ def test_the_moved_models_keep_their_tables_and_audit_names():
     ):
         assert model._meta.db_table == table
         assert model.audit_target_type == f"roster.{table.removeprefix('roster_')}"
+
+
+@pytest.mark.django_db
+def test_payer_contacts_moved_to_enrollment_keep_their_table_audit_names_and_share_link(
+    tenant_a,
+):
+    """The payer contact left verifications for enrollment: same table and constraint, audit
+    events as before (action and target type), and a package share still points at it."""
+    from audit.models import AuditEvent
+    from credex.tenancy import tenant_context
+    from enrollment.models import PayerContact
+    from enrollment.services import payer_contact_add, payer_create
+    from verifications.models import PackageShare
+    from verifications.selectors.packages import contact_get, payers_with_contacts
+
+    assert PayerContact._meta.db_table == "verifications_payercontact"
+    assert [c.name for c in PayerContact._meta.constraints] == ["payer_contact_email_unique"]
+    assert PackageShare._meta.get_field("contact").related_model is PayerContact
+    owner = tenant_a.membership(tenant_a.owner)
+    with tenant_context(tenant_a.org):
+        payer = payer_create(org=tenant_a.org, actor=owner, name="Blue Plan")
+        contact = payer_contact_add(
+            org=tenant_a.org, actor=owner, payer=payer, name="Rita", email="rita@blue.example"
+        )
+        # verifications reads the contacts through its hook point (enrollment answers).
+        assert contact_get(org=tenant_a.org, contact_id=contact.pk) == contact
+        (shown,) = payers_with_contacts(org=tenant_a.org)
+        assert shown.pk == payer.pk and shown.contact_list == [contact]
+        event = AuditEvent.objects.get(action="verifications.payer_contact.added")
+    assert event.target_type == "verifications.payercontact"
+    assert event.target_id == str(contact.pk)

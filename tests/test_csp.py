@@ -55,7 +55,7 @@ _MODELS = {
     "packet_id": "verifications.ReverificationPacket",
     "suggestion_id": "verifications.ExtractionSuggestion",
     "package_id": "verifications.CredentialPackage",
-    "contact_id": "verifications.PayerContact",
+    "contact_id": "enrollment.PayerContact",
     "share_id": "verifications.PackageShare",
 }
 _ARGUMENT = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")

@@ -8,9 +8,10 @@ import pytest
 from credex.tenancy import tenant_context
 from demo.seeders.roster import seed_demo_roster
 from demo.seeders.verifications import seed_demo_extractions, seed_demo_payer_contacts
+from enrollment.models import PayerContact
 from enrollment.services import payer_create
 from roster.models import Document
-from verifications.models import ExtractionSuggestion, PayerContact
+from verifications.models import ExtractionSuggestion
 from verifications.services.extraction import extraction_run
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,11 @@ from audit.models import AuditEvent
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.tenancy import tenant_context
 from enrollment.models import Payer
+from enrollment.services import payer_contact_add
 from tests.factories import make_provider, pdf_bytes
 from tests.test_packages import build, upload
 from verifications.models import PackageShare
 from verifications.services import shares as services
-from verifications.services.packages import payer_contact_add
 
 pytestmark = pytest.mark.django_db
 

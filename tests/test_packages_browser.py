@@ -32,9 +32,9 @@ def provider_with_documents(committed_tenant):
 
     from credex.tenancy import tenant_context
     from enrollment.models import Payer
+    from enrollment.services import payer_contact_add
     from tests.factories import make_provider, pdf_bytes, png_bytes
     from tests.test_packages import upload
-    from verifications.services.packages import payer_contact_add
 
     tenant = committed_tenant
     owner = tenant.membership(tenant.owner)

@@ -8,10 +8,10 @@ import pytest
 
 from audit.models import AuditEvent
 from credex.tenancy import tenant_context
-from enrollment.models import Payer
+from enrollment.models import Payer, PayerContact
 from tests.factories import make_provider, pdf_bytes
 from tests.test_packages import build, upload
-from verifications.models import CredentialPackage, PackageShare, PayerContact
+from verifications.models import CredentialPackage, PackageShare
 from verifications.services.shares import share_create
 
 pytestmark = pytest.mark.django_db
@@ -373,7 +373,7 @@ def test_an_active_share_link_is_on_the_page_to_copy_for_who_can_share(tenant_a,
 
 
 def test_each_contact_option_names_the_contact_its_email_and_payer(tenant_a, package, login):
-    from verifications.services.packages import payer_contact_add
+    from enrollment.services import payer_contact_add
 
     with tenant_context(tenant_a.org):
         owner = tenant_a.membership(tenant_a.owner)

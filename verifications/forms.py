@@ -224,14 +224,6 @@ class PackageShareForm(ServiceForm):
         return _days(self.cleaned_data["days"])
 
 
-class PayerContactForm(ServiceForm):
-    payer = _text(strip=False)
-    name = _text(strip=False)
-    email = _text(strip=False)
-    title = _text(strip=False)
-    phone = _text(strip=False)
-
-
 # --- extraction -------------------------------------------------------------------------------
 class ExtractionDecideForm(ServiceForm):
     """Approve, correct or reject a suggestion; the values typed when correcting."""

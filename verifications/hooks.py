@@ -3,8 +3,8 @@ contract: receivers are registered in AppConfig.ready(), run synchronously insid
 transaction, audit there and enqueue with on_commit).
 
 Both are questions (collect): the credential package asks committee for its decision, and
-payer contacts and shares ask enrollment for the organization's payers, so verifications
-imports neither app above it.
+package shares ask enrollment for the organization's payer contacts (the share form's choices,
+the contact a share is sent to), so verifications imports neither app above it.
 """
 
 from __future__ import annotations
@@ -24,14 +24,17 @@ package_committee_review: HookPoint[..., object | None] = HookPoint(
     """,
 )
 
-payers: HookPoint[..., object] = HookPoint(
-    "verifications.payers",
-    """The organization's payers (a queryset, by name), for payer contacts and package
-    shares (a payer contact belongs to a payer, which the enrollment app keeps).
+payer_contacts: HookPoint[..., object] = HookPoint(
+    "verifications.payer_contacts",
+    """The organization's payer contacts (a queryset, with `payer` selected, by payer name
+    then contact name), the people a credential package can be shared with (the enrollment
+    app keeps payers and their contacts; `PackageShare.contact` points there lazily).
 
-    Passes the keyword argument `org`; runs in the organization's tenant context and the
-    caller's transaction. A receiver reads only and returns a queryset of the organization's
-    payers ordered by name (the caller may filter it further, e.g. by pk). The first
-    receiver's answer is used; with none there are no payers. Receivers: enrollment.
+    Passes the keyword argument `org`. Called by `verifications.selectors.packages`
+    (`contact_get`, `payers_with_contacts`) in the organization's tenant context and the
+    caller's transaction (a request's). A receiver reads only and returns a queryset of the
+    organization's payer contacts (the caller may filter it further, e.g. by pk). The first
+    receiver's answer is used; with none there are no contacts to share with (a share can
+    still go to an e-mail address). Receivers: enrollment.
     """,
 )

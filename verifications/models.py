@@ -411,32 +411,17 @@ class CredentialPackage(TenantModel):
         ordering = ["-created_at"]
 
 
-class PayerContact(TenantModel):
-    payer = models.ForeignKey("enrollment.Payer", on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
-    email = models.EmailField()
-    title = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "payer", "email"], name="payer_contact_email_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
-
-
 class PackageShare(TenantModel):
     """A signed, expiring link a payer contact (no account) uses to download one package."""
 
     package = models.ForeignKey(CredentialPackage, on_delete=models.CASCADE, related_name="shares")
+    # The payer contact lives in the enrollment app (above this one): a lazy reference only.
     contact = models.ForeignKey(
-        PayerContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="shares"
+        "enrollment.PayerContact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shares",
     )
     email = models.EmailField()
     message = models.TextField(blank=True)

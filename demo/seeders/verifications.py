@@ -299,9 +299,9 @@ def seed_demo_payer_contacts(org, actor: Membership) -> int:
     """One credentialing contact per demo payer (synthetic addresses), once."""
     from django.utils.text import slugify
 
-    from verifications.models import PayerContact
-    from verifications.selectors.packages import payers_with_contacts
-    from verifications.services.packages import payer_contact_add
+    from enrollment.models import PayerContact
+    from enrollment.selectors import payers_with_contacts
+    from enrollment.services import payer_contact_add
 
     created = 0
     for payer in payers_with_contacts(org=org):

@@ -13,8 +13,9 @@ def ids(tenant, base: dict) -> dict:
     """A ready package (built the production way) with one active share, and a payer contact."""
     from credex.tenancy import tenant_context
     from enrollment.models import Payer
+    from enrollment.services import payer_contact_add
     from roster.models import Provider
-    from verifications.services.packages import package_build, package_request, payer_contact_add
+    from verifications.services.packages import package_build, package_request
     from verifications.services.shares import share_create
 
     owner = tenant.membership(tenant.owner)
@@ -34,7 +35,8 @@ def ids(tenant, base: dict) -> dict:
 
 def snapshot(org) -> dict:
     from credex.tenancy import tenant_context
-    from verifications.models import CredentialPackage, PackageShare, PayerContact
+    from enrollment.models import PayerContact
+    from verifications.models import CredentialPackage, PackageShare
 
     with tenant_context(org):
         return {

@@ -1,5 +1,5 @@
 """Credential packages API: request a build, list and read packages, download (audited),
-shares (list, create, revoke) and payer contacts (list, add, remove)."""
+shares (list, create, revoke). (Payer contacts are the enrollment app's API.)"""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from rest_framework.response import Response
 
 from credex import capabilities as cap
 from credex.api_common import CursorPagination, OrgAPIView
-from credex.errors import InvalidInput
+from credex.errors import InvalidInput, NotFound
 from roster.api.documents import AnyMediaRenderer
 from roster.selectors.providers import provider_get
 from roster.services.providers import provider_list_record_read, provider_record_read
-from verifications.models import CredentialPackage, PackageShare, PackageStatus, PayerContact
+from verifications.models import CredentialPackage, PackageShare, PackageStatus
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
 from verifications.services import shares as share_services
@@ -113,21 +113,6 @@ class ShareIn(serializers.Serializer):
         help_text="How long the link works (default and maximum: PACKAGE_SHARE_MAX_AGE_DAYS).",
     )
     message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-class ContactOut(serializers.ModelSerializer):
-    payer = serializers.UUIDField(source="payer_id")
-
-    class Meta:
-        model = PayerContact
-        fields = ["id", "payer", "name", "email", "title", "phone", "created_at"]
-
-
-class ContactIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField()
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
 
 
 class PackageCursor(CursorPagination):
@@ -247,11 +232,12 @@ class PackageSharesView(OrgAPIView):
         values = data.validated_data
         contact = None
         if values.get("contact"):
-            contact = PayerContact.objects.filter(organization=org, pk=values["contact"]).first()
-            if contact is None:
+            try:
+                contact = selectors.contact_get(org=org, contact_id=values["contact"])
+            except NotFound:
                 raise InvalidInput(
                     "That payer contact does not exist.", details={"contact": "not found"}
-                )
+                ) from None
         share = share_services.share_create(
             org=org,
             actor=self.actor,
@@ -276,41 +262,6 @@ class ShareRevokeView(OrgAPIView):
         return Response(ShareOut(share).data)
 
 
-class PayerContactsView(OrgAPIView):
-    required_capabilities = {"GET": cap.VIEW_ROSTER, "POST": cap.CHANGE_ROSTER}
-    serializer_class = ContactOut
-
-    @extend_schema(responses=ContactOut(many=True), summary="A payer's contacts")
-    def get(self, request, payer_id):
-        org = self.org
-        payer = selectors.payer_get(org=org, payer_id=payer_id)
-        contacts = selectors.contacts_for_payer(org=org, payer=payer)
-        return Response(ContactOut(contacts, many=True).data)
-
-    @extend_schema(request=ContactIn, responses={201: ContactOut}, summary="Add a payer contact")
-    def post(self, request, payer_id):
-        org = self.org
-        payer = selectors.payer_get(org=org, payer_id=payer_id)
-        data = ContactIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        contact = services.payer_contact_add(
-            org=org, actor=self.actor, payer=payer, **data.validated_data
-        )
-        return Response(ContactOut(contact).data, status=status.HTTP_201_CREATED)
-
-
-class PayerContactDetailView(OrgAPIView):
-    required_capabilities = {"DELETE": cap.CHANGE_ROSTER}
-    serializer_class = ContactOut
-
-    @extend_schema(responses={204: None}, summary="Remove a payer contact")
-    def delete(self, request, contact_id):
-        org = self.org
-        contact = selectors.contact_get(org=org, contact_id=contact_id)
-        services.payer_contact_remove(org=org, actor=self.actor, contact=contact)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 urlpatterns = [
     path(
         "providers/<uuid:provider_id>/packages",
@@ -328,10 +279,4 @@ urlpatterns = [
         "packages/<uuid:package_id>/shares", PackageSharesView.as_view(), name="api_package_shares"
     ),
     path("shares/<uuid:share_id>/revoke", ShareRevokeView.as_view(), name="api_share_revoke"),
-    path("payers/<uuid:payer_id>/contacts", PayerContactsView.as_view(), name="api_payer_contacts"),
-    path(
-        "payer-contacts/<uuid:contact_id>",
-        PayerContactDetailView.as_view(),
-        name="api_payer_contact",
-    ),
 ]

@@ -1,5 +1,5 @@
 """Reads for credential packages: what goes into a package, the package list and detail,
-build progress, payer shares and payer contacts."""
+build progress, payer shares and (through hooks.payer_contacts) the contacts to share with."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from verifications.models import (
     CredentialPackage,
     PackageShare,
     PackageStatus,
-    PayerContact,
     VerificationSource,
 )
 from verifications.selectors.records import provider_verifications, valid_verifications
@@ -340,39 +339,29 @@ def share_get(*, org, share_id) -> PackageShare:
     )
 
 
-# --- payer contacts --------------------------------------------------------------------------
-def _payers(org):
-    """The organization's payers, by name, from the app that keeps them (hooks.payers)."""
-    answers = hooks.payers.collect(org=org)
+# --- payer contacts (the enrollment app's, through hooks.payer_contacts) ----------------------
+def _contacts(org):
+    """The organization's payer contacts, from the app that keeps them (hooks.payer_contacts)."""
+    answers = hooks.payer_contacts.collect(org=org)
     return answers[0] if answers else None
 
 
-def payer_get(*, org, payer_id):
-    """One payer of the organization, or NotFound."""
-    payers = _payers(org)
-    if payers is None:
+def contact_get(*, org, contact_id):
+    """One payer contact of the organization (to share a package with), or NotFound."""
+    contacts = _contacts(org)
+    if contacts is None:
         raise NotFound("Not found.")
-    return get_or_404(payers, pk=payer_id)
-
-
-def contacts_for_payer(*, org, payer) -> QuerySet[PayerContact]:
-    """A payer's contacts, by name."""
-    return PayerContact.objects.filter(organization=org, payer=payer).order_by("name")
-
-
-def contact_get(*, org, contact_id) -> PayerContact:
-    """One payer contact of the organization, or NotFound."""
-    return get_or_404(
-        PayerContact.objects.filter(organization=org).select_related("payer"), pk=contact_id
-    )
+    return get_or_404(contacts, pk=contact_id)
 
 
 def payers_with_contacts(*, org) -> list:
-    """Every payer of the organization with its contacts (`contact_list`), by name."""
-    payers = list(_payers(org) or [])
-    contacts: dict = {}
-    for c in PayerContact.objects.filter(organization=org).order_by("name"):
-        contacts.setdefault(c.payer_id, []).append(c)
-    for p in payers:
-        p.contact_list = contacts.get(p.pk, [])
-    return payers
+    """The organization's payers that have contacts, each with them (`contact_list`), by name:
+    the share form's choices."""
+    payers: dict = {}
+    for c in _contacts(org) or []:  # by payer name, then name
+        payer = payers.get(c.payer_id)
+        if payer is None:
+            payer = payers[c.payer_id] = c.payer
+            payer.contact_list = []
+        payer.contact_list.append(c)
+    return list(payers.values())

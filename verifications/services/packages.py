@@ -1,5 +1,5 @@
 """Credential packages: request a build (queued for the worker), build it (render, merge,
-store with a checksum), record downloads; payer contacts.
+store with a checksum), record downloads. (Payer contacts are the enrollment app's.)
 
 A build runs in the task's transaction; its progress is published in the cache so the page
 can show it before the row commits (the same mechanism as screening runs).
@@ -11,17 +11,16 @@ import logging
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
-from credex.errors import Conflict, InvalidInput
+from credex.errors import Conflict
 from credex.jobs import job_publish
 from credex.models import Membership
-from verifications.models import CredentialPackage, PackageStatus, PayerContact
+from verifications.models import CredentialPackage, PackageStatus
 from verifications.selectors.packages import package_content, progress_key
 
 logger = logging.getLogger(__name__)
@@ -173,72 +172,3 @@ def package_download(*, org, actor, package: CredentialPackage, via: str = "web"
         data={"provider": str(package.provider_id), "sha256": package.sha256, "via": via},
     )
     return opened
-
-
-# --- payer contacts --------------------------------------------------------------------------
-def _clean_contact(name: str, email: str, title: str, phone: str) -> dict:
-    from django.core.exceptions import ValidationError
-
-    values = {
-        "name": (name or "").strip(),
-        "email": (email or "").strip().lower(),
-        "title": (title or "").strip(),
-        "phone": (phone or "").strip(),
-    }
-    errors = {}
-    if not values["name"]:
-        errors["name"] = "Enter the contact's name."
-    elif len(values["name"]) > 200:
-        errors["name"] = "Keep the name under 200 characters."
-    try:
-        validate_email(values["email"])
-    except ValidationError:
-        errors["email"] = "Enter a valid e-mail address."
-    if len(values["title"]) > 200:
-        errors["title"] = "Keep the title under 200 characters."
-    if len(values["phone"]) > 30:
-        errors["phone"] = "Keep the phone number under 30 characters."
-    if errors:
-        first = next(iter(errors.values()))
-        raise InvalidInput(
-            first if len(errors) == 1 else "Check the marked fields.", details=errors
-        )
-    return values
-
-
-def payer_contact_add(
-    *, org, actor, payer, name: str, email: str, title: str = "", phone: str = ""
-) -> PayerContact:
-    """Add a contact person to a payer (packages are shared with them)."""
-    require(actor, cap.CHANGE_ROSTER)
-    values = _clean_contact(name, email, title, phone)
-    try:
-        with transaction.atomic():
-            contact = PayerContact.objects.create(organization=org, payer=payer, **values)
-            audit_record(
-                org=org,
-                actor=audit_actor(actor),
-                action="verifications.payer_contact.added",
-                target=contact,
-                data={"payer": str(payer.pk), "name": contact.name, "email": contact.email},
-            )
-    except IntegrityError:
-        raise Conflict(
-            f"{values['email']} is already a contact of {payer.name}.",
-            details={"email": "Already a contact of this payer."},
-        )
-    return contact
-
-
-def payer_contact_remove(*, org, actor, contact: PayerContact) -> None:
-    """Remove a payer contact; shares already sent keep their e-mail address."""
-    require(actor, cap.CHANGE_ROSTER)
-    with transaction.atomic():
-        audit_record(
-            org=org,
-            actor=audit_actor(actor),
-            action="verifications.payer_contact.removed",
-            target=contact,
-            data={"payer": str(contact.payer_id), "name": contact.name, "email": contact.email},
-        )
-        contact.delete()

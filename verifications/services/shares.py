@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ from credex.links import (
     link_url,
     register,
 )
-from verifications.models import CredentialPackage, PackageShare, PackageStatus, PayerContact
+from verifications.models import CredentialPackage, PackageShare, PackageStatus
 
 SHARE_SALT = "credex.verifications.package_share"
 
@@ -51,7 +51,7 @@ def share_url(share: PackageShare) -> str:
     return link_url(SHARE, share)
 
 
-def _clean(email: str, contact: PayerContact | None, days, message: str) -> tuple:
+def _clean(email: str, contact: Model | None, days, message: str) -> tuple:
     errors = {}
     email = (email or (contact.email if contact else "") or "").strip()
     if not email:
@@ -81,11 +81,14 @@ def share_create(
     actor,
     package: CredentialPackage,
     email: str = "",
-    contact: PayerContact | None = None,
+    contact: Model | None = None,
     days: int | None = None,
     message: str = "",
 ) -> PackageShare:
-    """Share a ready package with a payer contact: a signed, expiring link, e-mailed."""
+    """Share a ready package with a payer contact: a signed, expiring link, e-mailed.
+
+    `contact` is an enrollment.PayerContact (from `selectors.packages.contact_get`, i.e.
+    hooks.payer_contacts; verifications does not import the app above it)."""
     require(actor, cap.CHANGE_ROSTER)
     if package.status != PackageStatus.READY:
         raise Conflict("Only a package that is ready can be shared.")

@@ -1,8 +1,9 @@
 """Credential package pages (under /o/<slug>/packages/): the package list, a package with its
-build progress, download and payer shares, the build button's endpoint, and payer contacts.
+build progress, download and payer shares, the build button's endpoint. (The payer contacts
+page, /packages/contacts/, is the enrollment app's: enrollment.views.)
 
 Reading packages (and downloading them) needs roster.view, so auditors can; building,
-sharing, revoking and editing contacts need roster.change.
+sharing and revoking need roster.change.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
 
 from credex import capabilities as cap
 from credex import interface as ui
@@ -21,7 +22,7 @@ from credex.errors import DomainError
 from credex.views import capability_required
 from roster.selectors.providers import provider_get
 from roster.services.providers import provider_list_record_read, provider_record_read
-from verifications.forms import PackageShareForm, PayerContactForm
+from verifications.forms import PackageShareForm
 from verifications.models import PackageStatus
 from verifications.selectors import packages as selectors
 from verifications.services import packages as services
@@ -210,54 +211,8 @@ def package_share_revoke(request, org_slug, share_id):
     return redirect("package_detail", org_slug=org.slug, package_id=share.package_id)
 
 
-# --- payer contacts -------------------------------------------------------------------------
-@require_http_methods(["GET", "POST"])
-@capability_required(cap.VIEW_ROSTER)
-def payer_contacts(request, org_slug):
-    org = request.org
-    form, errors, status = {}, {}, 200
-    if request.method == "POST":
-        ui.require_change(request)
-        contact_form = PayerContactForm(request.POST)
-        form = contact_form.typed(strip=False)
-        try:
-            values = contact_form.values()
-            payer = selectors.payer_get(org=org, payer_id=values.pop("payer"))
-            contact = services.payer_contact_add(
-                org=org, actor=request.membership, payer=payer, **values
-            )
-        except DomainError as exc:
-            errors, status = ui.form_errors(exc), exc.status
-            if exc.status == 404:
-                errors, status = {"payer": "Choose a payer.", "__all__": "Choose a payer."}, 400
-        else:
-            messages.success(request, f"{contact.name} added to {payer.name}.")
-            return redirect("payer_contacts", org_slug=org.slug)
-    payers = selectors.payers_with_contacts(org=org)
-    context = {
-        "payers": payers,
-        "contact_count": sum(len(p.contact_list) for p in payers),
-        "form": form,
-        "errors": errors,
-        "can_change": ui.can_change(request),
-    }
-    return render(request, "verifications/packages/contacts.html", context, status=status)
-
-
-@require_POST
-@capability_required(cap.CHANGE_ROSTER)
-def payer_contact_remove(request, org_slug, contact_id):
-    org = request.org
-    contact = selectors.contact_get(org=org, contact_id=contact_id)
-    services.payer_contact_remove(org=org, actor=request.membership, contact=contact)
-    messages.success(request, f"{contact.name} removed from {contact.payer.name}.")
-    return redirect(reverse("payer_contacts", kwargs={"org_slug": org.slug}))
-
-
 urlpatterns = [
     path("", packages, name="packages"),
-    path("contacts/", payer_contacts, name="payer_contacts"),
-    path("contacts/<uuid:contact_id>/remove", payer_contact_remove, name="payer_contact_remove"),
     path("build/<uuid:provider_id>", package_build, name="package_build"),
     path("<uuid:package_id>/", package_detail, name="package_detail"),
     path("<uuid:package_id>/progress", package_progress, name="package_progress"),
