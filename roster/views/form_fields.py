@@ -7,6 +7,9 @@ import uuid
 
 from django import forms
 
+# A page's own query string posted back (to return to the same filters): longer is not ours.
+MAX_RETURN_QUERY = 2000
+
 
 class ListWidget(forms.Widget):
     """Every value posted under the name (ticked checkboxes, repeated inputs)."""

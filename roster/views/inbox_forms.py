@@ -13,10 +13,7 @@ from django.utils import timezone
 from credex.errors import InvalidInput
 from roster.selectors import inbox as sel
 from roster.services.inbox import MAX_SNOOZE_DAYS
-from roster.views.form_fields import UUIDListField
-
-# The worklist's filters the page posts back (its own query string): longer is not ours.
-MAX_RETURN_QUERY = 2000
+from roster.views.form_fields import MAX_RETURN_QUERY, UUIDListField
 
 
 class ReturnQueryForm(forms.Form):

@@ -16,13 +16,11 @@ from roster.models import CredentialKind, CredentialStatus, ProviderStatus
 from roster.selectors import providers as provider_selectors
 from roster.services.providers import DETAIL_FIELDS, PERIOD_KINDS
 from roster.validation import US_STATES
-from roster.views.form_fields import UUIDListField
+from roster.views.form_fields import MAX_RETURN_QUERY, UUIDListField
 
 # States and DC first, then territories, then the armed-forces codes.
 _LATER = {"PR": 1, "VI": 1, "GU": 1, "AS": 1, "MP": 1, "AA": 2, "AE": 2, "AP": 2}
 STATE_CHOICES = [(s, s) for s in sorted(US_STATES, key=lambda c: (_LATER.get(c, 0), c))]
-# A page's own query string posted back (to return to the same filters): longer is not ours.
-MAX_RETURN_QUERY = 2000
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
