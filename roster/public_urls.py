@@ -21,6 +21,7 @@ from credex.links import OpenLink, signed_link_view
 from roster.models import DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
+from roster.views.document_forms import PublicUploadForm
 
 
 def _page(request, opened: OpenLink, *, errors=None, form_kind="", status=200):
@@ -55,7 +56,9 @@ def _page(request, opened: OpenLink, *, errors=None, form_kind="", status=200):
 
 def _upload(request, opened: OpenLink):
     org, link = opened.org, opened.row
-    kind = request.POST.get("kind", "")  # parses the body (the size handler sets its flag)
+    # Reading request.POST parses the body (the size handler sets its flag).
+    form = PublicUploadForm(request.POST, request.FILES, link=link)
+    kind = form["kind"].value() or ""
     if getattr(request, "upload_too_large", False):
         message = (
             f"That file is larger than the {services.size_words(settings.DOCUMENT_MAX_BYTES)} "
@@ -66,22 +69,14 @@ def _upload(request, opened: OpenLink):
         )
         field = kind if kind in link.requested_kinds else "__all__"
         return _page(request, opened, errors={field: message}, form_kind=kind, status=400)
-    upload = request.FILES.get("file")
-    if kind not in link.requested_kinds:
+    if not form.is_valid():
+        if "kind" in form.errors:
+            return _page(request, opened, errors={"__all__": form.errors["kind"][0]}, status=400)
+        kind = form.cleaned_data["kind"]
         return _page(
-            request,
-            opened,
-            errors={"__all__": "Choose one of the requested documents and upload it again."},
-            status=400,
+            request, opened, errors={kind: form.errors["file"][0]}, form_kind=kind, status=400
         )
-    if upload is None:
-        return _page(
-            request,
-            opened,
-            errors={kind: "Choose a file first (PDF, PNG or JPEG)."},
-            form_kind=kind,
-            status=400,
-        )
+    kind, upload = form.cleaned_data["kind"], form.cleaned_data["file"]
     try:
         # A link withdrawn meanwhile raises LinkGone: signed_link_view answers 410.
         document = services.upload_link_upload(

@@ -19,9 +19,15 @@ from roster.models import Document, DocumentKind, DocumentStatus
 from roster.selectors import documents as selectors
 from roster.services import documents as services
 from roster.services.providers import provider_list_record_read
-from roster.views.document_forms import DocumentUploadForm
+from roster.views.document_forms import (
+    BulkAcceptForm,
+    DocumentReviewForm,
+    DocumentUploadForm,
+    UploadLinkForm,
+)
 
 PAGE_SIZE = 50
+CHECK_FIELDS = "Check the marked fields."
 TABS = [
     (DocumentStatus.PENDING_REVIEW, "Waiting for review"),
     (DocumentStatus.ACCEPTED, "Accepted"),
@@ -90,7 +96,8 @@ def documents_review(request, org_slug):
 @require_POST
 @capability_required(cap.CHANGE_ROSTER)
 def documents_bulk_accept(request, org_slug):
-    ids = request.POST.getlist("ids")
+    form = BulkAcceptForm(request.POST)
+    ids = form.cleaned_data["ids"] if form.is_valid() else []
     fallback = reverse("documents_review", kwargs={"org_slug": org_slug})
     if not ids:
         messages.error(request, "Tick the documents to accept first.")
@@ -110,21 +117,23 @@ def documents_bulk_accept(request, org_slug):
 def document_review(request, org_slug, document_id):
     org = request.org
     document = selectors.document_get(org=org, document_id=document_id)
-    decision = request.POST.get("decision", "")
-    reason = request.POST.get("reason", "")
+    form = DocumentReviewForm(request.POST)
     errors, status = {}, 200
-    try:
-        document = services.document_review(
-            org=org, actor=request.membership, document=document, decision=decision, reason=reason
-        )
-    except DomainError as exc:
-        ui.raise_http(exc)
-        # htmx swaps 400 and 422 answers only (base.html): a conflict (already reviewed)
-        # answers 422 so the row shows the current state and the message.
-        errors, status = ui.form_errors(exc), (400 if exc.status == 400 else 422)
-        document = selectors.document_get(org=org, document_id=document_id)
+    if not form.is_valid():
+        errors, status = {**ui.form_errors(form), "__all__": CHECK_FIELDS}, 400
+    else:
+        try:
+            document = services.document_review(
+                org=org, actor=request.membership, document=document, **form.as_service()
+            )
+        except DomainError as exc:
+            ui.raise_http(exc)
+            # htmx swaps 400 and 422 answers only (base.html): a conflict (already reviewed)
+            # answers 422 so the row shows the current state and the message.
+            errors, status = ui.form_errors(exc), (400 if exc.status == 400 else 422)
+            document = selectors.document_get(org=org, document_id=document_id)
     if request.htmx:
-        if request.POST.get("view") == "provider":
+        if form.cleaned_data.get("view") == "provider":
             context = _provider_context(
                 request, document.provider, review_errors=errors, review_document_id=document.pk
             )
@@ -136,7 +145,7 @@ def document_review(request, org_slug, document_id):
             "errors": errors,
             "can_change": True,
             "just_reviewed": not errors,
-            "bulk_column": request.POST.get("bulk") == "1",
+            "bulk_column": form.cleaned_data.get("bulk") == "1",
             "next_url": ui.safe_next(request, ""),
         }
         return ui.vary_on_htmx(
@@ -274,35 +283,23 @@ def provider_documents(request, org_slug, provider_id):
 def upload_link_new(request, org_slug, provider_id):
     org = request.org
     provider = selectors.provider_get(org=org, provider_id=provider_id)
-    raw_days = request.POST.get("days", "")
-    form = {
-        "kinds": request.POST.getlist("kinds"),
-        "message": request.POST.get("message", ""),
-        "email": request.POST.get("email", ""),
-        "days": raw_days,
-    }
+    link_form = UploadLinkForm(request.POST)
+    form = link_form.typed()
     errors = {}
-    try:
-        days = int(raw_days) if raw_days else None
-    except ValueError:
-        days = -1
-    try:
-        link = services.upload_link_create(
-            org=org,
-            actor=request.membership,
-            provider=provider,
-            kinds=form["kinds"],
-            message=form["message"],
-            email=form["email"],
-            days=days,
-        )
-    except DomainError as exc:
-        ui.raise_http(exc)
-        errors = ui.form_errors(exc)
+    if not link_form.is_valid():
+        errors = {**ui.form_errors(link_form), "__all__": CHECK_FIELDS}
+    else:
+        try:
+            link = services.upload_link_create(
+                org=org, actor=request.membership, provider=provider, **link_form.as_service()
+            )
+        except DomainError as exc:
+            ui.raise_http(exc)
+            errors = ui.form_errors(exc)
     if errors:
         context = _provider_context(request, provider, link_form=form, link_errors=errors)
         return _fragment_or_page(request, provider, context, status=400)
-    email = form["email"].strip() or provider.email
+    email = link_form.cleaned_data["email"].strip() or provider.email
     note = f"Upload link sent to {email}. It works until {link.expires_at:%-d %b %Y}."
     if request.htmx:
         return _fragment_or_page(

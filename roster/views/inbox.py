@@ -18,13 +18,14 @@ from django.views.decorators.vary import vary_on_headers
 from credex import capabilities as cap
 from credex import interface as ui
 from credex.capabilities import has_capability
-from credex.errors import DomainError, InvalidInput
+from credex.errors import DomainError
 from credex.views import capability_required
 from roster.models import InboxKind
 from roster.selectors import inbox as sel
 from roster.selectors.flags import provider_flags_attach
 from roster.services import inbox as svc
 from roster.services.providers import provider_list_record_read
+from roster.views.inbox_forms import InboxActionForm, ReturnQueryForm
 
 PAGE_SIZE = 50
 SNOOZE_CHOICES = (7, 14, 30, 60)
@@ -102,7 +103,7 @@ def _pop_undo(request) -> tuple[str, object]:
 
 def _after_action(request, *, notice: str = "", error: str = "", status: int = 200, undo_item=None):
     """htmx: the refreshed worklist under the same filters; otherwise back to the list."""
-    query = QueryDict(request.POST.get("q", ""))
+    query = ReturnQueryForm(request.POST).query()
     if request.htmx:
         context = _context(request, query, notice=notice, error=error, undo_item=undo_item)
         return render(request, "roster/inbox/_results.html", context, status=status)
@@ -117,39 +118,29 @@ def _after_action(request, *, notice: str = "", error: str = "", status: int = 2
     return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
-def _until(request):
-    try:
-        days = int(request.POST.get("days", ""))
-    except ValueError:
-        raise InvalidInput("Choose how many days to snooze.", details={"days": "invalid"})
-    if not 1 <= days <= svc.MAX_SNOOZE_DAYS:
-        raise InvalidInput("Snooze for 1 to 365 days.", details={"days": "invalid"})
-    return timezone.localdate() + timedelta(days=days)
-
-
 @require_POST
 @capability_required(cap.CHANGE_ROSTER)
 def item_action(request, org_slug, item_id, action):
     org, actor = request.org, request.membership
     item = sel.inbox_item_get(org=org, item_id=item_id)
     label = _item_label(item)
+    form = InboxActionForm(request.POST, org=org, action=action)
     undo_item = None
     try:
+        data = form.checked()
         if action == "undo":
             svc.inbox_item_undo(org=org, actor=actor, item=item)
             notice = f"Re-opened {label}."
         elif action == "snooze":
-            item = svc.inbox_item_snooze(org=org, actor=actor, item=item, until=_until(request))
+            item = svc.inbox_item_snooze(org=org, actor=actor, item=item, until=data["days"])
             notice = f"Snoozed {label} until {item.snoozed_until:%-d %b %Y}."
         elif action == "dismiss":
             undo_item = svc.inbox_item_dismiss(
-                org=org, actor=actor, item=item, reason=request.POST.get("reason", "")
+                org=org, actor=actor, item=item, reason=data["reason"]
             )
             notice = f"Dismissed {label}."
         else:
-            undo_item = svc.inbox_item_resolve(
-                org=org, actor=actor, item=item, note=request.POST.get("note", "")
-            )
+            undo_item = svc.inbox_item_resolve(org=org, actor=actor, item=item, note=data["note"])
             notice = f"Resolved {label}."
     except DomainError as exc:
         ui.raise_http(exc)
@@ -162,16 +153,11 @@ def item_action(request, org_slug, item_id, action):
 @capability_required(cap.CHANGE_ROSTER)
 def bulk(request, org_slug):
     org, actor = request.org, request.membership
-    action = request.POST.get("action", "")
+    form = InboxActionForm(request.POST, org=org)
     try:
-        items = sel.inbox_items_by_ids(org=org, ids=_uuids(request.POST.getlist("items")))
-        params = {}
-        if action == "snooze":
-            params["until"] = _until(request)
-        elif action == "dismiss":
-            params["reason"] = request.POST.get("reason", "")
-        elif action == "assign":
-            params["assignee"] = _assignee(request)
+        params = form.service_params()
+        action = form.cleaned_data["action"]
+        items = sel.inbox_items_by_ids(org=org, ids=form.cleaned_data["items"])
         result = svc.inbox_items_bulk(org=org, actor=actor, items=items, action=action, **params)
     except DomainError as exc:
         ui.raise_http(exc)
@@ -183,28 +169,6 @@ def bulk(request, org_slug):
     if result["skipped"]:
         notice += f" {result['skipped']} already closed, left as they were."
     return _after_action(request, notice=notice)
-
-
-def _uuids(values) -> list:
-    import uuid
-
-    out = []
-    for value in values:
-        try:
-            out.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return out
-
-
-def _assignee(request):
-    value = request.POST.get("assignee", "")
-    if value in ("", "none"):
-        return None
-    for member in sel.assignable_members(org=request.org):
-        if str(member.pk) == value:
-            return member
-    raise InvalidInput("Choose a member who can act on items.", details={"assignee": "invalid"})
 
 
 def _item_label(item) -> str:

@@ -11,9 +11,12 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from credex.errors import DomainError
+from credex.forms import CheckboxOn
 from roster.models import CredentialKind, CredentialStatus, ProviderStatus
+from roster.selectors import providers as provider_selectors
 from roster.services.providers import DETAIL_FIELDS, PERIOD_KINDS
 from roster.validation import US_STATES
+from roster.views.form_fields import MAX_RETURN_QUERY, UUIDListField
 
 # States and DC first, then territories, then the armed-forces codes.
 _LATER = {"PR": 1, "VI": 1, "GU": 1, "AS": 1, "MP": 1, "AA": 2, "AE": 2, "AP": 2}
@@ -359,3 +362,57 @@ def credential_initial(credential) -> dict:
 class CustomTypeForm(forms.Form):
     code = forms.CharField(max_length=20, help_text="e.g. RN, LAC, BCBA")
     name = forms.CharField(max_length=100, help_text="e.g. Registered nurse")
+
+
+class BulkAssignForm(forms.Form):
+    """The worklist's bulk bar: the ticked providers and the coordinator to assign."""
+
+    # The worklist's own query string, to go back to the same filters (else none).
+    return_query = forms.CharField(required=False, strip=False)
+    provider = UUIDListField(required=False)
+    coordinator = forms.CharField(required=False)
+
+    def __init__(self, data, *, org):
+        super().__init__(data)
+        self.org = org
+
+    def clean_return_query(self):
+        query = self.cleaned_data["return_query"]
+        return query if query.startswith("?") and len(query) <= MAX_RETURN_QUERY else ""
+
+    def clean_coordinator(self):
+        choice = self.cleaned_data["coordinator"]
+        if choice == "none":
+            return None
+        coordinator = provider_selectors.coordinator_get(org=self.org, membership_id=choice)
+        if coordinator is None:
+            raise forms.ValidationError("Choose a coordinator to assign.")
+        return coordinator
+
+
+class RevealForm(forms.Form):
+    """Which protected field to show and why; the service knows which fields are protected."""
+
+    field = forms.CharField(required=False)
+    reason = forms.CharField(required=False)
+
+
+class RequirementsForm(forms.Form):
+    """The requirements page's POST: "recommended" applies the defaults, else a custom type."""
+
+    action = forms.CharField(required=False)
+
+
+class RequirementsTypeForm(forms.Form):
+    """One provider type's requirements: per credential kind, required, and with a document."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        for kind in CredentialKind.values:
+            self.fields[f"req_{kind}"] = forms.BooleanField(required=False, widget=CheckboxOn)
+            self.fields[f"doc_{kind}"] = forms.BooleanField(required=False, widget=CheckboxOn)
+
+    def chosen(self) -> dict[str, bool]:
+        """{kind: document required} for every ticked kind."""
+        data = self.cleaned_data
+        return {k: data[f"doc_{k}"] for k in CredentialKind.values if data[f"req_{k}"]}

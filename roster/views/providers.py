@@ -27,9 +27,13 @@ from roster.selectors.flags import provider_flags, provider_flags_attach
 from roster.services import providers as svc
 from roster.services import requirements as req
 from roster.views.provider_forms import (
+    BulkAssignForm,
     CredentialForm,
     CustomTypeForm,
     ProviderForm,
+    RequirementsForm,
+    RequirementsTypeForm,
+    RevealForm,
     add_service_errors,
     credential_initial,
     mark_invalid,
@@ -83,21 +87,17 @@ def provider_list(request, org_slug):
 def provider_bulk_assign(request, org_slug):
     org = request.org
     back = reverse("providers", kwargs={"org_slug": org.slug})
-    query = request.POST.get("return_query", "")
-    if query and not query.startswith("?"):
-        query = ""
-    providers = sel.providers_by_ids(org=org, ids=request.POST.getlist("provider"))
-    choice = request.POST.get("coordinator", "")
+    form = BulkAssignForm(request.POST, org=org)
+    valid = form.is_valid()
+    query = form.cleaned_data.get("return_query", "")
+    providers = sel.providers_by_ids(org=org, ids=form.cleaned_data.get("provider", []))
     if not providers:
         messages.error(request, "Select at least one provider first.")
         return redirect(back + query)
-    if choice == "none":
-        coordinator = None
-    else:
-        coordinator = sel.coordinator_get(org=org, membership_id=choice)
-        if coordinator is None:
-            messages.error(request, "Choose a coordinator to assign.")
-            return redirect(back + query)
+    if not valid:
+        messages.error(request, next(iter(ui.form_errors(form).values())))
+        return redirect(back + query)
+    coordinator = form.cleaned_data["coordinator"]
     try:
         changed = svc.provider_bulk_assign_coordinator(
             org=org, actor=request.membership, providers=providers, coordinator=coordinator
@@ -314,14 +314,18 @@ def provider_detail(request, org_slug, provider_id):
 @capability_required(cap.CHANGE_ROSTER)
 def provider_reveal(request, org_slug, provider_id):
     provider = sel.provider_get(org=request.org, provider_id=provider_id)
-    field = request.POST.get("field", "")
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        message = next(iter(ui.form_errors(form).values()))
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    field = form.cleaned_data["field"]
     try:
         value = svc.provider_reveal(
             org=request.org,
             actor=request.membership,
             provider=provider,
             field=field,
-            reason=request.POST.get("reason", "").strip(),
+            reason=form.cleaned_data["reason"],
         )
     except DomainError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
@@ -431,7 +435,8 @@ def requirements(request, org_slug):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
-        if request.POST.get("action") == "recommended":
+        action_form = RequirementsForm(request.POST)
+        if action_form.is_valid() and action_form.cleaned_data["action"] == "recommended":
             types = dict(sel.provider_type_choices(org=org))
             done = req.requirements_apply_recommended(
                 org=org, actor=request.membership, provider_types=types
@@ -490,14 +495,14 @@ def requirements_type(request, org_slug, provider_type):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
-        chosen = {
-            kind: request.POST.get(f"doc_{kind}") == "on"
-            for kind in CredentialKind.values
-            if request.POST.get(f"req_{kind}") == "on"
-        }
+        form = RequirementsTypeForm(request.POST)
+        form.is_valid()  # ticked or not: every box reads as a bool
         try:
             req.requirement_set_for_type(
-                org=org, actor=request.membership, provider_type=provider_type, required=chosen
+                org=org,
+                actor=request.membership,
+                provider_type=provider_type,
+                required=form.chosen(),
             )
         except DomainError as exc:
             messages.error(request, exc.message)
