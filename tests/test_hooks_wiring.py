@@ -36,7 +36,7 @@ EXPECTED = {
     screening_hooks.sam_api_check_last: [verifications_receivers.sam_api_check_last],
     roster_hooks.contract_renewals: [enrollment_receivers.contract_renewals],
     verifications_hooks.package_committee_review: [committee_receivers.package_committee_review],
-    verifications_hooks.payers: [enrollment_receivers.payers],
+    verifications_hooks.payer_contacts: [enrollment_receivers.payer_contacts],
 }
 
 
