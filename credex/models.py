@@ -162,11 +162,6 @@ class Membership(TenantModel):
         name = self.user.display_name
         return f"{name} (removed)" if self.is_removed else name
 
-    @property
-    def email_display(self) -> str:
-        """The member's e-mail for history: "a@b.org (removed)" once removed."""
-        return f"{self.user.email} (removed)" if self.is_removed else self.user.email
-
 
 class Invitation(TenantModel):
     email = models.EmailField()

@@ -132,17 +132,14 @@ def human_datetime_filter(value, arg=""):
 
 
 def person_label(who, fallback: str = "") -> str:
-    """The display name of a User or Membership (full name, else e-mail; "Name (removed)" for
-    a removed membership); `fallback` for None (a system job, an API key) or an empty
-    string."""
-    user = getattr(who, "user", who)  # Membership -> User
-    if user is None or not hasattr(user, "email"):
-        return fallback or (str(who) if who not in (None, "") else "")
-    name = (user.get_full_name() if hasattr(user, "get_full_name") else "").strip()
-    label = name or user.email or fallback
-    if getattr(who, "is_removed", False):  # a Membership that was removed: history says so
-        return f"{label} (removed)"
-    return label
+    """The display name of a User or Membership (their `display_name`: full name, else e-mail;
+    "Name (removed)" for a removed membership); `fallback` for None (a system job, an API key)
+    or an empty string."""
+    if who is None or who == "":
+        return fallback
+    if not hasattr(who, "display_name"):
+        return fallback or str(who)
+    return who.display_name or fallback
 
 
 @register.filter(name="person")
