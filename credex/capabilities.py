@@ -14,8 +14,14 @@ EXPORT_AUDIT = "audit.export"
 VIEW_ROSTER = "roster.view"
 CHANGE_ROSTER = "roster.change"
 MANAGE_BILLING = "billing.manage"
+# The verification exchange: every member reads it; coordinators and up trade (list, buy,
+# releases, ratings, disputes); owners and admins run the membership (apply, requirements,
+# price votes, the statement).
+VIEW_EXCHANGE = "exchange.view"
+TRADE_EXCHANGE = "exchange.trade"
+MANAGE_EXCHANGE = "exchange.manage"
 
-_READ = {VIEW_ORG, VIEW_MEMBERS, VIEW_ROSTER}
+_READ = {VIEW_ORG, VIEW_MEMBERS, VIEW_ROSTER, VIEW_EXCHANGE}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
@@ -28,6 +34,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             EXPORT_AUDIT,
             CHANGE_ROSTER,
             MANAGE_BILLING,
+            TRADE_EXCHANGE,
+            MANAGE_EXCHANGE,
         }
     ),
     Role.ADMIN: frozenset(
@@ -39,9 +47,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             VIEW_AUDIT,
             EXPORT_AUDIT,
             CHANGE_ROSTER,
+            TRADE_EXCHANGE,
+            MANAGE_EXCHANGE,
         }
     ),
-    Role.COORDINATOR: frozenset(_READ | {CHANGE_ROSTER}),
+    Role.COORDINATOR: frozenset(_READ | {CHANGE_ROSTER, TRADE_EXCHANGE}),
     # Auditors are read-only: they read the roster and the audit log and export it.
     Role.AUDITOR: frozenset(_READ | {VIEW_AUDIT, EXPORT_AUDIT}),
 }

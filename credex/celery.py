@@ -34,6 +34,16 @@ app.conf.beat_schedule = {
         "task": "screening.monthly",
         "schedule": crontab(day_of_month=2, hour=3, minute=0),
     },
+    # The exchange: members whose accreditation lapsed (or was renewed) have their listings
+    # paused (or resumed); listings past the maximum age expire.
+    "exchange-standing-daily": {
+        "task": "exchange.standing.daily",
+        "schedule": crontab(hour=4, minute=30),
+    },
+    "exchange-listings-expire-daily": {
+        "task": "exchange.listings.expire_daily",
+        "schedule": crontab(hour=4, minute=45),
+    },
 }
 
 

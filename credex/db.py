@@ -11,6 +11,16 @@ from __future__ import annotations
 from django.db import migrations
 
 CURRENT_ORG_SQL = "credex_current_org()"
+PLATFORM_PATH_SQL = "credex_platform_path()"
+
+# The platform path (credex.tenancy.platform_path): a transaction-local setting that the
+# exchange's and the ledger's policies admit for platform reads across organizations.
+CREATE_PLATFORM_PATH_FUNCTION = """
+CREATE OR REPLACE FUNCTION credex_platform_path() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('app.platform_path', true), '') = 'on'
+$$;
+"""
+DROP_PLATFORM_PATH_FUNCTION = "DROP FUNCTION IF EXISTS credex_platform_path();"
 
 
 def _table(apps, model: str) -> str:

@@ -45,6 +45,9 @@ class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = None
     email = models.EmailField("e-mail address", unique=True)
+    # Platform staff who run the verification exchange (applications, standing, disputes).
+    # A platform role outside every tenant: never a Membership.
+    is_exchange_operator = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

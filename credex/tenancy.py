@@ -105,6 +105,50 @@ def unscoped() -> Iterator[None]:
         _unscoped.reset(token)
 
 
+@contextmanager
+def platform_path(*, using: str = "default") -> Iterator[None]:
+    """Platform code that must read across organizations (the exchange operator's console,
+    market rates from every member's votes, the ledger's platform accounts): sets the
+    transaction-local `app.platform_path`, which the policies naming `credex_platform_path()`
+    admit, and lifts the ORM scope. Inside a transaction only; callers audit what they do.
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("The platform path is only entered inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('app.platform_path', true), "
+            "set_config('app.platform_path', 'on', true)"
+        )
+        previous = cursor.fetchone()[0] or ""
+    try:
+        with unscoped():
+            yield
+    finally:
+        if connection.in_atomic_block and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('app.platform_path', %s, true)", [previous])
+
+
+@contextmanager
+def second_scope(org: Organization | uuid.UUID) -> Iterator[None]:
+    """Inside the caller's transaction, act as another organization for a moment, then return
+    to the caller's: the explicit two-scope path of an exchange purchase or refund (read the
+    seller's record, post the seller's ledger leg). Both settings, the ORM's and RLS's, move
+    together and are restored on the way out. Only exchange services call it."""
+    org_id = org if isinstance(org, uuid.UUID) else org.pk
+    connection = connections["default"]
+    if not connection.in_atomic_block:
+        raise RuntimeError("A second scope is only entered inside the caller's transaction.")
+    token = _current_org.set(org_id)
+    try:
+        previous = set_db_context(org_id=org_id)
+        yield
+        _restore(previous)
+    finally:
+        _current_org.reset(token)
+
+
 class TenantQuerySet(models.QuerySet):
     pass
 

@@ -7,6 +7,7 @@ from audit import views as audit_views
 from committee import api_urls as committee_api
 from credex import api, views
 from enrollment import api_urls as enrollment_api
+from exchange import api_urls as exchange_api
 from roster.api import urls as roster_api
 from screening import api_urls as screening_api
 from screening.nppes import api_urls as nppes_api
@@ -34,6 +35,7 @@ org_patterns = [
     # Payer contacts are enrollment's; their pages kept the URLs they had under packages/.
     path("packages/contacts/", include("enrollment.contact_urls")),
     path("", include("verifications.urls")),
+    path("exchange/", include("exchange.urls")),
 ]
 
 api_patterns = [
@@ -61,6 +63,7 @@ api_patterns = [
     *screening_api.urlpatterns,
     *nppes_api.urlpatterns,
     *verifications_api.urlpatterns,
+    *exchange_api.urlpatterns,
 ]
 
 # Redoc injects its styles at run time and runs its search index in a blob: worker: the only
@@ -79,6 +82,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("u/", include("roster.public_urls")),
     path("p/", include("verifications.public_urls")),
+    path("operator/exchange/", include("exchange.operator_urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", api_docs, name="api_docs"),

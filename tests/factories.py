@@ -4,6 +4,7 @@ isolation tests have rows of both organizations to look for."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
@@ -151,8 +152,105 @@ def populate_every_tenant_table(tenant, seed=1):
         job.save()
         populate_nppes(org, provider, owner)
         populate_screening(org, provider, owner)
-        populate_verifications(org, provider, cred, doc, payer, link, owner)
+        packet = populate_verifications(org, provider, cred, doc, payer, link, owner)
+        populate_exchange(org, provider, packet, owner)
     return provider
+
+
+def populate_exchange(org, provider, packet, member):
+    """One row of each exchange and ledger tenant table for the isolation tests (the order is
+    a self-trade, so every row belongs to this organization alone)."""
+    from billing.services import Leg, entry_post
+    from exchange import models as x
+    from verifications.models import Verification
+
+    record = Verification.objects.filter(provider=provider, superseded_by__isnull=True).first()
+    membership = x.ExchangeMembership.objects.create(
+        organization=org,
+        display_name=org.name,
+        contact_name="Casey Contact",
+        contact_email="casey@example.com",
+        attested_by=member,
+    )
+    x.Accreditation.objects.create(
+        organization=org,
+        membership=membership,
+        body="ncqa",
+        status="accredited",
+        expires_on=date.today() + timedelta(days=365),
+        recorded_by=member,
+    )
+    x.ClinicianRelease.objects.create(
+        organization=org,
+        provider=provider,
+        signed_on=date.today(),
+        expires_on=date.today() + timedelta(days=365),
+        method="document",
+        recorded_by=member,
+    )
+    x.Listing.objects.create(
+        organization=org,
+        verification=record,
+        provider=provider,
+        seller_name=org.name,
+        npi=provider.npi or "1000000004",
+        clinician_name="Clinician",
+        source=record.source,
+        method=record.method,
+        verified_at=record.verified_at,
+        expires_at=record.verified_at + timedelta(days=120),
+        created_by=member,
+    )
+    x.ListingBatch.objects.create(organization=org, requested_by=member)
+    profile = x.RequirementsProfile.objects.create(organization=org, updated_by=member)
+    x.RequirementRule.objects.create(organization=org, profile=profile, source="state_board")
+    x.PriceVote.objects.create(
+        organization=org, quarter="2026Q4", source="state_board", price_cents=3000, voted_by=member
+    )
+    order = x.Order.objects.create(
+        organization=org,
+        seller_organization=org,
+        seller_name=org.name,
+        listing_id=uuid.uuid4(),
+        seller_verification_id=record.pk,
+        idempotency_key="factory",
+        request_hash="0" * 64,
+        provider=provider,
+        verification=record,
+        npi=provider.npi or "1000000004",
+        clinician_name="Clinician",
+        source=record.source,
+        original_method=record.method,
+        original_verified_at=record.verified_at,
+        price_cents=3000,
+        fee_cents=300,
+        total_cents=3300,
+        bought_by=member,
+        bought_by_label=member.user.email,
+    )
+    x.Receipt.objects.create(
+        organization=org, order=order, seller_organization=org, key_id="k", payload={}, signature=""
+    )
+    x.Rating.objects.create(
+        organization=org, order=order, seller_organization=org, score=5, rated_by=member
+    )
+    x.Dispute.objects.create(
+        organization=org,
+        order=order,
+        seller_organization=org,
+        reason="other",
+        description="factory",
+        opened_by=member,
+    )
+    entry_post(
+        kind="exchange_purchase",
+        reference_type="factory",
+        reference_id=str(order.pk),
+        legs=[
+            Leg(kind="exchange_due", amount_cents=3300, org_id=org.pk),
+            Leg(kind="exchange_proceeds", amount_cents=-3300, org_id=org.pk),
+        ],
+    )
 
 
 def populate_verifications(org, provider, cred, doc, payer, link, member):

@@ -67,6 +67,10 @@ NOT_WALKED_PREFIXES = {
     "accounts/": "allauth's sign-in, sign-up, password and MFA pages: no organization",
 }
 NOT_WALKED = {
+    "operator_home": "exchange operator console: platform staff, not a member role "
+    "(tests/test_exchange_operator.py walks it for operator, member and anonymous)",
+    "operator_rates": "exchange operator console (tests/test_exchange_operator.py)",
+    "operator_disputes": "exchange operator console (tests/test_exchange_operator.py)",
     "home": "the signed-in user's organizations (or a redirect to the only one): no capability",
     "healthz": "liveness probe: no session, no organization",
     "organization_new": "any signed-in user may create an organization (test_core)",

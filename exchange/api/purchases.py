@@ -1,0 +1,5 @@
+"""Exchange API: purchases (under /api/v1/exchange/)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

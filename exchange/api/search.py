@@ -1,0 +1,5 @@
+"""Exchange API: search (under /api/v1/exchange/)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Exchange hook receivers, one module per area; each has register()."""

@@ -1,0 +1,7 @@
+"""Exchange receivers of the hook points below it: purchases."""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    """Called from ExchangeConfig.ready()."""

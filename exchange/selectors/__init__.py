@@ -1,0 +1,1 @@
+"""Exchange reads, one module per area."""

@@ -1,0 +1,1 @@
+"""Exchange writes, one module per area."""

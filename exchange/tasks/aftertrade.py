@@ -1,0 +1,3 @@
+"""Exchange background work: aftertrade."""
+
+from __future__ import annotations

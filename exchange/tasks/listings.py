@@ -1,0 +1,3 @@
+"""Exchange background work: listings."""
+
+from __future__ import annotations

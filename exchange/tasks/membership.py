@@ -1,0 +1,3 @@
+"""Exchange background work: membership."""
+
+from __future__ import annotations

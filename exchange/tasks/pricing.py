@@ -1,0 +1,3 @@
+"""Exchange background work: pricing."""
+
+from __future__ import annotations

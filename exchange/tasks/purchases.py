@@ -1,0 +1,3 @@
+"""Exchange background work: purchases."""
+
+from __future__ import annotations

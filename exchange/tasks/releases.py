@@ -1,0 +1,3 @@
+"""Exchange background work: releases."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Exchange pages, one module per area; exchange/urls.py mounts them."""

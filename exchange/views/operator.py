@@ -1,0 +1,11 @@
+"""Operator console: operator (skeleton)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from exchange.views._base import operator_not_built as _not_built
+
+urlpatterns = [
+    path("", _not_built, name="operator_home"),
+]

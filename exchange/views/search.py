@@ -1,0 +1,11 @@
+"""Exchange pages: search (skeleton: the views replace `_not_built`)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from exchange.views._base import not_built as _not_built
+
+urlpatterns = [
+    path("search/", _not_built, name="exchange_search"),
+]
