@@ -8,4 +8,6 @@ from exchange.views._base import not_built as _not_built
 
 urlpatterns = [
     path("orders/", _not_built, name="exchange_orders"),
+    path("orders/<uuid:order_id>/", _not_built, name="exchange_order"),
+    path("buy/<uuid:listing_id>/", _not_built, name="exchange_buy"),
 ]
