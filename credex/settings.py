@@ -469,6 +469,8 @@ MEDIA_URL = "/media/"
 # Documents (roster): the largest upload accepted, and how long a provider upload link works.
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 UPLOAD_LINK_MAX_AGE_DAYS = env_int("UPLOAD_LINK_MAX_AGE_DAYS", 14)
+# The exchange: how long a clinician release e-signature link works (days).
+RELEASE_MAX_AGE_DAYS = env_int("RELEASE_MAX_AGE_DAYS", 14)
 
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None

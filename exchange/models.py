@@ -275,6 +275,35 @@ class ClinicianRelease(TenantModel):
         return self.scope_all or source in (self.scope_sources or [])
 
 
+class ReleaseRequest(TenantModel):
+    """An e-signature asked of a clinician: the row behind the signed release link (the
+    RELEASE spec of credex.links). Signing it creates the ClinicianRelease (`release`), after
+    which the link answers 410."""
+
+    provider = models.ForeignKey("roster.Provider", on_delete=models.PROTECT, related_name="+")
+    scope_all = models.BooleanField(default=True)
+    scope_sources = models.JSONField(default=list, blank=True)
+    release_expires_on = models.DateField()  # the release's expiry once signed
+    email = models.EmailField(max_length=254)
+    release = models.OneToOneField(
+        ClinicianRelease, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+    # The link's own lifetime (credex.links): expires_at, revoked_at, created_by.
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
 # --- listings --------------------------------------------------------------------------------
 
 

@@ -109,3 +109,34 @@ contract_renewals: HookPoint[..., dict[uuid.UUID, date | None]] = HookPoint(
     (InboxItem.contract). Receivers: enrollment.
     """,
 )
+
+
+@dataclass(frozen=True)
+class InboxDue:
+    """One thing a downstream app wants in the expiry inbox (roster.hooks.inbox_items_due).
+
+    `kind` is an InboxKind value roster knows the thresholds of (roster.services.inbox
+    THRESHOLDS); `subject_id` the app's row the item is about (stored on InboxItem.subject_id,
+    with no foreign key); `link` the path of the page the item opens."""
+
+    kind: str
+    subject_id: uuid.UUID
+    due_date: date
+    provider_id: uuid.UUID | None = None
+    link: str = ""
+
+
+inbox_items_due: HookPoint[..., list[InboxDue]] = HookPoint(
+    "roster.inbox_items_due",
+    """What downstream apps want in the expiry inbox, for `inbox_generate`'s daily run.
+
+    Called by `inbox_generate` inside its per-organization transaction, in the
+    organization's tenant context. Passes keyword arguments only: `org` and `due_by=<date>`
+    (every subject of `org` due on or before `due_by` that still needs action), or `org` and
+    `ids=<subject ids>` (those subjects as they stand now, for the open items no longer
+    returned by the first form: an entry with a later due date means renewed, a missing
+    entry means it no longer applies). A receiver returns a list of `InboxDue` and writes
+    nothing. The inbox stores the subject id and the link on its item (InboxItem.subject_id,
+    InboxItem.link). Receivers: exchange (clinician releases expiring within 30 days).
+    """,
+)

@@ -350,6 +350,8 @@ class InboxKind(models.TextChoices):
     ENROLLMENT_FOLLOW_UP = "enrollment_follow_up", "Enrollment follow-up"
     # A document a roster import left out, requested from the provider (key names its kind).
     DOCUMENT_REQUESTED = "document_requested", "Document requested"
+    # From roster.hooks.inbox_items_due (the exchange answers it): a release about to expire.
+    RELEASE_EXPIRY = "release_expiry", "Clinician release expiring"
 
 
 class InboxStatus(models.TextChoices):
@@ -382,6 +384,10 @@ class InboxItem(TenantModel):
         on_delete=models.CASCADE,
         related_name="inbox_items",
     )
+    # An item a downstream app raised through roster.hooks.inbox_items_due: the id of its row
+    # (no foreign key: roster knows no table above it) and the page the item opens.
+    subject_id = models.UUIDField(null=True, blank=True)
+    link = models.CharField(max_length=300, blank=True)
     assigned_to = models.ForeignKey(
         "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

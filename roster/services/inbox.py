@@ -15,7 +15,9 @@ Thresholds (days before the due date; 0 = due today or overdue):
 - CAQH re-attestation (caqh_last_attested + 120 days): 30, 0 - the attestation is a quick
   online step, so a month's notice is enough and more thresholds would only be noise;
 - payer contract renewal (a contract's renewal date, from roster.hooks.contract_renewals,
-  which the enrollment app answers): 90, 60, 30, 0.
+  which the enrollment app answers): 90, 60, 30, 0;
+- a clinician release's expiry (roster.hooks.inbox_items_due, which the exchange answers):
+  30, 0. A receiver's item stores its row id (`subject_id`) and the page it opens (`link`).
 Overdue enrollment follow-ups are not inbox items: their date moves at every follow-up and
 the item has no enrollment reference; they are dashboard rows (roster.selectors.dashboard).
 """
@@ -56,7 +58,11 @@ THRESHOLDS: dict[str, tuple[int, ...]] = {
     InboxKind.RECREDENTIALING: (120, 90, 60, 30, 0),
     InboxKind.CAQH: (30, 0),
     InboxKind.CONTRACT_RENEWAL: (90, 60, 30, 0),
+    InboxKind.RELEASE_EXPIRY: (30, 0),
 }
+# Kinds raised by downstream apps through hooks.inbox_items_due (the item names a subject id).
+HOOK_KINDS = (InboxKind.RELEASE_EXPIRY,)
+HOOK_HORIZON_DAYS = 30
 GENERATED_KINDS = tuple(THRESHOLDS)
 CAQH_CYCLE_DAYS = 120
 ACTIVE = (InboxStatus.OPEN, InboxStatus.SNOOZED)
@@ -82,8 +88,11 @@ def item_key(kind: str, target_id, due: date, threshold: int) -> str:
     return f"{kind}:{target_id}:{due.isoformat()}:{threshold}"
 
 
-def target_of(kind: str, credential_id=None, provider_id=None, contract_id=None):
-    """The row an item is about: the credential, the provider or the contract."""
+def target_of(kind: str, credential_id=None, provider_id=None, contract_id=None, subject_id=None):
+    """The row an item is about: the credential, the provider, the contract or a downstream
+    app's row (the subject)."""
+    if kind in HOOK_KINDS:
+        return subject_id
     if kind == InboxKind.CREDENTIAL_EXPIRY:
         return credential_id
     if kind == InboxKind.CONTRACT_RENEWAL:
@@ -101,6 +110,8 @@ class _Due:
     credential_id: object = None
     contract_id: object = None
     assigned_to_id: object = None
+    subject_id: object = None
+    link: str = ""
 
     @property
     def ident(self):
@@ -148,6 +159,19 @@ def _dues(org, today: date) -> dict[tuple, _Due]:
     for renewals in hooks.contract_renewals.collect(org=org, due_by=today + timedelta(days=90)):
         for contract_id, due in renewals.items():
             add(InboxKind.CONTRACT_RENEWAL, contract_id, due, contract_id=contract_id)
+    for dues in hooks.inbox_items_due.collect(
+        org=org, due_by=today + timedelta(days=HOOK_HORIZON_DAYS)
+    ):
+        for due in dues:
+            if due.kind in HOOK_KINDS:
+                add(
+                    due.kind,
+                    due.subject_id,
+                    due.due_date,
+                    provider_id=due.provider_id,
+                    subject_id=due.subject_id,
+                    link=due.link[:300],
+                )
     return {d.ident: d for d in found}
 
 
@@ -165,6 +189,8 @@ def _insert(org, dues: dict[tuple, _Due]) -> int:
                 credential_id=d.credential_id,
                 contract_id=d.contract_id,
                 assigned_to_id=d.assigned_to_id,
+                subject_id=d.subject_id,
+                link=d.link,
             )
             for d in dues.values()
         ),
@@ -194,6 +220,13 @@ def _current_dates(org, kind: str, ids) -> dict:
         for renewals in hooks.contract_renewals.collect(org=org, ids=ids):
             dates.update(renewals)
         return dates
+    if kind in HOOK_KINDS:
+        return {
+            due.subject_id: due.due_date
+            for dues in hooks.inbox_items_due.collect(org=org, ids=list(ids))
+            for due in dues
+            if due.kind == kind
+        }
     field = (
         "recredentialing_due_date" if kind == InboxKind.RECREDENTIALING else "caqh_last_attested"
     )
@@ -212,11 +245,18 @@ def _stale(org, dues: dict[tuple, _Due]) -> dict:
     active = InboxItem.objects.filter(
         organization=org, status__in=ACTIVE, kind__in=GENERATED_KINDS
     ).values_list(
-        "id", "kind", "provider_id", "credential_id", "contract_id", "due_date", "threshold_days"
+        "id",
+        "kind",
+        "provider_id",
+        "credential_id",
+        "contract_id",
+        "subject_id",
+        "due_date",
+        "threshold_days",
     )
     stale, gone = {}, []
-    for item_id, kind, pid, cid, contract_id, due, threshold in active:
-        target = target_of(kind, cid, pid, contract_id)
+    for item_id, kind, pid, cid, contract_id, subject_id, due, threshold in active:
+        target = target_of(kind, cid, pid, contract_id, subject_id)
         current = dues.get((kind, target, due))
         if current is None:
             gone.append((item_id, kind, target, due, threshold))
