@@ -16,8 +16,9 @@ import sys
 import threading
 import time
 
-# Signed links carry their token in the path: /u/<token>/..., /p/<token>/..., /invitations/<token>/.
-_TOKEN_PATH = re.compile(r"^/(u|p|invitations)/[^/]+")
+# Signed links carry their token in the path: /u/<token>/..., /p/<token>/..., /r/<token>/...,
+# /invitations/<token>/.
+_TOKEN_PATH = re.compile(r"^/(u|p|r|invitations)/[^/]+")
 
 
 def safe_path(path: str) -> str:

@@ -82,6 +82,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("u/", include("roster.public_urls")),
     path("p/", include("verifications.public_urls")),
+    path("r/", include("exchange.public_urls")),
     path("operator/exchange/", include("exchange.operator_urls")),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

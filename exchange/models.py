@@ -264,6 +264,10 @@ class ClinicianRelease(TenantModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "credex.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-expires_on"]

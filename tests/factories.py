@@ -180,13 +180,22 @@ def populate_exchange(org, provider, packet, member):
         expires_on=date.today() + timedelta(days=365),
         recorded_by=member,
     )
-    x.ClinicianRelease.objects.create(
+    release = x.ClinicianRelease.objects.create(
         organization=org,
         provider=provider,
         signed_on=date.today(),
         expires_on=date.today() + timedelta(days=365),
         method="document",
         recorded_by=member,
+    )
+    x.ReleaseRequest.objects.create(
+        organization=org,
+        provider=provider,
+        release_expires_on=date.today() + timedelta(days=365),
+        email="clinician@example.com",
+        release=release,
+        expires_at=timezone.now() + timedelta(days=14),
+        created_by=member,
     )
     x.Listing.objects.create(
         organization=org,

@@ -13,6 +13,7 @@ from credex.errors import Conflict
 from credex.hooks import HookPoint
 from credex.tenancy import tenant_context
 from enrollment import receivers as enrollment_receivers
+from exchange.receivers import releases as exchange_release_receivers
 from roster import hooks as roster_hooks
 from roster.models import Document
 from screening import hooks as screening_hooks
@@ -35,6 +36,7 @@ EXPECTED = {
     screening_hooks.sam_api_checked: [verifications_receivers.sam_api_checked],
     screening_hooks.sam_api_check_last: [verifications_receivers.sam_api_check_last],
     roster_hooks.contract_renewals: [enrollment_receivers.contract_renewals],
+    roster_hooks.inbox_items_due: [exchange_release_receivers.inbox_items_due],
     verifications_hooks.package_committee_review: [committee_receivers.package_committee_review],
     verifications_hooks.payer_contacts: [enrollment_receivers.payer_contacts],
 }

@@ -79,6 +79,7 @@ NOT_WALKED = {
     "upload_link_public": "public signed link for a provider (test_documents)",
     "package_share_public": "public signed link for a payer contact (test_package_shares)",
     "package_share_download": "public signed link for a payer contact (test_package_shares)",
+    "release_public": "public signed link for a clinician (test_exchange_releases)",
 }
 
 # POSTs that need more than the capability their page declares: checked inside the view.
@@ -131,6 +132,7 @@ QUERY = {"nppes_lookup": {"npi": "1234567893"}}  # a valid NPI; the registry is 
 # Allowed answers that are 4xx by the seeded state, not by permission.
 ALLOWED_4XX = {
     ("packets_bulk_status", "GET"): 404,  # no bulk start is running under the made-up job key
+    ("exchange_release_document", "GET"): 404,  # the seeded release has no document on file
 }
 
 

@@ -1,18 +1,20 @@
-"""Clinician release e-signature requests: the row behind the signed release link (tenant
-data: the organization policy, same-organization foreign keys)."""
+"""Clinician releases: who revoked one and why, and the e-signature requests (the row behind
+the signed release link; tenant data: the organization policy, same-organization keys)."""
+
+import uuid
 
 import django.db.models.deletion
 import django.utils.timezone
-import uuid
 from django.db import migrations, models
 
 from credex.db import EnableRLS, SameOrgForeignKey
 
 SAME_ORG = [
-    ("provider", "roster.Provider"),
-    ("release", "exchange.ClinicianRelease"),
-    ("created_by", "credex.Membership"),
-    ("revoked_by", "credex.Membership"),
+    ("ClinicianRelease", "revoked_by", "credex.Membership"),
+    ("ReleaseRequest", "provider", "roster.Provider"),
+    ("ReleaseRequest", "release", "exchange.ClinicianRelease"),
+    ("ReleaseRequest", "created_by", "credex.Membership"),
+    ("ReleaseRequest", "revoked_by", "credex.Membership"),
 ]
 
 
@@ -24,6 +26,22 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="clinicianrelease",
+            name="revoked_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="credex.membership",
+            ),
+        ),
+        migrations.AddField(
+            model_name="clinicianrelease",
+            name="revoked_reason",
+            field=models.CharField(blank=True, max_length=500),
+        ),
         migrations.CreateModel(
             name="ReleaseRequest",
             fields=[
@@ -94,5 +112,5 @@ class Migration(migrations.Migration):
             },
         ),
         EnableRLS("exchange.ReleaseRequest"),
-        *[SameOrgForeignKey("exchange.ReleaseRequest", f, to) for f, to in SAME_ORG],
+        *[SameOrgForeignKey(f"exchange.{m}", f, to) for m, f, to in SAME_ORG],
     ]
