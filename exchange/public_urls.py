@@ -29,6 +29,7 @@ def _page(request, opened: OpenLink, *, errors=None, typed=None, status=200, rel
         "text": text,
         "text_sha256": services.text_hash(text),
         "errors": errors or {},
+        "page_error": (errors or {}).get("__all__", ""),
         "typed": typed or {},
         "release": release,
     }

@@ -86,6 +86,7 @@ def _form_page(request, template: str, form_values: dict, errors: dict, status: 
             "sources": SOURCE_CHOICES,
             "form": form_values,
             "errors": errors,
+            "page_error": errors.get("__all__", ""),
         },
         status=status,
     )
@@ -172,6 +173,7 @@ def _detail(request, release, *, errors=None, typed=None, status=200):
             "scope": services.scope_words(release),
             "can_trade": can_change(request, cap.TRADE_EXCHANGE),
             "errors": errors or {},
+            "page_error": (errors or {}).get("__all__", ""),
             "typed": typed or {},
         },
         status=status,
