@@ -496,6 +496,16 @@ def test_the_receipt_page_shows_the_check_and_downloads_the_signed_json(
     download = client.get(page.request["PATH_INFO"] + "?download=1")
     assert download.status_code == 200
     assert _verify(json.loads(download.content), tenant_a.org)["valid"] is True
+    with tenant_context(tenant_a.org):
+        actions = list(
+            AuditEvent.objects.filter(target_id=str(order.pk))
+            .order_by("created_at")
+            .values_list("action", "data__part")
+        )
+    assert actions == [
+        ("exchange.receipt.viewed", "receipt"),
+        ("exchange.record.downloaded", "receipt"),
+    ]
 
 
 def test_the_seller_reads_the_receipt_but_not_the_record_or_packet(client, login, purchase, seller):

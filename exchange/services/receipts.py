@@ -358,12 +358,15 @@ def receipt_verify(*, document: dict, org=None) -> dict:
 # --- downloads ---------------------------------------------------------------------------------
 
 
-def order_download_record(*, org, actor, order, part: str, via: str = "web") -> None:
-    """Audit a read of a purchase: its receipt, PDF packet or record JSON."""
+def order_download_record(
+    *, org, actor, order, part: str, via: str = "web", viewed: bool = False
+) -> None:
+    """Audit a read of a purchase: its receipt, PDF packet or record JSON downloaded
+    (`exchange.record.downloaded`), or the receipt page seen (`exchange.receipt.viewed`)."""
     audit_record(
         org=org,
         actor=audit_actor(actor),
-        action="exchange.record.downloaded",
+        action="exchange.receipt.viewed" if viewed else "exchange.record.downloaded",
         target=order,
         data={"part": part, "via": via, "buyer": order.organization_id == org.pk},
     )

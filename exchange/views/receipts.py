@@ -49,6 +49,9 @@ def exchange_order_receipt(request, org_slug, order_id):
         check = svc.receipt_verify(document=document, org=org)
     except InvalidInput:  # a stored row that is no receipt (never issued by the signer)
         check = {"valid": False, "problems": ["This receipt cannot be read."]}
+    svc.order_download_record(
+        org=org, actor=request.membership, order=order, part="receipt", viewed=True
+    )
     context = {
         "tab": "orders",
         "order": order,
