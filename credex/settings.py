@@ -120,6 +120,52 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "base64-encoded bytes, 44 characters ending in '=')."
         )
 
+
+def env_receipt_keys(name: str) -> list[tuple[str, str]]:
+    """Exchange receipt signing keys: "kid1:<base64 32-byte Ed25519 seed>,kid0:..." as
+    [(key id, seed b64)], the first the active signer, the others still verifying. Unset:
+    one key generated once and kept in the data folder (the embedded default)."""
+    import base64
+    import binascii
+    import re
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        if not EMBEDDED and not DEBUG:
+            raise ImproperlyConfigured(f"{name} must be set when DATABASE_URL is set.")
+        from credex import embedded
+
+        seed_file = embedded.data_dir() / "exchange_receipt_key"
+        if not seed_file.exists():
+            import secrets
+
+            kid = "local-" + secrets.token_hex(4)
+            seed_file.write_text(f"{kid}:{base64.b64encode(secrets.token_bytes(32)).decode()}")
+            seed_file.chmod(0o600)
+        raw = seed_file.read_text().strip()
+    keys, seen = [], set()
+    for item in (part.strip() for part in raw.split(",")):
+        kid, _, seed = item.partition(":")
+        kid, seed = kid.strip(), seed.strip()
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,40}", kid) or kid in seen:
+            raise ImproperlyConfigured(
+                f"{name}: each key is 'id:seed' with a unique id of letters, digits, '.', '_' "
+                "or '-' (at most 40)."
+            )
+        try:
+            decoded = base64.b64decode(seed, validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if len(decoded) != 32:
+            # Never echo the value: it is a private key.
+            raise ImproperlyConfigured(f"{name}: key {kid!r} is not a base64 32-byte seed.")
+        seen.add(kid)
+        keys.append((kid, seed))
+    return keys
+
+
+EXCHANGE_RECEIPT_KEYS = env_receipt_keys("EXCHANGE_RECEIPT_KEYS")
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if not EMBEDDED and not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DATABASE_URL is set.")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("exchange.views.requirements")),
     path("", include("exchange.views.pricing")),
     path("", include("exchange.views.orders")),
+    path("", include("exchange.views.receipts")),
     path("", include("exchange.views.statement")),
     path("", include("exchange.views.disputes")),
 ]

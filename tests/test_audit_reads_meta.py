@@ -238,6 +238,9 @@ NOT_PROVIDER_DATA = {
     "package_share": "shares a package (POST)",
     "package_share_revoke": "revokes a share (POST)",
     "api_share_revoke": "revokes a share (POST)",
+    # exchange receipts
+    "api_exchange_receipt_keys": "the public receipt keys",
+    "api_exchange_receipts_verify": "checks a receipt the caller sends (a verdict, no record)",
 }
 
 # --- routes that show provider data and record it with their own event -------------------------
@@ -250,6 +253,14 @@ AUDITED_ELSEWHERE = {
     "psv_evidence_download": "verifications.evidence.downloaded (test_psv_queue)",
     "api_verification_evidence_download": "verifications.evidence.downloaded",
     "import_errors_csv": "roster.import.errors_downloaded (rows of the uploaded file)",
+    # exchange purchases: exchange.receipt.viewed / exchange.record.downloaded (naming the
+    # order; the seller holds no provider row to name) (test_exchange_receipts)
+    "exchange_order_receipt": "exchange.receipt.viewed, or exchange.record.downloaded",
+    "exchange_order_packet": "exchange.record.downloaded",
+    "exchange_order_json": "exchange.record.downloaded",
+    "api_exchange_order_receipt": "exchange.record.downloaded",
+    "api_exchange_order_record": "exchange.record.downloaded",
+    "api_exchange_order_packet": "exchange.record.downloaded",
 }
 
 # --- routes that show provider data and do NOT record a read yet -------------------------------

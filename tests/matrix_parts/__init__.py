@@ -7,6 +7,14 @@ Each module defines:
 - snapshot(org) -> dict: its tables' state that an API write could change.
 """
 
-from tests.matrix_parts import exchange_releases, extraction, packages, packets, queue, sam
+from tests.matrix_parts import (
+    exchange_receipts,
+    exchange_releases,
+    extraction,
+    packages,
+    packets,
+    queue,
+    sam,
+)
 
-PARTS = [queue, packets, extraction, packages, sam, exchange_releases]
+PARTS = [queue, packets, extraction, packages, sam, exchange_receipts, exchange_releases]
