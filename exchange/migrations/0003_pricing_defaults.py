@@ -20,16 +20,20 @@ DEFAULT_PRICES_CENTS = {
 
 
 def seed(apps, schema_editor):
+    # Migrations run as the schema owner (credex.dbsetup): write through its connection.
+    db = schema_editor.connection.alias
     DefaultPrice = apps.get_model("exchange", "DefaultPrice")
     ExchangeSettings = apps.get_model("exchange", "ExchangeSettings")
     for source, cents in DEFAULT_PRICES_CENTS.items():
-        DefaultPrice.objects.get_or_create(source=source, defaults={"price_cents": cents})
-    ExchangeSettings.objects.get_or_create(pk=1)
+        DefaultPrice.objects.using(db).get_or_create(source=source, defaults={"price_cents": cents})
+    ExchangeSettings.objects.using(db).get_or_create(pk=1)
 
 
 def unseed(apps, schema_editor):
     DefaultPrice = apps.get_model("exchange", "DefaultPrice")
-    DefaultPrice.objects.filter(source__in=DEFAULT_PRICES_CENTS).delete()
+    DefaultPrice.objects.using(schema_editor.connection.alias).filter(
+        source__in=DEFAULT_PRICES_CENTS
+    ).delete()
 
 
 class Migration(migrations.Migration):

@@ -59,6 +59,19 @@ def price_band_cents(source: str, quarter: str | None = None) -> tuple[int, int]
     return band_of(market_rate_cents(source, quarter=quarter), percent)
 
 
+def price_band_refusal(source: str, price_cents: int, quarter: str | None = None) -> dict | None:
+    """None when a seller may list the type at `price_cents` (inside the band, both ends
+    included), otherwise the refusal {code, message} a listing shows."""
+    low, high = price_band_cents(source, quarter)
+    if low <= price_cents <= high:
+        return None
+    return {
+        "code": "price_outside_band",
+        "message": f"List at the market rate or between ${low // 100:,}.{low % 100:02d} and "
+        f"${high // 100:,}.{high % 100:02d} this quarter.",
+    }
+
+
 def listing_price_cents(listing) -> int:
     """What a listing sells for now: its own price, or the market rate when it has none."""
     if listing.price_cents is not None:
