@@ -353,7 +353,9 @@ def test_the_owner_votes_from_the_page_and_the_vote_is_audited(member_a, login):
 def test_a_bad_vote_from_the_page_is_a_400_and_writes_nothing(member_a, login, body):
     response = login(member_a.owner).post(page_url(member_a, "exchange_price_vote"), body)
     assert response.status_code == 400
-    if "\x00" not in str(body):  # NUL bytes are refused before the view (credex.hostile)
+    if not any(
+        "\x00" in v for v in body.values()
+    ):  # NUL bytes are refused before the view (credex.hostile)
         assert b"Your vote was not recorded" in response.content
     assert votes_of(member_a.org) == []
 
