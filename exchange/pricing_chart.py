@@ -4,6 +4,9 @@ geometry for a server-rendered inline SVG (the template also prints the numbers 
 from __future__ import annotations
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 360, 150, 48, 16, 12, 26
+# Gridline steps a reader can add up: $1, $2, $2.50, $5, $10 ... $2,500 (four steps to the top).
+NICE_STEPS_CENTS = (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000)
+NICE_STEPS_CENTS += (100_000, 200_000, 250_000)
 
 
 def _dollars(cents: int) -> str:
@@ -15,7 +18,7 @@ def history_chart(rates: list) -> dict:
     """Points (oldest quarter first) for MarketRate rows, with a y scale from 0 to a round
     top above the highest rate, in four steps."""
     peak = max((r.rate_cents for r in rates), default=0)
-    step = max(100, -(-peak // 400) * 100)  # whole dollars per step
+    step = next((s for s in NICE_STEPS_CENTS if s * 4 >= peak), -(-peak // 4))
     top = step * 4
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM

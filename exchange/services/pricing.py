@@ -121,10 +121,11 @@ def market_rate_recompute(
 ) -> MarketRate:
     """Recompute a (quarter, type)'s market rate from every member's votes (read on the
     platform path). A change of rate or basis is audited on the platform chain."""
-    settings = ExchangeSettings.current()
     with transaction.atomic():
         if not locked:
             _lock_rate(quarter, source)
+        # Read under the lock: a quorum or default changed meanwhile is committed by now.
+        settings = ExchangeSettings.current()
         with platform_path():
             prices = list(
                 PriceVote.objects.filter(quarter=quarter, source=source).values_list(

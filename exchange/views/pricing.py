@@ -32,6 +32,7 @@ def _context(request, *, errors=None, typed_price="") -> dict:
         "is_member": is_member,
         "quarter": sel.quarter_of(),
         "types": types,
+        "no_history": [t.label for t in types if not t.chart["points"]],
         "fee_rule": sel.fee_rule(),
         "settings": ExchangeSettings.current(),
         "can_vote": is_member and ui.can_change(request, cap.MANAGE_EXCHANGE),
