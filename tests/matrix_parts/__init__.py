@@ -8,6 +8,7 @@ Each module defines:
 """
 
 from tests.matrix_parts import (
+    exchange_pricing,
     exchange_receipts,
     exchange_releases,
     extraction,
@@ -17,4 +18,4 @@ from tests.matrix_parts import (
     sam,
 )
 
-PARTS = [queue, packets, extraction, packages, sam, exchange_receipts, exchange_releases]
+PARTS = [queue, packets, extraction, packages, sam, exchange_pricing, exchange_receipts, exchange_releases]
