@@ -180,8 +180,7 @@ def search_listings(*, org, npi=None, q=None, now=None) -> list[ClinicianGroup]:
     npi, q = clean_query(npi=npi, q=q)
     if not member_is_approved(org):
         raise Forbidden(
-            "Only approved members of the exchange can search it; apply from the Membership "
-            "page.",
+            "Only approved members of the exchange can search it; apply from the Membership page.",
             code="not_a_member",
         )
     now = now or timezone.now()

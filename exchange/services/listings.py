@@ -22,6 +22,7 @@ from audit.services import Actor, audit_record
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
+from credex.models import Membership
 from exchange.models import (
     ExchangeSettings,
     Listing,
@@ -63,9 +64,7 @@ MESSAGES = {
         "Only verified results are listed; a discrepancy or an unable-to-verify result is not."
     ),
     "too_old": "This record is older than the exchange's {days}-day maximum age.",
-    "excluded": (
-        "This provider has a confirmed exclusion; none of their records can be listed."
-    ),
+    "excluded": ("This provider has a confirmed exclusion; none of their records can be listed."),
     "no_release": (
         "No current clinician release on file covers this verification type; record one on "
         "the Releases page first."
@@ -109,7 +108,7 @@ def provider_has_confirmed_exclusion(provider) -> bool:
     )
 
 
-def _seller_refusals(org) -> list[dict]:
+def seller_refusals(org) -> list[dict]:
     entry = directory_entry(org)
     if entry is None or entry.status != MembershipStatus.APPROVED:
         return [_refusal("not_a_member")]
@@ -139,7 +138,7 @@ def listing_eligibility(*, org, verification: Verification, now=None) -> list[di
     order of MESSAGES ([] = listable)."""
     now = now or timezone.now()
     settings = ExchangeSettings.current()
-    refusals = _seller_refusals(org)
+    refusals = seller_refusals(org)
     refusals += _record_refusals(verification, now=now, max_age_days=settings.max_age_days)
     provider = verification.provider
     if provider_has_confirmed_exclusion(provider):
@@ -152,7 +151,7 @@ def listing_eligibility(*, org, verification: Verification, now=None) -> list[di
     return refusals
 
 
-def _verification_get(org, verification_id) -> Verification:
+def verification_for_listing(org, verification_id) -> Verification:
     from django.core.exceptions import ValidationError
 
     try:
@@ -207,7 +206,7 @@ def _listing_for(org, verification, *, actor, price, max_age_days, seller_name, 
         verified_at=verification.verified_at,
         expires_at=verification.verified_at + timedelta(days=max_age_days),
         price_cents=price,
-        created_by=actor if hasattr(actor, "user_id") else None,
+        created_by=actor if isinstance(actor, Membership) else None,
         created_at=now,
         updated_at=now,
     )
@@ -222,7 +221,7 @@ def listing_create(*, org, actor, verification_id, price_cents=None, batch=None)
     band). Refuses with the first rule the record fails (Conflict, its code)."""
     if not isinstance(actor, Actor):
         require(actor, cap.TRADE_EXCHANGE)
-    verification = _verification_get(org, verification_id)
+    verification = verification_for_listing(org, verification_id)
     now = timezone.now()
     with transaction.atomic():
         refusals = listing_eligibility(org=org, verification=verification, now=now)
@@ -333,7 +332,7 @@ def listing_resume(*, org, actor, listing, reason: str = SELLER, note: str = "")
         raise Conflict(
             "This listing is past the maximum age; it cannot be resumed.", code="too_old"
         )
-    refusals = _seller_refusals(org)
+    refusals = seller_refusals(org)
     if reason == SELLER and refusals:
         raise Conflict(refusals[0]["message"], code=refusals[0]["code"])
     return _set_status(
@@ -434,7 +433,7 @@ RUNNING = ("queued", "running")
 def listing_batch_start(*, org, actor) -> ListingBatch:
     """Start listing every eligible current record of the organization in the background."""
     require(actor, cap.TRADE_EXCHANGE)
-    refusals = _seller_refusals(org)
+    refusals = seller_refusals(org)
     if refusals:
         raise Conflict(refusals[0]["message"], code=refusals[0]["code"])
     from exchange.tasks.listings import listing_batch_task
@@ -447,7 +446,7 @@ def listing_batch_start(*, org, actor) -> ListingBatch:
             )
         batch = ListingBatch.objects.create(
             organization=org,
-            requested_by=actor if hasattr(actor, "user_id") else None,
+            requested_by=actor if isinstance(actor, Membership) else None,
             total=bulk_candidates(org=org).count(),
         )
         audit_record(
@@ -527,7 +526,7 @@ def listing_batch_run(*, org, batch_id, report_progress: bool = False) -> Listin
     try:
         if progress:
             progress.update(force=True, status="running", total=batch.total, processed=0)
-        refusals = _seller_refusals(org)
+        refusals = seller_refusals(org)
         if refusals:
             batch.skipped = {refusals[0]["code"]: len(ids)}
             batch.processed = len(ids)
