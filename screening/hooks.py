@@ -62,3 +62,16 @@ sam_api_check_last: HookPoint[..., object] = HookPoint(
     shows the first record answered. Receivers: verifications.
     """,
 )
+
+exclusion_confirmed: HookPoint[..., None] = HookPoint(
+    "screening.exclusion_confirmed",
+    """A reviewer confirmed an exclusion hit: the provider is now flagged as excluded.
+
+    Passes `org`, `provider` (locked, already flagged) and `hit` (the confirmed
+    ScreeningHit). Called by `screening.services.hits.hit_confirm` inside its transaction,
+    after the provider is flagged and the confirmation audited (not for a reinstatement).
+    A receiver acts at once through its own services and audits in this transaction; a
+    receiver that raises rolls the confirmation back.
+    Receivers: exchange (withdraws every listing of the provider, reason "exclusion").
+    """,
+)

@@ -13,6 +13,7 @@ from credex.errors import Conflict
 from credex.hooks import HookPoint
 from credex.tenancy import tenant_context
 from enrollment import receivers as enrollment_receivers
+from exchange.receivers import listings as exchange_listing_receivers
 from exchange.receivers import releases as exchange_release_receivers
 from roster import hooks as roster_hooks
 from roster.models import Document
@@ -39,6 +40,10 @@ EXPECTED = {
     roster_hooks.inbox_items_due: [exchange_release_receivers.inbox_items_due],
     verifications_hooks.package_committee_review: [committee_receivers.package_committee_review],
     verifications_hooks.payer_contacts: [enrollment_receivers.payer_contacts],
+    screening_hooks.exclusion_confirmed: [exchange_listing_receivers.exclusion_confirmed],
+    verifications_hooks.verification_superseded: [
+        exchange_listing_receivers.verification_superseded
+    ],
 }
 
 

@@ -85,6 +85,8 @@ NOT_WALKED = {
 # POSTs that need more than the capability their page declares: checked inside the view.
 STRICTER_POST = {
     "organization_settings": cap.CHANGE_SETTINGS,
+    "exchange_listings": cap.TRADE_EXCHANGE,
+    "exchange_requirements": cap.MANAGE_EXCHANGE,
     "members": cap.MANAGE_MEMBERS,
     "provider_requirements": cap.CHANGE_SETTINGS,
     "provider_requirements_type": cap.CHANGE_SETTINGS,

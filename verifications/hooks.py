@@ -38,3 +38,16 @@ payer_contacts: HookPoint[..., object] = HookPoint(
     still go to an e-mail address). Receivers: enrollment.
     """,
 )
+
+verification_superseded: HookPoint[..., None] = HookPoint(
+    "verifications.verification_superseded",
+    """A correction superseded a record of the PSV log (the old record is no longer current).
+
+    Passes `org`, `verification` (the new record) and `superseded` (the record it replaces).
+    Called by `verifications.services.records.verification_record` inside the correction's
+    transaction, after both rows are written and before the correction is audited. A
+    receiver acts through its own services and audits in this transaction; a receiver that
+    raises rolls the correction back.
+    Receivers: exchange (withdraws the superseded record's listing, reason "superseded").
+    """,
+)

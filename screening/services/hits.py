@@ -19,6 +19,7 @@ from credex.errors import Conflict, InvalidInput
 from credex.models import Membership
 from roster.models import Provider
 from roster.services.providers import provider_set_exclusion
+from screening.hooks import exclusion_confirmed
 from screening.models import HitKind, HitStatus, ScreeningHit
 
 REASON_MAX = 200
@@ -83,6 +84,7 @@ def hit_confirm(*, org, actor, hit: ScreeningHit, note: str = "") -> ScreeningHi
                 actor=actor,
                 detail=_detail(hit),
             )
+            exclusion_confirmed.run(org=org, provider=provider, hit=hit)
     return hit
 
 

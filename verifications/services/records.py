@@ -24,6 +24,7 @@ from credex.models import ApiKey, Membership
 from roster.models import Credential, Provider
 from roster.services.documents.files import clean_filename
 from roster.services.documents.sniffing import read_limited, sniff
+from verifications.hooks import verification_superseded
 from verifications.models import (
     Verification,
     VerificationEvidence,
@@ -221,6 +222,10 @@ def verification_record(
                 # settled by the next record of the same credential and source, even when
                 # no queue item is open any more, or when it corrects the earlier record.
                 packet_verification_recorded(org=org, verification=verification)
+            if supersedes is not None:
+                verification_superseded.run(
+                    org=org, verification=verification, superseded=supersedes
+                )
             audit_record(
                 org=org,
                 actor=actor if isinstance(actor, Actor) else audit_actor(actor),
