@@ -19,4 +19,14 @@ from tests.matrix_parts import (
     sam,
 )
 
-PARTS = [queue, packets, extraction, packages, sam, exchange_listings, exchange_pricing, exchange_receipts, exchange_releases]
+PARTS = [
+    queue,
+    packets,
+    extraction,
+    packages,
+    sam,
+    exchange_listings,
+    exchange_pricing,
+    exchange_receipts,
+    exchange_releases,
+]

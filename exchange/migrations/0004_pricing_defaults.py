@@ -37,6 +37,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("exchange", "0002_tenancy_policies")]
+    dependencies = [("exchange", "0003_releases_request")]
 
     operations = [migrations.RunPython(seed, unseed)]
