@@ -238,6 +238,12 @@ NOT_PROVIDER_DATA = {
     "package_share": "shares a package (POST)",
     "package_share_revoke": "revokes a share (POST)",
     "api_share_revoke": "revokes a share (POST)",
+    # exchange prices: rates and votes per verification type, no clinician
+    "exchange_pricing": "market rates and the organization's price votes",
+    "exchange_price_vote": "casts a price vote (POST; audited)",
+    "operator_rates": "market rates, votes and settings (the operator's read is audited)",
+    "api_exchange_price_votes": "the organization's price votes",
+    "api_exchange_market_rates": "market rates, bands and fees",
 }
 
 # --- routes that show provider data and record it with their own event -------------------------
