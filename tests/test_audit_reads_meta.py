@@ -241,6 +241,12 @@ NOT_PROVIDER_DATA = {
     # exchange receipts
     "api_exchange_receipt_keys": "the public receipt keys",
     "api_exchange_receipts_verify": "checks a receipt the caller sends (a verdict, no record)",
+    # exchange prices: rates and votes per verification type, no clinician
+    "exchange_pricing": "market rates and the organization's price votes",
+    "exchange_price_vote": "casts a price vote (POST; audited)",
+    "operator_rates": "market rates, votes and settings (the operator's read is audited)",
+    "api_exchange_price_votes": "the organization's price votes",
+    "api_exchange_market_rates": "market rates, bands and fees",
 }
 
 # --- routes that show provider data and record it with their own event -------------------------

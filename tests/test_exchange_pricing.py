@@ -412,6 +412,7 @@ def test_the_operator_sees_every_vote_with_the_member_that_cast_it(members, oper
     assert f"{members[0].org.name}: $7" in html
     assert f"{members[1].org.name}: $9" in html
     assert 'name="vote_quorum"' in html and 'value="default_price"' in html
+    assert [e.actor_label for e in platform_events("exchange.price_votes.read")] == [operator.email]
 
 
 def test_operator_pages_are_404_for_members_and_a_sign_in_for_anonymous(member_a, login, client):

@@ -196,20 +196,27 @@ def operator_rates(*, quarters: int = 4) -> list[dict]:
     if quarter_of() not in quarter_keys:
         quarter_keys.insert(0, quarter_of())
     labels = dict(VerificationSource.choices)
+    defaults = dict(DefaultPrice.objects.values_list("source", "price_cents"))
     out = []
     for quarter in quarter_keys:
+        current = quarter == quarter_of()
         types = []
         for source in PRICED_SOURCES:
             these = [v for v in votes if v["quarter"] == quarter and v["source"] == source]
+            rate = rates.get((quarter, source))
+            if not (current or rate or these):
+                continue  # a closed quarter lists only the types that had a rate or votes
             for v in these:
                 v["member"] = names.get(v["organization_id"], str(v["organization_id"]))
             types.append(
                 {
                     "source": source,
                     "label": labels[source],
-                    "rate": rates.get((quarter, source)),
+                    "rate": rate,
+                    # no row yet this quarter: the default price is the rate
+                    "default_cents": defaults.get(source, FALLBACK_PRICE_CENTS),
                     "votes": these,
                 }
             )
-        out.append({"quarter": quarter, "current": quarter == quarter_of(), "types": types})
+        out.append({"quarter": quarter, "current": current, "types": types})
     return out

@@ -231,3 +231,16 @@ def exchange_settings_update(*, operator, **changes) -> ExchangeSettings:
             for source in PRICED_SOURCES:
                 market_rate_recompute(quarter=quarter_of(), source=source, actor=actor)
     return settings
+
+
+def operator_rates_read_record(*, operator) -> None:
+    """The operator read every member's votes (on the platform path): recorded on the
+    platform chain, as every cross-organization read is."""
+    actor = _require_operator(operator)
+    audit_record(
+        action="exchange.price_votes.read",
+        actor=actor,
+        org=None,
+        target_type="exchange.pricevote",
+        data={"page": "operator_rates"},
+    )

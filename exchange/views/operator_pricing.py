@@ -15,6 +15,7 @@ from exchange.services.pricing import (
     SETTINGS_RANGES,
     default_price_set,
     exchange_settings_update,
+    operator_rates_read_record,
 )
 from exchange.views._base import operator_required
 from exchange.views.pricing_forms import PriceForm, SettingsForm
@@ -63,6 +64,7 @@ def _context(*, errors=None, typed=None) -> dict:
 @operator_required
 def operator_rates(request):
     if request.method == "GET":
+        operator_rates_read_record(operator=request.user)
         return render(request, "exchange/operator/rates.html", _context())
     which = request.POST.get("form")
     try:
