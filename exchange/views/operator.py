@@ -25,8 +25,8 @@ from roster.services.documents.sniffing import sniff
 CHART = {"width": 720, "height": 220, "top": 16, "bottom": 28, "left": 8}
 
 
-@require_GET
 @operator_required
+@require_GET
 def operator_home(request):
     rows = selectors.operator_applications()
     waiting = [m for m in rows if m.status in ("pending", "info_requested")]
@@ -57,9 +57,9 @@ def _application_context(request, org_id, *, errors=None) -> dict:
     }
 
 
+@operator_required
 @require_GET
 @never_cache
-@operator_required
 def operator_application(request, org_id):
     return render(
         request, "exchange/operator/application.html", _application_context(request, org_id)
@@ -81,46 +81,47 @@ def _decision(request, org_id, service, field: str | None, done: str):
             "form": request.POST.get("form", ""),
         }
         context = _application_context(request, org_id, errors=errors)
+        context["decision_error"] = exc.message
         context["typed_text"] = request.POST.get(field, "") if field else ""
         return render(request, "exchange/operator/application.html", context, status=exc.status)
     messages.success(request, done)
     return redirect("operator_application", org_id=org_id)
 
 
-@require_POST
 @operator_required
+@require_POST
 def operator_approve(request, org_id):
     return _decision(request, org_id, services.membership_approve, None, "Application approved.")
 
 
-@require_POST
 @operator_required
+@require_POST
 def operator_reject(request, org_id):
     return _decision(request, org_id, services.membership_reject, "reason", "Application rejected.")
 
 
-@require_POST
 @operator_required
+@require_POST
 def operator_request_info(request, org_id):
     return _decision(
         request, org_id, services.membership_request_info, "message", "Information requested."
     )
 
 
-@require_POST
 @operator_required
+@require_POST
 def operator_suspend(request, org_id):
     return _decision(request, org_id, services.membership_suspend, "reason", "Member suspended.")
 
 
-@require_POST
 @operator_required
+@require_POST
 def operator_reinstate(request, org_id):
     return _decision(request, org_id, services.membership_reinstate, None, "Member reinstated.")
 
 
-@require_GET
 @operator_required
+@require_GET
 def operator_evidence(request, org_id, accreditation_id):
     """An application's evidence document (audited), served so a browser cannot run it."""
     accreditation = selectors.operator_accreditation(org_id, accreditation_id)
@@ -142,8 +143,8 @@ def operator_evidence(request, org_id, accreditation_id):
     return response
 
 
-@require_GET
 @operator_required
+@require_GET
 def operator_standing(request):
     rows = selectors.operator_standing()
     return render(
@@ -176,8 +177,8 @@ def _bars(rows: list[dict], key: str) -> list[dict]:
     return bars
 
 
-@require_GET
 @operator_required
+@require_GET
 def operator_volume(request):
     by = request.GET.get("by") if request.GET.get("by") in ("week", "month") else "week"
     rows = trade_volume(by=by)
@@ -200,8 +201,8 @@ def operator_volume(request):
     )
 
 
-@require_GET
 @operator_required
+@require_GET
 def operator_ledger(request):
     balance = trial_balance()
     names = member_names()
