@@ -365,3 +365,28 @@ def test_an_auditor_cannot_record_a_renewal(tenant_a, client, login):
     }
     assert client.post(page(tenant_a), renewal).status_code == 403
     assert accreditation_count(tenant_a) == 1
+
+
+def test_updating_the_profile_keeps_the_status_and_is_audited(tenant_a):
+    from credex.errors import Forbidden, InvalidInput
+    from exchange.services.membership import membership_update
+
+    apply(tenant_a)
+    with tenant_context(tenant_a.org):
+        m = membership_update(
+            org=tenant_a.org,
+            actor=tenant_a.membership(tenant_a.admin),
+            display_name="Acme CVO",
+            contact_phone="555-0199",
+        )
+        assert (m.status, m.display_name, m.contact_phone) == ("pending", "Acme CVO", "555-0199")
+        with pytest.raises(InvalidInput):
+            membership_update(
+                org=tenant_a.org, actor=tenant_a.membership(tenant_a.admin), contact_email="x"
+            )
+        with pytest.raises(Forbidden):
+            membership_update(
+                org=tenant_a.org, actor=tenant_a.membership(tenant_a.auditor), profile="hi"
+            )
+    assert directory(tenant_a).display_name == "Acme CVO"
+    assert actions(tenant_a).count("exchange.membership.updated") == 1

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -238,7 +238,13 @@ def membership_apply(
         membership.attested_by = _actor_member(actor)
         membership.attested_at = now
         membership.applied_at = now
-        membership.save()
+        try:
+            with transaction.atomic():
+                membership.save()
+        except IntegrityError as exc:  # a first application sent twice at once
+            raise Conflict(
+                "This organization has already applied.", code="membership_exists"
+            ) from exc
         row = _accreditation_create(
             membership=membership, actor=actor, evidence=file, **accreditation
         )
