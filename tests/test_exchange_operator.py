@@ -456,3 +456,35 @@ def test_the_exchange_operator_command_creates_or_flags_the_user_and_is_audited(
     events = platform_events("exchange.operator.flagged")
     assert [e["data"]["created"] for e in events] == [True, False]
     assert events[0]["actor_kind"] == "system"
+
+
+def test_reinstating_a_member_whose_accreditation_lapsed_meanwhile_keeps_listings_paused(
+    tenant_a, operator, mailoutbox, django_capture_on_commit_callbacks
+):
+    from exchange.models import Accreditation
+    from exchange.services.membership import membership_reinstate, membership_suspend
+
+    approved(tenant_a, operator)
+    make_listings(tenant_a, 2)
+    membership_suspend(operator=operator, org_id=tenant_a.org.pk, reason="Audit.")
+    with tenant_context(tenant_a.org):
+        Accreditation.objects.update(expires_on=date.today() - timedelta(days=1))
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_reinstate(operator=operator, org_id=tenant_a.org.pk)
+    assert listing_states(tenant_a) == [("paused", "standing")] * 2
+    d = directory(tenant_a)
+    assert (d.status, d.good_standing) == ("approved", False)
+    assert any("accreditation lapsed" in m.subject for m in mailoutbox)
+
+
+def test_the_operator_finds_the_console_in_the_account_menu_and_members_do_not(
+    tenant_a, operator, client, login
+):
+    login(tenant_a.owner)
+    dashboard = reverse("dashboard", kwargs={"org_slug": tenant_a.org.slug})
+    assert reverse("operator_home") not in client.get(dashboard).content.decode()
+    login(operator)
+    assert reverse("operator_home") in client.get(reverse("operator_home")).content.decode()
+    body = client.get(reverse("operator_standing")).content.decode()
+    assert "Exchange operator console" in body

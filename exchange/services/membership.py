@@ -427,7 +427,7 @@ def _decide(*, operator, org_id, decision: str, reason: str = "") -> ExchangeMem
             )
         if decision in ("approve", "reinstate"):
             # A member approved (or back) with a lapsed accreditation sells nothing.
-            standing.standing_refresh(org=org, actor=actor, membership=membership, notify=False)
+            standing.standing_refresh(org=org, actor=actor, membership=membership)
         member_notify(
             org=org,
             membership=membership,
