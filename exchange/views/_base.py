@@ -17,12 +17,6 @@ def not_built(request, *args, **kwargs):
     return HttpResponse("Not built yet.")
 
 
-def operator_not_built(request, *args, **kwargs):
-    if not getattr(request.user, "is_exchange_operator", False):
-        raise Http404
-    return HttpResponse("Not built yet.")
-
-
 def operator_required(view):
     """Operator console pages: platform staff only (`User.is_exchange_operator`). Anyone else
     signed in gets 404 (the console does not exist for them); anonymous goes to sign in."""
@@ -37,3 +31,8 @@ def operator_required(view):
 
     wrapped.operator_only = True
     return wrapped
+
+
+@operator_required
+def operator_not_built(request, *args, **kwargs):
+    return HttpResponse("Not built yet.")
