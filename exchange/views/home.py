@@ -21,7 +21,7 @@ def exchange_home(request, org_slug):
     membership = membership_get(org=request.org)
     context = {
         "tab": "home",
-        "membership": membership,
+        "application": membership,
         "current": accreditation_current(membership) if membership else None,
         "directory": directory_entry(request.org) if membership else None,
         "can_manage": ui.can_change(request, cap.MANAGE_EXCHANGE),

@@ -45,7 +45,7 @@ def _context(request, *, form=None, errors=None, renewal=None, renewal_errors=No
     can_manage = ui.can_change(request, cap.MANAGE_EXCHANGE)
     return {
         "tab": "membership",
-        "membership": membership,
+        "application": membership,
         "accreditations": accreditations_of(membership) if membership else [],
         "current": accreditation_current(membership) if membership else None,
         "can_manage": can_manage,
