@@ -77,3 +77,33 @@ def operator_disputes(*, status: str = "open") -> list[Dispute]:
         d.buyer_name = names.get(d.organization_id, "A member")
         d.seller_name = d.order.seller_name
     return disputes
+
+
+def order_actions(*, org, order) -> dict:
+    """What templates/exchange/aftertrade/_order_actions.html needs for one order: the side,
+    the rating given (or None), the open dispute (or None), and whether a dispute may still
+    be opened (with the day the window closes)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exchange.models import DisputeReason, ExchangeSettings, OrderStatus, Rating
+
+    org_id = getattr(org, "pk", org)
+    side = BUYER if order.organization_id == org_id else SELLER
+    with unscoped():
+        rating = Rating.objects.filter(order_id=order.pk).first()
+        open_dispute = Dispute.objects.filter(order_id=order.pk, status=DisputeStatus.OPEN).first()
+    closes = order.created_at + timedelta(days=ExchangeSettings.current().dispute_window_days)
+    return {
+        "order": order,
+        "side": side,
+        "rating": rating,
+        "open_dispute": open_dispute,
+        "dispute_closes": closes,
+        "can_dispute": side == BUYER
+        and open_dispute is None
+        and order.status != OrderStatus.REFUNDED
+        and timezone.now() <= closes,
+        "reasons": DisputeReason.choices,
+    }

@@ -15,7 +15,14 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from billing.models import DEBIT_NORMAL, AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
+from billing.models import (
+    DEBIT_NORMAL,
+    AccountKind,
+    EntryKind,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
+)
 from credex.tenancy import unscoped
 from exchange.models import Order
 from exchange.selectors.aftertrade import member_names

@@ -108,7 +108,9 @@ def rating_record(*, org, actor, order, score, comment: str = "") -> Rating:
         raise InvalidInput(
             "Give the seller a score from 1 to 5.", details={"score": "Choose 1 to 5."}
         )
-    comment = _text(comment, field="comment", maximum=COMMENT_MAX, required=False, label="The comment")
+    comment = _text(
+        comment, field="comment", maximum=COMMENT_MAX, required=False, label="The comment"
+    )
     with transaction.atomic():
         order = _buyer_order(org=org, order=order)
         rating = Rating(
@@ -287,7 +289,9 @@ def dispute_refund(*, operator, dispute_id, note: str) -> Dispute:
             "refunded_cents": order.total_cents,
             "correction": str(correction.pk),
         }
-        _audit_all_chains(actor=actor, action="exchange.dispute.refunded", dispute=dispute, data=data)
+        _audit_all_chains(
+            actor=actor, action="exchange.dispute.refunded", dispute=dispute, data=data
+        )
         _mail_parties(
             dispute,
             "A disputed exchange purchase was refunded",
@@ -376,3 +380,14 @@ def dispute_reject(*, operator, dispute_id, reason: str) -> Dispute:
             f"exchange operator.\n\nReason: {reason}",
         )
     return dispute
+
+
+def statement_exported(*, org, actor, rows: int) -> None:
+    """Record that the statement was downloaded (a financial export, like the audit log's)."""
+    audit_record(
+        org=org,
+        actor=audit_actor(actor),
+        action="exchange.statement.exported",
+        target=org,
+        data={"format": "csv", "rows": rows},
+    )
