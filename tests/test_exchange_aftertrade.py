@@ -338,3 +338,292 @@ def test_only_the_operator_resolves_disputes(tenant_a, trade):
         svc.dispute_refund(operator=tenant_a.owner, dispute_id=dispute.pk, note="x")
     with pytest.raises(Forbidden):
         svc.dispute_reject(operator=tenant_a.owner, dispute_id=dispute.pk, reason="x")
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def _url(name, tenant, **kwargs):
+    return reverse(name, kwargs={"org_slug": tenant.org.slug, **kwargs})
+
+
+def test_the_statement_page_shows_totals_and_rows_for_the_seller_admin(seller, trade, login):
+    response = login(seller.admin).get(_url("exchange_statement", seller))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "$30.00" in page  # proceeds balance and the sale's amount
+    assert "Acme Health" in page  # the buyer, from the member directory
+    assert "Exchange proceeds" in page
+
+
+def test_the_statement_is_read_by_owner_admin_and_auditor_but_not_the_coordinator(
+    tenant_a, trade, login, client, tenant_b
+):
+    url = _url("exchange_statement", tenant_a)
+    for user, status in [
+        (tenant_a.owner, 200),
+        (tenant_a.admin, 200),
+        (tenant_a.auditor, 200),
+        (tenant_a.coordinator, 403),
+        (tenant_b.owner, 404),
+    ]:
+        assert login(user).get(url).status_code == status, user
+    client.logout()
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+
+
+def test_the_statement_csv_has_every_posting_and_neutralizes_formulas(tenant_a, seller, login):
+    make_trade(tenant_a, seller, npi_seed=7301, seller_name='=HYPERLINK("http://evil")')
+    make_trade(tenant_a, seller, npi_seed=7302, price_cents=4000, fee_cents=400)
+    response = login(tenant_a.auditor).get(_url("exchange_statement", tenant_a) + "?format=csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["date", "account", "entry"]
+    body = rows[1:]
+    assert [int(r[-1]) for r in body] == [7700, 3300]  # running balance, newest first
+    counterparties = {r[6] for r in body}
+    assert '\'=HYPERLINK("http://evil")' in counterparties
+    assert not any(cell.startswith(("=", "+", "@")) for r in body for cell in r)
+    assert len(_events(tenant_a.org.pk, "exchange.statement.exported")) == 1
+
+
+def test_the_buyer_rates_from_the_order_actions_and_a_second_rating_is_refused(
+    tenant_a, seller, trade, login
+):
+    client = login(tenant_a.coordinator)
+    url = _url("exchange_order_rate", tenant_a, order_id=trade.pk)
+    response = client.post(url, {"score": "4", "comment": "Clear evidence."})
+    assert response.status_code == 302
+    assert response["Location"] == _url("exchange_order", tenant_a, order_id=trade.pk)
+    again = client.post(url, {"score": "1"})
+    assert again.status_code == 409
+    assert "already been rated" in again.content.decode()
+    entry = MemberDirectory.objects.get(member_id=seller.org.pk)
+    assert (entry.rating_sum, entry.rating_count) == (4, 1)
+
+
+@pytest.mark.parametrize("body", [{}, {"score": "9"}, {"score": "4", "comment": "x" * 5000}])
+def test_a_bad_rating_form_is_a_400_and_nothing_is_written(tenant_a, trade, login, body):
+    response = login(tenant_a.owner).post(
+        _url("exchange_order_rate", tenant_a, order_id=trade.pk), body
+    )
+    assert response.status_code == 400
+    with tenant_context(tenant_a.org):
+        assert not Rating.objects.exists()
+
+
+def test_order_actions_refuse_the_auditor_the_outsider_the_seller_and_anonymous(
+    tenant_a, tenant_b, seller, trade, login, client
+):
+    rate = _url("exchange_order_rate", tenant_a, order_id=trade.pk)
+    dispute = _url("exchange_order_dispute", tenant_a, order_id=trade.pk)
+    body = {"score": "5", "reason": "stale", "description": "Old."}
+    assert login(tenant_a.auditor).post(rate, body).status_code == 403
+    assert login(tenant_a.auditor).post(dispute, body).status_code == 403
+    assert (
+        login(tenant_b.owner)
+        .post(_url("exchange_order_rate", tenant_b, order_id=trade.pk), body)
+        .status_code
+        == 404
+    )
+    seller_rate = _url("exchange_order_rate", seller, order_id=trade.pk)
+    seller_dispute = _url("exchange_order_dispute", seller, order_id=trade.pk)
+    assert login(seller.owner).post(seller_rate, body).status_code == 403
+    assert login(seller.owner).post(seller_dispute, body).status_code == 403
+    client.logout()
+    assert client.post(rate, body).status_code == 302
+    assert login(tenant_a.owner).get(rate).status_code == 405
+    with unscoped():
+        assert not Rating.objects.filter(order_id=trade.pk).exists()
+        assert not Dispute.objects.filter(order_id=trade.pk).exists()
+
+
+def test_the_buyer_opens_a_dispute_from_the_order_and_both_sides_list_it(
+    tenant_a, seller, trade, login
+):
+    client = login(tenant_a.owner)
+    response = client.post(
+        _url("exchange_order_dispute", tenant_a, order_id=trade.pk),
+        {"reason": "wrong_clinician", "description": "Different middle name and DOB."},
+    )
+    assert response.status_code == 302
+    again = client.post(
+        _url("exchange_order_dispute", tenant_a, order_id=trade.pk),
+        {"reason": "other", "description": "Again."},
+    )
+    assert again.status_code == 409
+    buyer_page = client.get(_url("exchange_disputes", tenant_a)).content.decode()
+    assert "Your purchase" in buyer_page and "Riverbend Medical Group" in buyer_page
+    seller_page = login(seller.auditor).get(_url("exchange_disputes", seller)).content.decode()
+    assert "Your sale" in seller_page and "Acme Health" in seller_page
+    resolved = client.get(_url("exchange_disputes", tenant_a) + "?status=resolved").content
+    assert b"Your purchase" not in resolved
+
+
+def test_the_disputes_page_is_empty_for_an_outsider_and_asks_anonymous_to_sign_in(
+    tenant_b, trade, login, client
+):
+    _open_page = login(tenant_b.owner).get(_url("exchange_disputes", tenant_b))
+    assert _open_page.status_code == 200 and b"Your purchase" not in _open_page.content
+    client.logout()
+    assert client.get(_url("exchange_disputes", tenant_b)).status_code == 302
+
+
+def test_the_order_actions_include_renders_for_the_buyer(tenant_a, trade, rf):
+    from django.template.loader import render_to_string
+
+    from exchange.selectors.aftertrade import order_actions
+
+    with tenant_context(tenant_a.org):
+        context = order_actions(org=tenant_a.org, order=trade)
+    html = render_to_string(
+        "exchange/aftertrade/_order_actions.html", {**context, "org": tenant_a.org}
+    )
+    assert 'name="score"' in html and 'name="reason"' in html
+    assert _url("exchange_order_rate", tenant_a, order_id=trade.pk) in html
+
+
+# --- the operator's console ------------------------------------------------------------------
+
+
+def test_the_operator_refunds_from_the_console(tenant_a, seller, trade, operator, client):
+    dispute = _open(tenant_a, trade)
+    client.force_login(operator, backend="allauth.account.auth_backends.AuthenticationBackend")
+    url = reverse("operator_disputes")
+    page = client.get(url)
+    assert page.status_code == 200 and b"Acme Health" in page.content
+    missing_note = client.post(url, {"dispute_id": dispute.pk, "action": "refund", "note": ""})
+    assert missing_note.status_code == 400
+    done = client.post(url, {"dispute_id": dispute.pk, "action": "refund", "note": "Confirmed."})
+    assert done.status_code == 302
+    with tenant_context(tenant_a.org):
+        assert Dispute.objects.get(pk=dispute.pk).status == "refunded"
+    assert client.get(url + "?status=resolved").content.count(b"Refunded") >= 1
+
+
+def test_the_operator_rejects_from_the_console_with_a_reason(tenant_a, trade, operator, client):
+    dispute = _open(tenant_a, trade)
+    client.force_login(operator, backend="allauth.account.auth_backends.AuthenticationBackend")
+    url = reverse("operator_disputes")
+    done = client.post(url, {"dispute_id": dispute.pk, "action": "reject", "note": "Matches."})
+    assert done.status_code == 302
+    with tenant_context(tenant_a.org):
+        assert Dispute.objects.get(pk=dispute.pk).resolution_note == "Matches."
+    unknown = client.post(
+        url, {"dispute_id": str(dispute.order_id), "action": "reject", "note": "x"}
+    )
+    assert unknown.status_code == 404
+
+
+def test_the_operator_console_is_404_for_members_and_asks_anonymous_to_sign_in(
+    tenant_a, trade, login, client
+):
+    dispute = _open(tenant_a, trade)
+    url = reverse("operator_disputes")
+    member = login(tenant_a.owner)
+    assert member.get(url).status_code == 404
+    assert (
+        member.post(url, {"dispute_id": dispute.pk, "action": "refund", "note": "x"}).status_code
+        == 404
+    )
+    client.logout()
+    assert client.get(url).status_code == 302
+    with tenant_context(tenant_a.org):
+        assert Dispute.objects.get(pk=dispute.pk).status == "open"
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def api(client, method, path, body=None, **extra):
+    import json
+
+    data = json.dumps(body) if body is not None else ""
+    return client.generic(method, f"/api/v1/{path}", data, content_type="application/json", **extra)
+
+
+def _key(tenant, role):
+    from credex.services import api_key_create
+
+    with tenant_context(tenant.org):
+        return {
+            "HTTP_AUTHORIZATION": "Api-Key "
+            + api_key_create(
+                org=tenant.org, actor=tenant.membership(tenant.owner), name=role, role=role
+            )[1]
+        }
+
+
+def test_the_api_statement_gives_balances_and_postings(seller, trade, client):
+    body = api(client, "GET", "exchange/statement", **_key(seller, "auditor")).json()
+    assert body["proceeds_balance_cents"] == 3000 and body["purchases_due_cents"] == 0
+    (row,) = body["postings"]
+    assert row["order_id"] == str(trade.pk) and row["counterparty"] == "Acme Health"
+    assert row["amount_cents"] == 3000 and row["balance_cents"] == 3000
+    bad = api(client, "GET", "exchange/statement?limit=0", **_key(seller, "auditor"))
+    assert bad.status_code == 400 and set(bad.json()) == {"code", "message", "details"}
+
+
+def test_the_api_rates_once_and_refuses_the_seller_and_the_auditor(tenant_a, seller, trade, client):
+    path = f"exchange/orders/{trade.pk}/rating"
+    assert api(client, "POST", path, {"score": 5}).status_code == 401
+    assert api(client, "POST", path, {"score": 5}, **_key(tenant_a, "auditor")).status_code == 403
+    assert api(client, "POST", path, {"score": 5}, **_key(seller, "admin")).status_code == 403
+    created = api(
+        client, "POST", path, {"score": 5, "comment": "Good"}, **_key(tenant_a, "coordinator")
+    )
+    assert created.status_code == 201 and created.json()["score"] == 5
+    again = api(client, "POST", path, {"score": 3}, **_key(tenant_a, "admin"))
+    assert again.status_code == 409 and again.json()["code"] == "already_rated"
+
+
+def test_the_api_opens_and_lists_disputes(tenant_a, seller, trade, client, tenant_b):
+    body = {"order_id": str(trade.pk), "reason": "stale", "description": "Older than listed."}
+    created = api(client, "POST", "exchange/disputes", body, **_key(tenant_a, "coordinator"))
+    assert created.status_code == 201 and created.json()["side"] == "buyer"
+    again = api(client, "POST", "exchange/disputes", body, **_key(tenant_a, "coordinator"))
+    assert again.status_code == 409
+    sold = api(client, "GET", "exchange/disputes", **_key(seller, "auditor")).json()
+    assert [d["side"] for d in sold] == ["seller"]
+    outsider = api(client, "POST", "exchange/disputes", body, **_key(tenant_b, "admin"))
+    assert outsider.status_code == 404
+    assert api(client, "GET", "exchange/disputes", **_key(tenant_b, "admin")).json() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"order_id": "not-a-uuid", "reason": "stale", "description": "x"},
+        {"reason": "stale", "description": "x"},
+        {"order_id": None, "reason": "bogus", "description": "x"},
+        {"order_id": "00000000-0000-4000-8000-000000000000", "reason": "stale", "description": "x"},
+        {"reason": "stale", "description": "x" * 5000},
+        ["not", "an", "object"],
+    ],
+)
+def test_hostile_dispute_bodies_are_4xx_with_the_error_shape_and_write_nothing(
+    tenant_a, trade, client, body
+):
+    if isinstance(body, dict) and "description" in body and len(body["description"]) > 100:
+        body["order_id"] = str(trade.pk)
+    response = api(client, "POST", "exchange/disputes", body, **_key(tenant_a, "admin"))
+    assert 400 <= response.status_code < 500
+    assert set(response.json()) == {"code", "message", "details"}
+    with tenant_context(tenant_a.org):
+        assert not Dispute.objects.exists()
+
+
+def test_a_nul_byte_in_a_rating_comment_is_refused(tenant_a, trade, client):
+    response = api(
+        client,
+        "POST",
+        f"exchange/orders/{trade.pk}/rating",
+        {"score": 4, "comment": "ok\u0000"},
+        **_key(tenant_a, "admin"),
+    )
+    assert response.status_code == 400
+    with tenant_context(tenant_a.org):
+        assert not Rating.objects.exists()
