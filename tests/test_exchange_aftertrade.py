@@ -24,8 +24,8 @@ from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.tenancy import platform_path, tenant_context, unscoped
 from exchange.models import Dispute, MemberDirectory, Order, Rating
 from exchange.services import aftertrade as svc
-from tests.conftest import PASSWORD, build_tenant, make_user
-from tests.exchange_trades import make_member, make_payout, make_trade
+from tests.conftest import build_tenant, make_user
+from tests.exchange_trades import make_payout, make_trade
 
 pytestmark = pytest.mark.django_db
 
