@@ -627,3 +627,30 @@ def test_a_nul_byte_in_a_rating_comment_is_refused(tenant_a, trade, client):
     assert response.status_code == 400
     with tenant_context(tenant_a.org):
         assert not Rating.objects.exists()
+
+
+def test_after_a_refund_the_statement_shows_the_reversal_against_the_same_order(
+    tenant_a, seller, trade, operator
+):
+    from exchange.selectors.statement import statement_for
+
+    dispute = _open(tenant_a, trade)
+    svc.dispute_refund(operator=operator, dispute_id=dispute.pk, note="Confirmed.")
+    with tenant_context(seller.org):
+        sales = statement_for(org=seller.org)
+    assert [(r.entry_kind, r.amount_cents, r.balance_cents) for r in sales.rows] == [
+        ("exchange_refund", -3000, 0),
+        ("exchange_purchase", 3000, 3000),
+    ]
+    assert {r.order_id for r in sales.rows} == {trade.pk}
+    assert sales.proceeds_cents == 0
+
+
+@pytest.mark.parametrize(
+    "value,shown",
+    [(12345, "$123.45"), (0, "$0.00"), (-500, "-$5.00"), (123456789, "$1,234,567.89"), (None, "")],
+)
+def test_the_cents_filter_shows_dollars_and_cents(value, shown):
+    from exchange.templatetags.exchange_money import cents
+
+    assert cents(value) == shown
