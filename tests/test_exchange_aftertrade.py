@@ -654,3 +654,25 @@ def test_the_cents_filter_shows_dollars_and_cents(value, shown):
     from exchange.templatetags.exchange_money import cents
 
     assert cents(value) == shown
+
+
+def test_a_refund_supersedes_the_newest_record_when_the_buyer_corrected_its_copy(
+    tenant_a, trade, operator
+):
+    from verifications.models import Verification
+    from verifications.services.records import verification_correct
+
+    with tenant_context(tenant_a.org):
+        corrected = verification_correct(
+            org=tenant_a.org,
+            actor=tenant_a.membership(tenant_a.owner),
+            verification=trade.verification,
+            reason="Typo in the details",
+            details="License active.",
+        )
+    dispute = _open(tenant_a, trade)
+    svc.dispute_refund(operator=operator, dispute_id=dispute.pk, note="Confirmed.")
+    with tenant_context(tenant_a.org):
+        head = Verification.objects.get(supersedes=corrected)
+        assert head.result == "unable" and head.data["exchange_refunded"] is True
+        assert head.details == "License active."

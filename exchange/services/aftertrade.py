@@ -38,7 +38,7 @@ from exchange.models import (
     Rating,
 )
 from exchange.selectors.aftertrade import BUYER, member_names, order_for_party
-from verifications.models import VerificationResult
+from verifications.models import Verification, VerificationResult
 from verifications.services.records import verification_correct
 
 COMMENT_MAX = 1000
@@ -326,9 +326,13 @@ def _reverse_order_entry(order: Order, note: str) -> JournalEntry | None:
 
 
 def _supersede_copy(order: Order, actor: Actor, note: str):
+    """Correct the newest record of the copy's chain (the buyer may have corrected the copy
+    since the purchase) with one that no longer counts: result "unable", marked refunded."""
     buyer = Organization.objects.get(pk=order.organization_id)
-    copy = order.verification
-    data = dict(copy.data or {})
+    head = order.verification
+    while (newer := Verification.objects.filter(supersedes=head).first()) is not None:
+        head = newer
+    data = dict(head.data or {})
     data.update(
         {
             "exchange_refunded": True,
@@ -336,21 +340,14 @@ def _supersede_copy(order: Order, actor: Actor, note: str):
             "refunded_at": timezone.now().isoformat(),
         }
     )
-    try:
-        return verification_correct(
-            org=buyer,
-            actor=actor,
-            verification=copy,
-            reason=f"Refunded on the exchange: {note}",
-            result=VerificationResult.UNABLE,
-            data=data,
-        )
-    except Conflict as exc:
-        # The buyer corrected its copy meanwhile: the correction names the newest record.
-        raise Conflict(
-            "The buyer's purchased record was corrected since the purchase; resolve by hand.",
-            code="record_corrected",
-        ) from exc
+    return verification_correct(
+        org=buyer,
+        actor=actor,
+        verification=head,
+        reason=f"Refunded on the exchange: {note}",
+        result=VerificationResult.UNABLE,
+        data=data,
+    )
 
 
 def dispute_reject(*, operator, dispute_id, reason: str) -> Dispute:
