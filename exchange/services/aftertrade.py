@@ -132,7 +132,7 @@ def rating_record(*, org, actor, order, score, comment: str = "") -> Rating:
             updated_at=timezone.now(),
         )
         data = {"order": str(order.pk), "score": score, "comment_length": len(comment)}
-        for chain in (org.pk, order.seller_organization_id):
+        for chain in dict.fromkeys((org.pk, order.seller_organization_id)):
             audit_record(
                 org=chain,
                 actor=audit_actor(actor),
@@ -187,7 +187,7 @@ def dispute_open(*, org, actor, order, reason: str, description: str) -> Dispute
                 "This order already has an open dispute.", code="dispute_already_open"
             ) from exc
         data = {"order": str(order.pk), "reason": reason}
-        for chain in (org.pk, order.seller_organization_id):
+        for chain in dict.fromkeys((org.pk, order.seller_organization_id)):
             audit_record(
                 org=chain,
                 actor=audit_actor(actor),
@@ -238,7 +238,7 @@ def _buyer_of(dispute_id):
 
 
 def _audit_all_chains(*, actor, action, dispute, data) -> None:
-    for chain in (dispute.organization_id, dispute.seller_organization_id, None):
+    for chain in dict.fromkeys((dispute.organization_id, dispute.seller_organization_id, None)):
         audit_record(org=chain, actor=actor, action=action, target=dispute, data=data)
 
 
