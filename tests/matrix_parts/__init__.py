@@ -8,6 +8,7 @@ Each module defines:
 """
 
 from tests.matrix_parts import (
+    exchange_aftertrade,
     exchange_listings,
     exchange_membership,
     exchange_pricing,
@@ -20,4 +21,4 @@ from tests.matrix_parts import (
     sam,
 )
 
-PARTS = [queue, packets, extraction, packages, sam, exchange_listings, exchange_membership, exchange_pricing, exchange_receipts, exchange_releases]
+PARTS = [queue, packets, extraction, packages, sam, exchange_aftertrade, exchange_listings, exchange_membership, exchange_pricing, exchange_receipts, exchange_releases]
