@@ -33,6 +33,8 @@ BANNER = """
     coordinator  coordinator@riverbend.example
     auditor      auditor@riverbend.example
     independent coordinator (two organizations): ivy@independent.example
+    Lakeside Medical Group (exchange buyer): owner@lakeside.example, coordinator@lakeside.example
+    exchange operator (platform staff, /operator/exchange/): operator@credex.example
 
   API docs {url}/api/docs/   health {url}/healthz
   E-mails (invitations, password resets) are printed in this console.

@@ -43,6 +43,7 @@ def seed(tenant) -> dict[str, str]:
     from committee import models as com
     from enrollment import models as enr
     from enrollment.models import PayerContact
+    from exchange import models as x
     from exchange.models import ClinicianRelease
     from roster import models as r
     from roster.services.documents import upload_link_token
@@ -100,6 +101,10 @@ def seed(tenant) -> dict[str, str]:
             "request_id": _first_pk(v.VerificationRequest, org, status="requested"),
             "verification_id": _first_pk(v.Verification, org),
             "release_id": _first_pk(ClinicianRelease, org),
+            "order_id": _first_pk(x.Order, org),
+            "listing_id": _first_pk(x.Listing, org),
+            "batch_id": _first_pk(x.ListingBatch, org),
+            "dispute_id": _first_pk(x.Dispute, org),
             "hit_id": _first_pk(s.ScreeningHit, org),
             "screening_run_id": _first_pk(s.ScreeningRun, org),
             # The open difference: only an open one renders its Accept and Dismiss forms.

@@ -11,6 +11,7 @@ from credex.tenancy import tenant_context
 from demo.seeders.committee import seed_demo_committee
 from demo.seeders.direct import credex_login_write
 from demo.seeders.enrollment import seed_demo_enrollment
+from demo.seeders.exchange import OPERATOR_EMAIL, seed_demo_exchange
 from demo.seeders.nppes import seed_demo_nppes
 from demo.seeders.roster import seed_demo_complete_files, seed_demo_roster
 from demo.seeders.screening import seed_demo_screening
@@ -23,6 +24,8 @@ from roster.services.inbox import inbox_generate
 
 PASSWORD = "credex-demo-2026"
 DEMO_ROSTER_SIZES = {"riverbend": 200, "lakeside": 40}
+# The exchange's other members (their votes make the quorum) and an applicant: small rosters.
+SMALL_ROSTER = 8
 
 ORGS = [
     (
@@ -41,9 +44,15 @@ ORGS = [
         "lakeside",
         [
             ("owner@lakeside.example", "Liam", "Baker", "owner"),
+            ("coordinator@lakeside.example", "Lena", "Ortiz", "coordinator"),
             ("ivy@independent.example", "Ivy", "Independent", "coordinator"),
         ],
     ),
+    ("Summit Orthopedics", "summit", [("owner@summit.example", "Sam", "Hill", "owner")]),
+    ("Bayview Pediatrics", "bayview", [("owner@bayview.example", "Bea", "Shore", "owner")]),
+    ("Cedar Valley Clinic", "cedar", [("owner@cedar.example", "Cy", "Dale", "owner")]),
+    # A pending exchange application (the operator's console shows it).
+    ("Northgate Family Practice", "northgate", [("owner@northgate.example", "Nia", "Gate", "owner")]),
 ]
 
 
@@ -57,6 +66,7 @@ class Command(BaseCommand):
     # so the platform code imports nothing from demo.
     orgs = ORGS
     password = PASSWORD
+    operator = OPERATOR_EMAIL
 
     def handle(self, *args, **options):
         from django.conf import settings
@@ -72,6 +82,10 @@ class Command(BaseCommand):
                     self._org(name, slug, people)
             # Synthetic exclusion lists with a few deliberate matches, screened once.
             seed_demo_screening()
+            # The exchange across the organizations: members, releases, listings, votes,
+            # trades, a dispute, an application waiting for the operator.
+            with transaction.atomic():
+                seed_demo_exchange()
         finally:
             settings.EMAIL_BACKEND = backend
         self.stdout.write(f"Demo data ready (password: {PASSWORD}).")
@@ -95,7 +109,7 @@ class Command(BaseCommand):
                 token = services._invite_token(invitation)
                 services.invitation_accept(token=token, user=user)
             # A synthetic roster once the coordinators exist (does nothing if there is one).
-            seed_demo_roster(org, owner_membership, count=DEMO_ROSTER_SIZES.get(slug, 40))
+            seed_demo_roster(org, owner_membership, count=DEMO_ROSTER_SIZES.get(slug, SMALL_ROSTER))
             # Each area adds its own synthetic rows; every seeder is idempotent.
             seed_demo_enrollment(org, owner_membership)
             # Before the committee (a file is ready only with current verifications) and before
