@@ -277,8 +277,10 @@ def test_rotation_keeps_old_receipts_verifiable_and_retires_the_old_signer(
 
 
 def test_a_key_id_reused_for_another_key_is_refused(purchase, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
     settings.EXCHANGE_RECEIPT_KEYS = [("test-k1", _seed())]
-    with pytest.raises(RuntimeError, match="already published"):
+    with pytest.raises(ImproperlyConfigured, match="already published"):
         _verify(_doc(purchase[1]))
 
 

@@ -127,7 +127,9 @@ def receipt_keys_sync() -> tuple[str, Ed25519PrivateKey]:
             missing.append(ReceiptKey(key_id=kid, algorithm=ALGORITHM, public_key=public))
         elif row.public_key != public:
             # A key id is forever bound to one key: reusing it would make old receipts lie.
-            raise RuntimeError(f"Receipt key id {kid!r} is already published with another key.")
+            raise ImproperlyConfigured(
+                f"Receipt key id {kid!r} is already published with another key."
+            )
     row = published.get(active_kid)
     stale_signers = ReceiptKey.objects.filter(retired_at__isnull=True).exclude(key_id=active_kid)
     if not missing and row is not None and row.retired_at is None and not stale_signers.exists():
