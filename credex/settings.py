@@ -121,18 +121,19 @@ for _key in FIELD_ENCRYPTION_KEYS:
         )
 
 
-def env_receipt_keys(name: str) -> list[tuple[str, str]]:
+def receipt_keys(raw: str, name: str = "EXCHANGE_RECEIPT_KEYS") -> list[tuple[str, str]]:
     """Exchange receipt signing keys: "kid1:<base64 32-byte Ed25519 seed>,kid0:..." as
     [(key id, seed b64)], the first the active signer, the others still verifying. Unset:
-    one key generated once and kept in the data folder (the embedded default)."""
+    one key generated once and kept in the data folder (the embedded default); unset with
+    DATABASE_URL: none, and issuing a receipt refuses loudly (published keys still verify)."""
     import base64
     import binascii
     import re
 
-    raw = os.environ.get(name, "").strip()
+    raw = raw.strip()
     if not raw:
         if not EMBEDDED and not DEBUG:
-            raise ImproperlyConfigured(f"{name} must be set when DATABASE_URL is set.")
+            return []
         from credex import embedded
 
         seed_file = embedded.data_dir() / "exchange_receipt_key"
@@ -164,7 +165,7 @@ def env_receipt_keys(name: str) -> list[tuple[str, str]]:
     return keys
 
 
-EXCHANGE_RECEIPT_KEYS = env_receipt_keys("EXCHANGE_RECEIPT_KEYS")
+EXCHANGE_RECEIPT_KEYS = receipt_keys(env_str("EXCHANGE_RECEIPT_KEYS"))
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if not EMBEDDED and not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
@@ -426,7 +427,10 @@ API_TAGS = [
     ("enrollments", "Enrollment applications of providers with payers."),
     ("packages", "Credential packages (PDF) and the links that share them with payers."),
     ("audit", "The audit log."),
-    ("exchange", "The verification exchange: membership, listings, purchases, after the trade."),
+    (
+        "exchange",
+        "The verification exchange: membership, listings, purchases, receipts, after the trade.",
+    ),
 ]
 
 

@@ -61,26 +61,26 @@ def _load(item) -> PacketEvidence:
 def build_order_packet(*, order, receipt_document: dict | None, record: dict, evidence) -> bytes:
     """The packet's bytes: rendered front pages, then every PDF evidence file's pages."""
     from django.utils.safestring import mark_safe
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     loaded = [_load(item) for item in evidence]
     payload = (receipt_document or {}).get("payload") or {}
-    html = render_to_string(
-        "exchange/receipts/packet_pdf.html",
-        {
-            "order": order,
-            "receipt": receipt_document,
-            "payload": payload,
-            "record": record,
-            "evidence": loaded,
-            "appended": [e for e in loaded if e.kind == "pdf"],
-            "generated_at": timezone.now(),
-            # Raw text inside <style>: css_string escapes quotes, backslashes and "<".
-            "header_clinician": mark_safe(css_string(order.clinician_name)),  # noqa: S308
-            "header_order": mark_safe(css_string(str(order.pk))),  # noqa: S308
-        },
-    )
-    front = HTML(string=html, base_url=".").render()
+    context = {
+        "order": order,
+        "receipt": receipt_document,
+        "payload": payload,
+        "record": record,
+        "evidence": loaded,
+        "appended": [e for e in loaded if e.kind == "pdf"],
+        "generated_at": timezone.now(),
+        # Raw text inside the stylesheet's strings: css_string escapes quotes, backslashes, "<".
+        "header_clinician": mark_safe(css_string(order.clinician_name)),  # noqa: S308
+        "header_order": mark_safe(css_string(str(order.pk))),  # noqa: S308
+    }
+    # The stylesheet is handed over apart from the page (no <style> block in a template).
+    html = render_to_string("exchange/receipts/packet_pdf.html", context)
+    css = CSS(string=render_to_string("exchange/receipts/packet_pdf.css", context))
+    front = HTML(string=html, base_url=".").render(stylesheets=[css])
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(front.write_pdf())), import_outline=False)
     writer.add_outline_item(title="Receipt", page_number=0)

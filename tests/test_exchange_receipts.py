@@ -277,26 +277,27 @@ def test_rotation_keeps_old_receipts_verifiable_and_retires_the_old_signer(
 
 
 def test_a_key_id_reused_for_another_key_is_refused(purchase, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
     settings.EXCHANGE_RECEIPT_KEYS = [("test-k1", _seed())]
-    with pytest.raises(RuntimeError, match="already published"):
+    with pytest.raises(ImproperlyConfigured, match="already published"):
         _verify(_doc(purchase[1]))
 
 
-def test_the_receipt_keys_setting_refuses_malformed_keys_without_echoing_them(monkeypatch):
+def test_the_receipt_keys_setting_refuses_malformed_keys_without_echoing_them():
     from django.core.exceptions import ImproperlyConfigured
 
-    from credex.settings import env_receipt_keys
+    from credex.settings import receipt_keys
 
-    monkeypatch.setenv("X_KEYS", "k1:c2hvcnQ=")
     with pytest.raises(ImproperlyConfigured) as refused:
-        env_receipt_keys("X_KEYS")
+        receipt_keys("k1:c2hvcnQ=")
     assert "c2hvcnQ" not in str(refused.value)
     seed = _seed()
-    monkeypatch.setenv("X_KEYS", f"k1:{seed},k1:{seed}")
     with pytest.raises(ImproperlyConfigured, match="unique id"):
-        env_receipt_keys("X_KEYS")
-    monkeypatch.setenv("X_KEYS", f"k1:{seed}, k0:{_seed()}")
-    assert [kid for kid, _ in env_receipt_keys("X_KEYS")] == ["k1", "k0"]
+        receipt_keys(f"k1:{seed},k1:{seed}")
+    with pytest.raises(ImproperlyConfigured, match="unique id"):
+        receipt_keys(f"bad id!:{seed}")
+    assert [kid for kid, _ in receipt_keys(f"k1:{seed}, k0:{_seed()}")] == ["k1", "k0"]
 
 
 def test_the_public_keys_endpoint_answers_without_authentication(client, purchase, keys):
@@ -576,3 +577,15 @@ def test_an_order_id_of_another_order_or_nonsense_is_404(client, login, purchase
         "exchange/orders/00000000-0000-4000-8000-000000000009/receipt",
     )
     assert missing.status_code == 404
+
+
+def test_without_signing_keys_issuing_refuses_loudly_and_published_keys_still_verify(
+    purchase, tenant_a, seller, settings
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    _, receipt = purchase
+    settings.EXCHANGE_RECEIPT_KEYS = []
+    assert _verify(_doc(receipt), tenant_a.org)["valid"] is True
+    with tenant_context(tenant_a.org), pytest.raises(ImproperlyConfigured, match="must be set"):
+        build_purchase(tenant_a.org, seller.org, tenant_a.membership(tenant_a.owner), seed=7303)

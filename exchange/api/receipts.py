@@ -69,9 +69,7 @@ class ReceiptKeysView(APIView):
     permission_classes = [permissions.AllowAny]
     required_capabilities: dict = {}
 
-    @extend_schema(
-        responses=ReceiptKeysOut, summary="Receipt signing keys (public halves)", auth=[]
-    )
+    @extend_schema(responses=ReceiptKeysOut, summary="Receipt signing keys (public halves)")
     def get(self, request):
         return Response({"keys": ReceiptKeyOut(svc.published_keys(), many=True).data})
 

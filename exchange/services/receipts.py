@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -111,6 +112,11 @@ def receipt_keys_sync() -> tuple[str, Ed25519PrivateKey]:
     from exchange.models import ReceiptKey
 
     configured = _configured_keys()
+    if not configured:
+        raise ImproperlyConfigured(
+            "EXCHANGE_RECEIPT_KEYS must be set to sign exchange receipts "
+            '("key-id:<base64 32-byte Ed25519 seed>", newest first).'
+        )
     active_kid, active_private = configured[0]
     published = ReceiptKey.objects.in_bulk([kid for kid, _ in configured])
     missing = []
@@ -121,7 +127,9 @@ def receipt_keys_sync() -> tuple[str, Ed25519PrivateKey]:
             missing.append(ReceiptKey(key_id=kid, algorithm=ALGORITHM, public_key=public))
         elif row.public_key != public:
             # A key id is forever bound to one key: reusing it would make old receipts lie.
-            raise RuntimeError(f"Receipt key id {kid!r} is already published with another key.")
+            raise ImproperlyConfigured(
+                f"Receipt key id {kid!r} is already published with another key."
+            )
     row = published.get(active_kid)
     stale_signers = ReceiptKey.objects.filter(retired_at__isnull=True).exclude(key_id=active_kid)
     if not missing and row is not None and row.retired_at is None and not stale_signers.exists():
@@ -143,8 +151,14 @@ def published_keys() -> list:
     """Every published receipt key (public half, id, when created and retired)."""
     from exchange.models import ReceiptKey
 
-    receipt_keys_sync()
+    _sync_if_configured()
     return list(ReceiptKey.objects.order_by("created_at", "key_id"))
+
+
+def _sync_if_configured() -> None:
+    # Reading and verifying need only the published halves; only signing needs a private key.
+    if settings.EXCHANGE_RECEIPT_KEYS:
+        receipt_keys_sync()
 
 
 # --- issue -------------------------------------------------------------------------------------
@@ -263,7 +277,7 @@ def _clean_document(document) -> tuple[dict, str, str, bytes]:
 def _signature_ok(key_id: str, signature: str, signed: bytes, problems: list) -> bool:
     from exchange.models import ReceiptKey
 
-    receipt_keys_sync()
+    _sync_if_configured()
     key = ReceiptKey.objects.filter(key_id=key_id).first()
     if key is None:
         problems.append(f"The key id {key_id!r} is not a published receipt key.")
