@@ -43,7 +43,7 @@ def seed(tenant) -> dict[str, str]:
     from committee import models as com
     from enrollment import models as enr
     from enrollment.models import PayerContact
-    from exchange.models import ClinicianRelease
+    from exchange.models import ClinicianRelease, Listing, Order
     from roster import models as r
     from roster.services.documents import upload_link_token
     from screening import models as s
@@ -100,6 +100,8 @@ def seed(tenant) -> dict[str, str]:
             "request_id": _first_pk(v.VerificationRequest, org, status="requested"),
             "verification_id": _first_pk(v.Verification, org),
             "release_id": _first_pk(ClinicianRelease, org),
+            "order_id": _first_pk(Order, org),
+            "listing_id": _first_pk(Listing, org),
             "hit_id": _first_pk(s.ScreeningHit, org),
             "screening_run_id": _first_pk(s.ScreeningRun, org),
             # The open difference: only an open one renders its Accept and Dismiss forms.

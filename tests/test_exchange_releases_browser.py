@@ -48,7 +48,9 @@ def roster(committed_tenant):
 
 
 def test_a_coordinator_requests_an_e_signature_and_the_clinician_signs_in_the_browser(
-    roster, live_url, page  # noqa: F811
+    roster,
+    live_url,  # noqa: F811
+    page,  # noqa: F811
 ):
     from django.core import mail
 
