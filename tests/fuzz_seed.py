@@ -41,10 +41,12 @@ def _first_pk(model, org, **filters):
 def seed(tenant) -> dict[str, str]:
     """Fill org A and return {URL parameter name: a real value of org A}."""
     from committee import models as com
+    from credex.links import link_token
     from enrollment import models as enr
     from enrollment.models import PayerContact
     from exchange import models as x
-    from exchange.models import ClinicianRelease
+    from exchange.models import ClinicianRelease, ReleaseRequest
+    from exchange.services.releases import RELEASE
     from roster import models as r
     from roster.services.documents import upload_link_token
     from screening import models as s
@@ -74,6 +76,15 @@ def seed(tenant) -> dict[str, str]:
             expires_at=timezone.now() + timedelta(days=14),
         )
         link = r.UploadLink.objects.filter(organization=org).first()
+        # A clinician release e-signature still to sign: only such a one renders its form.
+        release_request = ReleaseRequest.objects.create(
+            organization=org,
+            provider=provider,
+            release_expires_on=timezone.localdate() + timedelta(days=365),
+            email="clinician@a.example",
+            expires_at=timezone.now() + timedelta(days=14),
+            created_by=tenant.membership(tenant.owner),
+        )
         ids = {
             "org_slug": org.slug,
             "key_id": _first_pk(ApiKey, org, name="Path key"),
@@ -115,6 +126,7 @@ def seed(tenant) -> dict[str, str]:
             "upload_token": upload_link_token(link),
             "share_token": share_token(live_share),
             "invite_token": _invite_token(invitation),
+            "release_token": link_token(RELEASE, release_request),
         }
     return {name: value for name, value in ids.items() if value}
 

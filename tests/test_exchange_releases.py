@@ -236,8 +236,11 @@ def test_an_e_signature_end_to_end_through_the_public_link(
         assert release_current(org=tenant_a.org, provider=provider, source="npdb") == release
         assert release_current(org=tenant_a.org, provider=provider, source="dea") is None
 
-    again = client.get(path)
+    again = client.get(path)  # the link is spent
     assert again.status_code == 410 and "already signed" in again.content.decode()
+    from credex import links
+
+    assert links.registered()["release"] is services.RELEASE
     resign = client.post(path, {"signer_name": "Pat Doe", "consent": "on", "text_sha256": shown})
     assert resign.status_code == 410
     assert len(releases(tenant_a.org)) == 1

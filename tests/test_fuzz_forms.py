@@ -46,6 +46,7 @@ ROUTE_PARAMETERS = {
     "package_share_public": {"token": "share_token"},
     "package_share_download": {"token": "share_token"},
     "invitation_accept": {"token": "invite_token"},
+    "release_public": {"token": "release_token"},
 }
 
 

@@ -34,7 +34,7 @@ def ids(tenant, base: dict) -> dict:
     from exchange.services.releases import release_record_document
     from tests.factories import make_provider, pdf_bytes
 
-    provider = make_provider(tenant.org, seed=4848, id=PROVIDER_ID)
+    provider = make_provider(tenant.org, seed=4961, id=PROVIDER_ID)
     with tenant_context(tenant.org):
         release = release_record_document(
             org=tenant.org,
