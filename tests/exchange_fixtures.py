@@ -127,7 +127,9 @@ def make_record(tenant, provider, *, credential=None, days_ago=10, result="verif
         )
 
 
-def make_listing(org, record, *, price_cents=None, status="live", max_age_days=120, seller_name=None):
+def make_listing(
+    org, record, *, price_cents=None, status="live", max_age_days=120, seller_name=None
+):
     from exchange.models import Listing
 
     with tenant_context(org):

@@ -41,7 +41,6 @@ from exchange.models import Listing, ListingStatus, MemberDirectory, MembershipS
 from exchange.selectors import directory, releases, requirements
 from exchange.selectors.pricing import fee_cents, listing_price_cents
 from roster.models import Credential, Provider, ProviderStatus
-from roster.services.documents.files import clean_filename
 from roster.services.documents.sniffing import read_limited, sniff
 from verifications.models import (
     OPEN_REQUEST_STATUSES,
@@ -246,15 +245,21 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
                 "The clinician has a confirmed exclusion; the listing cannot be bought.",
                 "clinician_excluded",
             )
-        if releases.release_current(org=seller_id, provider=original.provider, source=listing.source) is None:
+        if (
+            releases.release_current(
+                org=seller_id, provider=original.provider, source=listing.source
+            )
+            is None
+        ):
             raise _refuse(
                 "The seller holds no current release from the clinician for this type.",
                 "seller_release_missing",
             )
         seller_evidence = [
-            (item, _read_evidence(item)) for item in VerificationEvidence.objects.filter(
-                verification=original
-            ).order_by("created_at", "id")
+            (item, _read_evidence(item))
+            for item in VerificationEvidence.objects.filter(verification=original).order_by(
+                "created_at", "id"
+            )
         ]
         original_credential = original.credential
 
@@ -332,6 +337,7 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
                 "seller_organization_id": str(seller_id),
                 "seller_name": listing.seller_name,
                 "original_method": original.method,
+                "original_method_label": original.get_method_display(),
                 "original_verifier": original.verifier_label,
                 "original_verified_at": original.verified_at.isoformat(),
                 "original_source": original.source,
@@ -444,9 +450,7 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
 
     # 11. The seller's counters (the listing row is already locked by this transaction).
     with second_scope(seller_id):
-        Listing.objects.filter(pk=listing.pk).update(
-            sale_count=F("sale_count") + 1, updated_at=now
-        )
+        Listing.objects.filter(pk=listing.pk).update(sale_count=F("sale_count") + 1, updated_at=now)
     MemberDirectory.objects.filter(member_id=seller_id).update(
         trade_count=F("trade_count") + 1, updated_at=now
     )

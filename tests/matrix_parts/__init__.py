@@ -7,6 +7,6 @@ Each module defines:
 - snapshot(org) -> dict: its tables' state that an API write could change.
 """
 
-from tests.matrix_parts import extraction, packages, packets, queue, sam
+from tests.matrix_parts import exchange_purchases, extraction, packages, packets, queue, sam
 
-PARTS = [queue, packets, extraction, packages, sam]
+PARTS = [queue, packets, extraction, packages, sam, exchange_purchases]
