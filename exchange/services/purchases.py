@@ -27,7 +27,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -206,8 +206,7 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
     seller_id = listing.organization_id
     if seller_id == buyer_id:
         raise _refuse("This is your own listing.", "own_listing")
-    if Order.objects.filter(organization=org, listing_id=listing_id).exists():
-        raise _already_purchased()
+    _no_prior_order(org, key, listing_id)
 
     # 3. The seller: approved (not suspended) and in good standing.
     seller_entry = directory.directory_entry(seller_id)
@@ -265,11 +264,7 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
 
     # With the listing locked, a concurrent twin of this request has committed or not: its
     # order is the answer to a replayed key, and a second purchase of the listing is refused.
-    prior = Order.objects.filter(organization=org, idempotency_key=key).first()
-    if prior is not None:
-        raise _Replay(prior)
-    if Order.objects.filter(organization=org, listing_id=listing_id).exists():
-        raise _already_purchased()
+    _no_prior_order(org, key, listing_id)
 
     # 5. The buyer's side: the clinician on the buyer's roster, the buyer's release, the
     # buyer's requirements.
@@ -470,6 +465,22 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
     Order.objects.filter(pk=order.pk).update(journal_entry_id=entry.pk)
     order.journal_entry_id = entry.pk
     return order
+
+
+def _no_prior_order(org, key: str, listing_id) -> None:
+    """A twin of this request that committed meanwhile is the answer (its key first, so a
+    replay racing its original is a replay, not "already purchased")."""
+    # One statement, one snapshot: two reads could straddle the twin's commit.
+    prior = list(
+        Order.objects.filter(organization=org).filter(
+            Q(idempotency_key=key) | Q(listing_id=listing_id)
+        )[:2]
+    )
+    for order in prior:
+        if order.idempotency_key == key:
+            raise _Replay(order)
+    if prior:
+        raise _already_purchased()
 
 
 def _check_listing(listing: Listing, now) -> None:
