@@ -43,6 +43,7 @@ def seed(tenant) -> dict[str, str]:
     from committee import models as com
     from enrollment import models as enr
     from enrollment.models import PayerContact
+    from exchange import models as x
     from roster import models as r
     from roster.services.documents import upload_link_token
     from screening import models as s
@@ -99,6 +100,9 @@ def seed(tenant) -> dict[str, str]:
             "request_id": _first_pk(v.VerificationRequest, org, status="requested"),
             "verification_id": _first_pk(v.Verification, org),
             "hit_id": _first_pk(s.ScreeningHit, org),
+            # The exchange: the organization's own listing and its (self-trade) order.
+            "listing_id": _first_pk(x.Listing, org),
+            "order_id": _first_pk(x.Order, org),
             "screening_run_id": _first_pk(s.ScreeningRun, org),
             # The open difference: only an open one renders its Accept and Dismiss forms.
             "mismatch_id": _first_pk(n.NppesMismatch, org, status="open"),
