@@ -27,7 +27,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -206,8 +206,6 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
     seller_id = listing.organization_id
     if seller_id == buyer_id:
         raise _refuse("This is your own listing.", "own_listing")
-    _no_prior_order(org, key, listing_id)
-
     # 3. The seller: approved (not suspended) and in good standing.
     seller_entry = directory.directory_entry(seller_id)
     if seller_entry is None or seller_entry.status == MembershipStatus.SUSPENDED:
@@ -229,10 +227,11 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
         _check_listing(listing, now)
         original = (
             Verification.objects.select_related("credential", "provider")
+            .annotate(is_superseded=Exists(Verification.objects.filter(supersedes=OuterRef("pk"))))
             .filter(pk=listing.verification_id)
             .first()
         )
-        if original is None or Verification.objects.filter(supersedes=original).exists():
+        if original is None or original.is_superseded:
             raise _refuse(
                 "The seller corrected this record since it was listed; it is no longer offered.",
                 "record_superseded",
