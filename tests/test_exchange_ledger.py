@@ -244,28 +244,46 @@ def test_a_reversal_restores_every_balance(org_a, org_b):
     assert totals["debits_cents"] == totals["credits_cents"]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE billing_ledgeraccount SET balance_cents = balance_cents + 1 WHERE id = %s",
+        "UPDATE billing_ledgeraccount SET kind = 'exchange_proceeds' WHERE id = %s",
+    ],
+)
+def test_a_balance_or_kind_set_by_hand_is_refused(org_a, org_b, sql):
+    post(org_a, org_b)
+    a_due = account_id(org_a, "exchange_due")
+    with pytest.raises(DatabaseError, match="ledger"), transaction.atomic():
+        with tenant_context(org_a), connection.cursor() as cursor:
+            cursor.execute(sql, [a_due])
+    with tenant_context(org_a):
+        account = LedgerAccount.objects.get(pk=a_due)
+    assert (account.kind, account.balance_cents) == ("exchange_due", 1000)
+
+
 def test_the_autouse_check_finds_a_drifted_balance_and_an_unbalanced_entry(org_a, org_b):
-    """The SQL of tests/conftest.py `_ledger_balanced` is not vacuous: a balance set by hand,
-    or an entry missing a leg (only possible before commit), is what it reports."""
+    """The SQL of tests/conftest.py `_ledger_balanced` is not vacuous: a balance set by hand
+    (the guard is defence against bugs; this test lifts it the way only the posting trigger
+    should), or an entry missing a leg (possible only before commit), is what it reports."""
     entry = post(org_a, org_b)
     a_due = account_id(org_a, "exchange_due")
-    sid = transaction.savepoint()
-    try:
+    with transaction.atomic():
         with tenant_context(org_a), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('billing.applying', 'on', true)")
             cursor.execute(
                 "UPDATE billing_ledgeraccount SET balance_cents = 1 WHERE id = %s", [a_due]
             )
-        with transaction.atomic(), platform_path(), connection.cursor() as cursor:
+        with platform_path(), connection.cursor() as cursor:
             cursor.execute(LEDGER_DRIFT_SQL)
             drift = cursor.fetchall()
-    except DatabaseError:
-        drift = None  # the database itself refuses a balance set by hand: better still
-    finally:
-        transaction.savepoint_rollback(sid)
-    assert drift is None or [row[0] for row in drift] == [a_due]
+        transaction.set_rollback(True)
+    assert [row[0] for row in drift] == [a_due]
     with transaction.atomic(), platform_path(), connection.cursor() as cursor:
         cursor.execute(INSERT_ENTRY, [uuid.uuid4(), "half"])
         cursor.execute(LEDGER_UNBALANCED_SQL)
         unbalanced = cursor.fetchall()
         transaction.set_rollback(True)
     assert len(unbalanced) == 1 and unbalanced[0][0] != entry.pk
+    with tenant_context(org_a):
+        assert LedgerAccount.objects.get(pk=a_due).balance_cents == 1000
