@@ -614,6 +614,8 @@ def test_the_orders_page_lists_bought_for_the_buyer_and_sold_for_the_seller(trad
     assert detail.status_code == 200
     assert detail.context["provenance"] is None  # the buyer's copy stays with the buyer
     assert "Your proceeds" in detail.content.decode()
+    assert "Sold to Lakeside Clinic" in detail.content.decode()
+    assert "Lakeside Clinic" in sold.content.decode()
 
 
 def test_who_may_use_the_order_pages(trade, third, client, login):

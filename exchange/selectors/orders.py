@@ -32,6 +32,22 @@ def orders_for(*, org, role: str = "bought"):
     return qs.order_by("-created_at", "-id")
 
 
+def with_buyer_names(orders) -> list:
+    """Each order with `buyer_name`: the buyer's public member name (the directory is what
+    every member may see of another)."""
+    from exchange.models import MemberDirectory
+
+    orders = list(orders)
+    names = dict(
+        MemberDirectory.objects.filter(
+            member_id__in={o.organization_id for o in orders}
+        ).values_list("member_id", "display_name")
+    )
+    for order in orders:
+        order.buyer_name = names.get(order.organization_id, "Another member")
+    return orders
+
+
 def order_get(*, org, order_id) -> Order:
     """One order the organization bought or sold; anything else is "not found"."""
     org_id = getattr(org, "pk", org)

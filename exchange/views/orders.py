@@ -83,7 +83,7 @@ def orders(request, org_slug):
     role = request.GET.get("role", "bought")
     if role not in sel.ROLES:
         role = "bought"
-    rows = list(sel.orders_for(org=org, role=role)[:200])
+    rows = sel.with_buyer_names(sel.orders_for(org=org, role=role)[:200])
     return render(
         request,
         "exchange/orders/list.html",
@@ -109,7 +109,7 @@ def _receipt_links(org, order) -> list[tuple[str, str]]:
 @capability_required(cap.VIEW_EXCHANGE)
 def order_detail(request, org_slug, order_id):
     org = request.org
-    order = sel.order_get(org=org, order_id=order_id)
+    order = sel.with_buyer_names([sel.order_get(org=org, order_id=order_id)])[0]
     as_buyer = order.organization_id == org.pk
     return render(
         request,
