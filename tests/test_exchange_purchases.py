@@ -821,3 +821,49 @@ def test_twenty_buyers_and_a_doubled_key_at_once_lose_and_duplicate_nothing(comm
         assert entries.count() == 20
         for entry in entries:
             assert sum(entry.postings.values_list("amount_cents", flat=True)) == 0
+
+
+def test_one_key_raced_on_two_listings_makes_one_order_and_refuses_the_other(committed_db):
+    """Two listings (no shared lock): the unique key constraint decides, inside a savepoint,
+    and the loser is told the key was used for another purchase; its evidence copy is gone."""
+    from django.conf import settings
+
+    tag = uuid.uuid4().hex[:6]
+    seller = build_tenant(f"Race S {tag}", f"rs{tag}.example", roles=())
+    buyer = build_tenant(f"Race B {tag}", f"rb{tag}.example", roles=())
+    seed = int(tag, 16) % 40_000_000
+    first = build_trade(seller, buyer, seed=seed)
+    second = build_trade(seller, buyer, seed=seed + 1)
+
+    def job(trade):
+        def go():
+            try:
+                with tenant_context(buyer.org):
+                    return purchase_make(
+                        org=buyer.org,
+                        actor=buyer.membership(buyer.owner),
+                        listing_id=trade.listing.pk,
+                        idempotency_key="raced-key",
+                    )
+            except Conflict as exc:
+                return exc.code
+
+        return go
+
+    results, errors = _threads([job(first), job(second)] * 3)
+    assert not errors, errors
+    orders = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, str)]
+    assert len({o[0].pk for o in orders}) == 1
+    assert sum(1 for o in orders if o[1]) == 1
+    assert refused and set(refused) == {"idempotency_key_reused"}
+    with tenant_context(buyer.org):
+        assert Order.objects.count() == 1
+        assert Verification.objects.filter(method="exchange").count() == 1
+        kept = list(VerificationEvidence.objects.values_list("file", flat=True))
+    on_disk = sorted(
+        str(p.relative_to(settings.MEDIA_ROOT))
+        for p in (settings.MEDIA_ROOT / "evidence" / str(buyer.org.pk)).rglob("*")
+        if p.is_file()
+    )
+    assert on_disk == sorted(kept), "a lost race left an evidence file behind"
