@@ -78,7 +78,12 @@ def entry_post(
     reverses: JournalEntry | None = None,
 ) -> JournalEntry:
     """Write one journal entry with its legs, in the caller's transaction."""
-    if sum(leg.amount_cents for leg in legs) != 0 or len(legs) < 2:
+    if sum(leg.amount_cents for leg in legs) != 0:
+        raise ValueError("A journal entry must balance and have at least two legs.")
+    # A leg of zero moves nothing (and the database refuses a zero posting): leave it out,
+    # e.g. the seller's leg of a listing given away with only the fee charged.
+    legs = [leg for leg in legs if leg.amount_cents != 0]
+    if len(legs) < 2:
         raise ValueError("A journal entry must balance and have at least two legs.")
     entry = JournalEntry(
         kind=kind,

@@ -41,6 +41,55 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+LEDGER_UNBALANCED_SQL = """
+SELECT e.id, coalesce(sum(p.amount_cents), 0), count(p.id)
+FROM billing_journalentry e LEFT JOIN billing_posting p ON p.entry_id = e.id
+GROUP BY e.id HAVING coalesce(sum(p.amount_cents), 0) <> 0 OR count(p.id) < 2 LIMIT 5
+"""
+LEDGER_DRIFT_SQL = """
+SELECT a.id, a.kind, a.balance_cents, coalesce(p.total, 0)
+FROM billing_ledgeraccount a
+LEFT JOIN (SELECT account_id, sum(amount_cents) AS total FROM billing_posting
+           GROUP BY account_id) p ON p.account_id = a.id
+WHERE a.balance_cents <> CASE WHEN a.kind IN ('exchange_due', 'platform_clearing')
+    THEN coalesce(p.total, 0) ELSE -coalesce(p.total, 0) END
+LIMIT 5
+"""
+
+
+@pytest.fixture(autouse=True)
+def _ledger_balanced(request, django_db_blocker):
+    """After every test that used the database: every journal entry sums to zero over at
+    least two postings, and every account's balance is the signed sum of its postings (read
+    on the platform path, inside the test's own transaction when it has one)."""
+    names = request.fixturenames
+    marked = request.node.get_closest_marker("django_db") is not None
+    uses_helper = "_django_db_helper" in names or marked
+    if not (uses_helper or "django_db_setup" in names):
+        yield
+        return
+    if uses_helper:
+        # Set the test's database up before this fixture, so the check below runs before
+        # its transaction is rolled back.
+        request.getfixturevalue("_django_db_helper")
+    yield
+    from django.db import transaction
+
+    from credex.tenancy import platform_path
+
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        if connection.needs_rollback:
+            return  # the test left its transaction broken on purpose; nothing to read
+        with transaction.atomic(), platform_path(), connection.cursor() as cursor:
+            cursor.execute(LEDGER_UNBALANCED_SQL)
+            unbalanced = cursor.fetchall()
+            cursor.execute(LEDGER_DRIFT_SQL)
+            drift = cursor.fetchall()
+    assert not unbalanced, f"journal entries that do not balance: {unbalanced}"
+    assert not drift, f"account balances that differ from their postings: {drift}"
+
+
 @dataclass
 class Tenant:
     org: object

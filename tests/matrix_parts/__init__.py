@@ -12,6 +12,7 @@ from tests.matrix_parts import (
     exchange_listings,
     exchange_membership,
     exchange_pricing,
+    exchange_purchases,
     exchange_receipts,
     exchange_releases,
     extraction,
@@ -21,4 +22,4 @@ from tests.matrix_parts import (
     sam,
 )
 
-PARTS = [queue, packets, extraction, packages, sam, exchange_aftertrade, exchange_listings, exchange_membership, exchange_pricing, exchange_receipts, exchange_releases]
+PARTS = [queue, packets, extraction, packages, sam, exchange_aftertrade, exchange_listings, exchange_membership, exchange_pricing, exchange_purchases, exchange_receipts, exchange_releases]
