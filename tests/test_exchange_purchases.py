@@ -182,6 +182,13 @@ def test_a_record_the_seller_corrected_after_listing_is_refused(trade):
             reason="Wrong licence number",
             details="Corrected",
         )
+    # The correction withdraws the listing at once (exchange's verification_superseded hook).
+    refuse(trade, "listing_withdrawn")
+    with tenant_context(seller.org):
+        listing = Listing.objects.get(pk=trade.listing.pk)
+        assert (listing.status, listing.status_reason) == ("withdrawn", "superseded")
+        # Were the listing live again by mistake, the purchase still reads the record itself.
+        Listing.objects.filter(pk=listing.pk).update(status="live", status_reason="")
     refuse(trade, "record_superseded")
 
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
 from exchange.models import ExchangeMembership, MemberDirectory
-from exchange.services import aftertrade, listings, membership, pricing, purchases, releases
 from exchange.selectors.search import search_listings
+from exchange.services import aftertrade, listings, membership, pricing, purchases, releases
 from exchange.services.requirements import requirements_save
 from roster.models import Provider, ProviderStatus
 from roster.services.providers import provider_create
@@ -228,4 +228,3 @@ def seed_demo_exchange() -> dict:
                 description="The evidence file shows only the first page of the board lookup.",
             )
     return {"shared": len(pairs), "listed": listed, "orders": len(orders)}
-

@@ -22,4 +22,17 @@ from tests.matrix_parts import (
     sam,
 )
 
-PARTS = [queue, packets, extraction, packages, sam, exchange_aftertrade, exchange_listings, exchange_membership, exchange_pricing, exchange_purchases, exchange_receipts, exchange_releases]
+PARTS = [
+    queue,
+    packets,
+    extraction,
+    packages,
+    sam,
+    exchange_aftertrade,
+    exchange_listings,
+    exchange_membership,
+    exchange_pricing,
+    exchange_purchases,
+    exchange_receipts,
+    exchange_releases,
+]

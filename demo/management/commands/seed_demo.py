@@ -52,7 +52,11 @@ ORGS = [
     ("Bayview Pediatrics", "bayview", [("owner@bayview.example", "Bea", "Shore", "owner")]),
     ("Cedar Valley Clinic", "cedar", [("owner@cedar.example", "Cy", "Dale", "owner")]),
     # A pending exchange application (the operator's console shows it).
-    ("Northgate Family Practice", "northgate", [("owner@northgate.example", "Nia", "Gate", "owner")]),
+    (
+        "Northgate Family Practice",
+        "northgate",
+        [("owner@northgate.example", "Nia", "Gate", "owner")],
+    ),
 ]
 
 
