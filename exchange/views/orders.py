@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from credex import capabilities as cap
 from credex.errors import DomainError
-from credex.interface import raise_http
+from credex.interface import can_change, raise_http
 from credex.views import capability_required
 from exchange.selectors import orders as sel
+from exchange.selectors.aftertrade import order_actions
 from exchange.services.purchases import purchase_make
 
 RECEIPT_LINKS = (
@@ -120,6 +121,9 @@ def order_detail(request, org_slug, order_id):
             "as_buyer": as_buyer,
             "provenance": sel.order_provenance(org=org, order=order) if as_buyer else None,
             "receipt_links": _receipt_links(org, order),
+            # Rate the seller and open a dispute (exchange/views/disputes.py posts them).
+            **order_actions(org=org, order=order),
+            "can_trade": can_change(request, cap.TRADE_EXCHANGE),
         },
     )
 
