@@ -173,7 +173,7 @@ def seed_demo_exchange() -> dict:
                 {"source": "state_board", "max_age_days": 120, "methods": [], "source_states": []},
                 {"source": "dea", "max_age_days": 120, "methods": [], "source_states": []},
                 {"source": "board", "max_age_days": 120, "methods": [], "source_states": []},
-                {"source": "education", "max_age_days": 365, "methods": [], "source_states": []},
+                {"source": "education", "max_age_days": 120, "methods": [], "source_states": []},
             ],
         )
 
