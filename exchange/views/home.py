@@ -13,6 +13,7 @@ from credex import interface as ui
 from credex.views import capability_required
 from exchange.selectors.directory import directory_entry
 from exchange.selectors.membership import accreditation_current, membership_get
+from exchange.selectors.suggestions import roster_offers
 
 
 @require_GET
@@ -25,6 +26,7 @@ def exchange_home(request, org_slug):
         "current": accreditation_current(membership) if membership else None,
         "directory": directory_entry(request.org) if membership else None,
         "can_manage": ui.can_change(request, cap.MANAGE_EXCHANGE),
+        "offers": roster_offers(org=request.org),
     }
     return render(request, "exchange/membership/home.html", context)
 
