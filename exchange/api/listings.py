@@ -126,16 +126,16 @@ class ListingBatchView(OrgAPIView):
 
 class _ListingAction(OrgAPIView):
     required_capabilities = {"POST": cap.TRADE_EXCHANGE}
-    action = None
+    service = None
 
     def post(self, request, listing_id):
         listing = svc.listing_get(org=self.org, listing_id=listing_id)
-        listing = type(self).action(org=self.org, actor=self.actor, listing=listing)
+        listing = type(self).service(org=self.org, actor=self.actor, listing=listing)
         return Response(ListingOut(listing).data)
 
 
 class ListingPauseView(_ListingAction):
-    action = staticmethod(svc.listing_pause)
+    service = staticmethod(svc.listing_pause)
 
     @extend_schema(request=None, responses=ListingOut, summary="Pause a listing")
     def post(self, request, listing_id):
@@ -143,7 +143,7 @@ class ListingPauseView(_ListingAction):
 
 
 class ListingResumeView(_ListingAction):
-    action = staticmethod(svc.listing_resume)
+    service = staticmethod(svc.listing_resume)
 
     @extend_schema(request=None, responses=ListingOut, summary="Resume a paused listing")
     def post(self, request, listing_id):
@@ -151,7 +151,7 @@ class ListingResumeView(_ListingAction):
 
 
 class ListingWithdrawView(_ListingAction):
-    action = staticmethod(svc.listing_withdraw)
+    service = staticmethod(svc.listing_withdraw)
 
     @extend_schema(request=None, responses=ListingOut, summary="Withdraw a listing for good")
     def post(self, request, listing_id):
