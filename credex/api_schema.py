@@ -38,6 +38,7 @@ _BY_PREFIX = {
     "packages": "packages",
     "shares": "packages",
     "audit": "audit",
+    "exchange": "exchange",
 }
 
 # A provider's sub-resources belong to their own area (/providers/{id}/credentials ...).

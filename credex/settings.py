@@ -380,6 +380,7 @@ API_TAGS = [
     ("enrollments", "Enrollment applications of providers with payers."),
     ("packages", "Credential packages (PDF) and the links that share them with payers."),
     ("audit", "The audit log."),
+    ("exchange", "The verification exchange: listings, search, requirements, purchases."),
 ]
 
 

@@ -21,6 +21,7 @@ from credex.api_common import OrgAPIView
 from exchange.models import Listing, ListingBatch, ListingStatus
 from exchange.selectors import listings as sel
 from exchange.services import listings as svc
+from roster.services.providers import provider_list_record_read
 
 
 class ListingOut(serializers.ModelSerializer):
@@ -90,7 +91,15 @@ class ListingsView(OrgAPIView):
     )
     def get(self, request):
         qs = sel.own_listings(org=self.org, status=request.query_params.get("status", ""))
-        return Response(ListingOut(sel.with_prices(qs[:500]), many=True).data)
+        listings = sel.with_prices(qs[:500])
+        provider_list_record_read(
+            org=self.org,
+            actor=self.actor,
+            providers=[x.provider_id for x in listings],
+            part="exchange_listings",
+            via="api",
+        )
+        return Response(ListingOut(listings, many=True).data)
 
     @extend_schema(request=ListingIn, responses={201: ListingOut}, summary="List a record")
     def post(self, request):
