@@ -283,11 +283,15 @@ def p95(values: list[float]) -> float:
 
 def explain(buyer_org, value: str) -> str:
     from credex.tenancy import tenant_context, unscoped
-    from exchange.selectors.search import MAX_LISTINGS, live_listings_for_others
+    from exchange.selectors.search import (
+        MAX_LISTINGS,
+        _with_seller_and_price,
+        live_listings_for_others,
+    )
 
     with tenant_context(buyer_org), unscoped():
         qs = (
-            live_listings_for_others(org=buyer_org)
+            _with_seller_and_price(live_listings_for_others(org=buyer_org))
             .filter(npi=value)
             .order_by("source", "-verified_at")[:MAX_LISTINGS]
         )
