@@ -4,8 +4,8 @@ GET/POST `exchange/listings` ({verification_id, price_cents|null}), POST `exchan
 (202, the batch), GET `exchange/listings/batches/<id>` (its progress), POST
 `exchange/listings/<id>/pause`, `/resume` and `/withdraw`. A record that cannot be listed is
 refused 409 with the rule's code (npdb, not_verified, superseded, excluded, too_old,
-not_a_member, not_in_good_standing, no_release, already_listed, purchased); a price outside
-the band is 400 price_out_of_band.
+not_a_member, not_in_good_standing, no_npi, no_release, already_listed, purchased); a price
+outside the band is 400 price_out_of_band.
 """
 
 from __future__ import annotations
