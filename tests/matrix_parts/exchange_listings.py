@@ -94,7 +94,5 @@ def snapshot(org) -> dict:
             "exchange_requirements": sorted(
                 RequirementsProfile.objects.values_list("id", "min_seller_rating")
             ),
-            "exchange_rules": sorted(
-                RequirementRule.objects.values_list("source", "max_age_days")
-            ),
+            "exchange_rules": sorted(RequirementRule.objects.values_list("source", "max_age_days")),
         }
