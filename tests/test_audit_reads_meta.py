@@ -104,6 +104,9 @@ WALKED: dict[str, Callable[[dict], dict]] = {
     "packets": lambda w: {},
     "extractions": lambda w: {},
     "packages": lambda w: {},
+    # the exchange: the organization's own listings (one event naming their providers)
+    "exchange_listings": lambda w: {},
+    "api_exchange_listings": lambda w: {},
     # one document (metadata, bytes)
     "api_documents_detail": lambda w: {"document_id": _one(Document, w)},
     "api_documents_download": lambda w: {"document_id": _one(Document, w)},
@@ -247,6 +250,13 @@ NOT_PROVIDER_DATA = {
     "operator_rates": "market rates, votes and settings (the operator's read is audited)",
     "api_exchange_price_votes": "the organization's price votes",
     "api_exchange_market_rates": "market rates, bands and fees",
+    "exchange_requirements": "the organization's requirements profile",
+    "api_exchange_requirements": "the organization's requirements profile",
+    "api_exchange_listings_bulk": "starts a bulk listing (POST)",
+    "api_exchange_listing_batch": "a bulk listing's counts",
+    "api_exchange_listing_pause": "listing action (POST, audited)",
+    "api_exchange_listing_resume": "listing action (POST, audited)",
+    "api_exchange_listing_withdraw": "listing action (POST, audited)",
 }
 
 # --- routes that show provider data and record it with their own event -------------------------
@@ -267,6 +277,9 @@ AUDITED_ELSEWHERE = {
     "api_exchange_order_receipt": "exchange.record.downloaded",
     "api_exchange_order_record": "exchange.record.downloaded",
     "api_exchange_order_packet": "exchange.record.downloaded",
+    "exchange_search": "other members' listings; one list read naming the roster providers "
+    "marked 'on your roster' (test_exchange_search)",
+    "api_exchange_search": "as exchange_search (test_exchange_search)",
 }
 
 # --- routes that show provider data and do NOT record a read yet -------------------------------

@@ -233,6 +233,14 @@ def _refusal_cases():
         add_release(s.org, other, sources=["dea"])
         return record(s, other).pk
 
+    def purchased(s, c):
+        return record(s, c, method="exchange").pk
+
+    def no_npi(s, c):
+        other = make_provider(s.org, seed=7097, npi="")
+        add_release(s.org, other)
+        return record(s, other).pk
+
     def not_a_member(s, c):
         v = record(s, c)
         make_member(s.org, status="pending", good_standing=False)
@@ -257,6 +265,8 @@ def _refusal_cases():
         ("excluded", excluded, "excluded"),
         ("no_release", no_release, "no_release"),
         ("release_of_another_type", release_of_another_type, "no_release"),
+        ("no_npi", no_npi, "no_npi"),
+        ("purchased", purchased, "purchased"),
         ("not_a_member", not_a_member, "not_a_member"),
         ("suspended", suspended, "not_a_member"),
         ("not_in_good_standing", not_in_good_standing, "not_in_good_standing"),

@@ -76,7 +76,10 @@ def test_a_buyer_finds_a_clinicians_listings_by_npi_with_freshness_seller_price_
     assert x["seller_rating"] == 4.0 and x["seller_trades"] == 12
     assert x["price_cents"] == 2500  # fallback market rate
     assert x["fulfils_requirements"] is True and x["unmet"] == []
+    (read,) = events(buyer.org, "roster.provider.list_viewed")
+    assert read.data["providers"] == [str(on_roster.pk)] and read.data["via"] == "api"
     page = client.get(search_url(buyer, npi=provider.npi)).content.decode()
+    assert len(events(buyer.org, "roster.provider.list_viewed")) == 2
     assert "Avery Stone" in page and "On your roster" in page
     assert "Fulfils your requirements" in page
     assert f"/exchange/buy/{board.pk}/" in page
@@ -240,7 +243,7 @@ def test_search_answers_in_a_constant_number_of_queries(
     seller, buyer, provider, _ = world
     client = login(buyer.coordinator)
     list_record(seller, provider)
-    with django_assert_max_num_queries(20) as one:
+    with django_assert_max_num_queries(40) as one:
         assert api(client, "GET", f"exchange/search?npi={provider.npi}").status_code == 200
     few = len(one.captured_queries)
     others = [build_tenant(f"Seller {n}", f"s{n}.example", roles=()) for n in range(3)]

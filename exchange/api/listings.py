@@ -4,8 +4,8 @@ GET/POST `exchange/listings` ({verification_id, price_cents|null}), POST `exchan
 (202, the batch), GET `exchange/listings/batches/<id>` (its progress), POST
 `exchange/listings/<id>/pause`, `/resume` and `/withdraw`. A record that cannot be listed is
 refused 409 with the rule's code (npdb, not_verified, superseded, excluded, too_old,
-not_a_member, not_in_good_standing, no_release, already_listed, purchased); a price outside
-the band is 400 price_out_of_band.
+not_a_member, not_in_good_standing, no_npi, no_release, already_listed, purchased); a price
+outside the band is 400 price_out_of_band.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from credex.api_common import OrgAPIView
 from exchange.models import Listing, ListingBatch, ListingStatus
 from exchange.selectors import listings as sel
 from exchange.services import listings as svc
+from roster.services.providers import provider_list_record_read
 
 
 class ListingOut(serializers.ModelSerializer):
@@ -90,7 +91,15 @@ class ListingsView(OrgAPIView):
     )
     def get(self, request):
         qs = sel.own_listings(org=self.org, status=request.query_params.get("status", ""))
-        return Response(ListingOut(sel.with_prices(qs[:500]), many=True).data)
+        listings = sel.with_prices(qs[:500])
+        provider_list_record_read(
+            org=self.org,
+            actor=self.actor,
+            providers=[x.provider_id for x in listings],
+            part="exchange_listings",
+            via="api",
+        )
+        return Response(ListingOut(listings, many=True).data)
 
     @extend_schema(request=ListingIn, responses={201: ListingOut}, summary="List a record")
     def post(self, request):
@@ -126,16 +135,16 @@ class ListingBatchView(OrgAPIView):
 
 class _ListingAction(OrgAPIView):
     required_capabilities = {"POST": cap.TRADE_EXCHANGE}
-    action = None
+    service = None
 
     def post(self, request, listing_id):
         listing = svc.listing_get(org=self.org, listing_id=listing_id)
-        listing = type(self).action(org=self.org, actor=self.actor, listing=listing)
+        listing = type(self).service(org=self.org, actor=self.actor, listing=listing)
         return Response(ListingOut(listing).data)
 
 
 class ListingPauseView(_ListingAction):
-    action = staticmethod(svc.listing_pause)
+    service = staticmethod(svc.listing_pause)
 
     @extend_schema(request=None, responses=ListingOut, summary="Pause a listing")
     def post(self, request, listing_id):
@@ -143,7 +152,7 @@ class ListingPauseView(_ListingAction):
 
 
 class ListingResumeView(_ListingAction):
-    action = staticmethod(svc.listing_resume)
+    service = staticmethod(svc.listing_resume)
 
     @extend_schema(request=None, responses=ListingOut, summary="Resume a paused listing")
     def post(self, request, listing_id):
@@ -151,7 +160,7 @@ class ListingResumeView(_ListingAction):
 
 
 class ListingWithdrawView(_ListingAction):
-    action = staticmethod(svc.listing_withdraw)
+    service = staticmethod(svc.listing_withdraw)
 
     @extend_schema(request=None, responses=ListingOut, summary="Withdraw a listing for good")
     def post(self, request, listing_id):

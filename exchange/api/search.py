@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from credex import capabilities as cap
 from credex.api_common import OrgAPIView
 from exchange.selectors.search import search_listings
+from roster.services.providers import provider_list_record_read
 
 
 class UnmetOut(serializers.Serializer):
@@ -72,6 +73,13 @@ class SearchView(OrgAPIView):
             org=self.org,
             npi=request.query_params.get("npi", "")[:40],
             q=request.query_params.get("q", "")[:200],
+        )
+        provider_list_record_read(
+            org=self.org,
+            actor=self.actor,
+            providers=[g.roster_provider_id for g in groups],
+            part="exchange_search",
+            via="api",
         )
         return Response({"results": [g.as_dict() for g in groups]})
 

@@ -6,9 +6,9 @@ of a seller that is not an approved member in good standing. Results are grouped
 clinician; each listing carries the seller's public record (rating, trades), its price and
 whether it fulfils the searcher's requirements (or the message of each unmet rule).
 
-The query count does not grow with the number of results: one read of the listings and one
-each for the sellers, the requirements profile (and its rules), the prices and the
-searcher's roster.
+The query count does not grow with the number of results: the membership check, one read of
+the listings (with each seller's public record and the price, as subqueries), one of the
+requirements profile (with its rules) and one of the searcher's roster.
 
 Listings of other organizations are read under `unscoped()` (the ORM's organization filter
 lifted); the database's policy on the listing table still admits only approved members.
@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import IntegerField, JSONField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from credex.errors import Forbidden, InvalidInput
@@ -126,24 +128,32 @@ def clean_query(*, npi=None, q=None) -> tuple[str | None, str | None]:
     raise InvalidInput(message, code="query_missing", details={"q": message})
 
 
-def _prices(sources: set[str]) -> dict[str, int]:
-    """{source: market rate} for this quarter, as exchange.selectors.pricing.market_rate_cents
-    answers it, in two queries for every type at once."""
-    if not sources:
-        return {}
-    rates = dict(
-        MarketRate.objects.filter(quarter=quarter_of(), source__in=sources).values_list(
-            "source", "rate_cents"
+def _with_seller_and_price(qs):
+    """Each listing with `seller` (the seller's public directory row as a dict) and
+    `price_now` (its own price, else this quarter's market rate, else the default price,
+    else the fallback: exchange.selectors.pricing.listing_price_cents), in the same query."""
+    directory = MemberDirectory.objects.filter(member_id=OuterRef("organization_id")).values(
+        row=JSONObject(
+            display_name="display_name",
+            trade_count="trade_count",
+            rating_count="rating_count",
+            rating_sum="rating_sum",
         )
+    )[:1]
+    rate = MarketRate.objects.filter(quarter=quarter_of(), source=OuterRef("source")).values(
+        "rate_cents"
+    )[:1]
+    default = DefaultPrice.objects.filter(source=OuterRef("source")).values("price_cents")[:1]
+    return qs.annotate(
+        seller=Subquery(directory, output_field=JSONField()),
+        price_now=Coalesce(
+            "price_cents",
+            Subquery(rate),
+            Subquery(default),
+            Value(FALLBACK_PRICE_CENTS),
+            output_field=IntegerField(),
+        ),
     )
-    missing = sources - set(rates)
-    if missing:
-        defaults = dict(
-            DefaultPrice.objects.filter(source__in=missing).values_list("source", "price_cents")
-        )
-        for source in missing:
-            rates[source] = defaults.get(source, FALLBACK_PRICE_CENTS)
-    return rates
 
 
 def live_listings_for_others(*, org, now=None):
@@ -185,7 +195,7 @@ def search_listings(*, org, npi=None, q=None, now=None) -> list[ClinicianGroup]:
         )
     now = now or timezone.now()
     with unscoped():
-        qs = live_listings_for_others(org=org, now=now)
+        qs = _with_seller_and_price(live_listings_for_others(org=org, now=now))
         if npi:
             qs = qs.filter(npi=npi).order_by("source", "-verified_at")
         else:
@@ -206,11 +216,6 @@ def search_listings(*, org, npi=None, q=None, now=None) -> list[ClinicianGroup]:
                 npi=listing.npi, clinician_name=listing.clinician_name, on_roster=False
             )
         kept.append(listing)
-    sellers = {
-        e.member_id: e
-        for e in MemberDirectory.objects.filter(member_id__in={x.organization_id for x in kept})
-    }
-    prices = _prices({x.source for x in kept if x.price_cents is None})
     profile = requirements_profile(org=org)
     from roster.models import Provider
 
@@ -218,17 +223,17 @@ def search_listings(*, org, npi=None, q=None, now=None) -> list[ClinicianGroup]:
         Provider.objects.filter(organization=org, npi__in=list(groups)).values_list("npi", "pk")
     )
     for listing in kept:
-        seller = sellers.get(listing.organization_id)
-        rating = seller.rating if seller else None
+        seller = listing.seller or {}
+        count = seller.get("rating_count") or 0
+        rating = round(seller.get("rating_sum", 0) / count, 1) if count else None
         unmet = requirements_unmet(profile=profile, listing=listing, seller_rating=rating, now=now)
-        price = listing.price_cents if listing.price_cents is not None else prices[listing.source]
         groups[listing.npi].listings.append(
             Found(
                 listing=listing,
-                seller_name=seller.display_name if seller else "",
+                seller_name=seller.get("display_name", ""),
                 seller_rating=rating,
-                seller_trades=seller.trade_count if seller else 0,
-                price_cents=price,
+                seller_trades=seller.get("trade_count", 0),
+                price_cents=listing.price_now,
                 days_left=max((listing.expires_at - now).days, 0),
                 unmet=[u.as_dict() for u in unmet],
             )

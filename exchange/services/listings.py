@@ -3,7 +3,8 @@
 A record is listable when it is current (nothing supersedes it), verified, not an NPDB
 result, not bought on the exchange, younger than the platform's maximum age, of a provider
 without a confirmed exclusion and with a current clinician release covering its type, and
-when the seller is an approved member in good standing. `listing_eligibility` names every
+when the seller is an approved member in good standing (and the provider has an NPI: members
+search by it). `listing_eligibility` names every
 rule a record fails ({code, message}); `listing_create` refuses with the first one.
 
 A listing is paused and resumed by its seller (status_reason "seller"), withdrawn by its
@@ -65,6 +66,7 @@ MESSAGES = {
     ),
     "too_old": "This record is older than the exchange's {days}-day maximum age.",
     "excluded": ("This provider has a confirmed exclusion; none of their records can be listed."),
+    "no_npi": "This provider has no NPI on file; members find clinicians on the exchange by NPI.",
     "no_release": (
         "No current clinician release on file covers this verification type; record one on "
         "the Releases page first."
@@ -143,6 +145,8 @@ def listing_eligibility(*, org, verification: Verification, now=None) -> list[di
     provider = verification.provider
     if provider_has_confirmed_exclusion(provider):
         refusals.append(_refusal("excluded"))
+    if not provider.npi:
+        refusals.append(_refusal("no_npi"))
     if release_current(org=org, provider=provider, source=verification.source) is None:
         refusals.append(_refusal("no_release"))
     existing = Listing.objects.filter(organization=org, verification_id=verification.pk).first()

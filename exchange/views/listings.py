@@ -23,6 +23,7 @@ from credex.views import capability_required
 from exchange.models import ListingStatus
 from exchange.selectors import listings as sel
 from exchange.services import listings as svc
+from roster.services.providers import provider_list_record_read
 
 ACTIONS = {
     "pause": svc.listing_pause,
@@ -126,6 +127,12 @@ def listings(request, org_slug):
         request.GET.get("page")
     )
     page.object_list = sel.with_prices(page.object_list)
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[x.provider_id for x in page.object_list],
+        part="exchange_listings",
+    )
     context = {
         "tab": "listings",
         "page": page,

@@ -18,6 +18,7 @@ from credex.errors import DomainError
 from credex.views import capability_required
 from exchange.selectors.directory import member_is_approved
 from exchange.selectors.search import MAX_CLINICIANS, NAME_MIN, search_listings
+from roster.services.providers import provider_list_record_read
 
 
 @require_GET
@@ -31,6 +32,13 @@ def search(request, org_slug):
     if member and (npi.strip() or q.strip()):
         try:
             groups = search_listings(org=org, npi=npi, q=q)
+            # The roster providers the results mark "on your roster" were shown.
+            provider_list_record_read(
+                org=org,
+                actor=request.membership,
+                providers=[g.roster_provider_id for g in groups],
+                part="exchange_search",
+            )
         except DomainError as exc:
             ui.raise_http(exc)
             error, status = exc, exc.status
