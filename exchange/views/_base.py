@@ -1,20 +1,11 @@
-"""What every exchange page shares: the operator guard and the not-yet-built placeholder."""
+"""What the exchange's operator console pages share: the platform-staff guard."""
 
 from __future__ import annotations
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse
-
-from credex import capabilities as cap
-from credex.views import capability_required
-
-
-@capability_required(cap.VIEW_EXCHANGE)
-def not_built(request, *args, **kwargs):
-    # Skeleton only: every area's module replaces this before the exchange ships.
-    return HttpResponse("Not built yet.")
+from django.http import Http404
 
 
 def operator_required(view):
@@ -31,8 +22,3 @@ def operator_required(view):
 
     wrapped.operator_only = True
     return wrapped
-
-
-@operator_required
-def operator_not_built(request, *args, **kwargs):
-    return HttpResponse("Not built yet.")
