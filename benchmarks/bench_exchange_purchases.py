@@ -125,14 +125,17 @@ def _buy(job) -> tuple:
 
 def _worker(jobs, results, go):
     go.wait()
+    lanes = [jobs[i::THREADS] for i in range(THREADS)]
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        out = list(pool.map(_buy_closing, jobs))
+        out = [r for lane in pool.map(_lane, lanes) for r in lane]
     results.put(out)
 
 
-def _buy_closing(job):
+def _lane(jobs):
+    """One thread's purchases on one connection, kept open between them as a web worker keeps
+    its connection (CONN_MAX_AGE): connection set-up is not what this measures."""
     try:
-        return _buy(job)
+        return [_buy(job) for job in jobs]
     finally:
         connections.close_all()
 
