@@ -94,106 +94,50 @@ def make_trade(
     verified_days_ago: int = 10,
     seller_name: str | None = None,
 ):
-    """A finished purchase by `buyer_tenant` of a seller's state-board verification: returns
-    the Order (the buyer's copy is `order.verification`)."""
-    from billing.services import Leg, entry_post
-    from exchange.models import MemberDirectory, Order
-    from verifications.models import Verification
+    """A finished purchase by `buyer_tenant` of a seller's state-board verification, made the
+    production way: the seller's record, release and listing, the clinician and a release on
+    the buyer's side, then `purchase_make` (copy, ledger entry, receipt, audit). Returns the
+    Order (the buyer's copy is `order.verification`). `fee_cents` is what the test expects
+    the exchange's fee rule to charge on `price_cents` (checked)."""
+    from exchange.selectors.pricing import fee_cents as fee_for
+    from exchange.services.purchases import purchase_make
+    from tests.exchange_fixtures import add_clinician, make_credential, make_listing, make_release
 
+    assert fee_for(price_cents) == fee_cents, "the fee rule charges another fee on this price"
     make_member(seller_tenant, display_name=seller_name)
     make_member(buyer_tenant)
     verified_at = timezone.now() - timedelta(days=verified_days_ago)
     seller_provider, original = _seller_record(
         seller_tenant, npi_seed=npi_seed, verified_at=verified_at
     )
+    make_release(seller_tenant.org, seller_provider)
+    listing = make_listing(
+        seller_tenant.org, original, price_cents=price_cents, seller_name=seller_name
+    )
     buyer = buyer_tenant.org
-    seller = seller_tenant.org
-    seller_display = MemberDirectory.objects.get(member_id=seller.pk).display_name
-    listing_id = uuid.uuid4()
-    order_id = uuid.uuid4()
-    buyer_member = buyer_tenant.membership(buyer_tenant.owner)
     with tenant_context(buyer):
         from roster.models import Provider
 
-        provider = Provider.objects.filter(npi=seller_provider.npi).first()
-        if provider is None:
-            provider = Provider.objects.create(
-                organization=buyer,
-                first_name=seller_provider.first_name,
-                last_name=seller_provider.last_name,
-                npi=seller_provider.npi,
-                provider_type="MD",
-                practice_states=["CA"],
-                status="active",
+        on_roster = Provider.objects.filter(npi=seller_provider.npi).exists()
+    if not on_roster:
+        provider = add_clinician(
+            buyer_tenant, seed=npi_seed, npi=seller_provider.npi, credential=False
+        )
+        with tenant_context(buyer):
+            # The buyer tracks the same licence (the purchase files the record against it).
+            licence = original.credential
+            make_credential(
+                buyer, provider, number=licence.number, state=licence.state, kind=licence.kind
             )
-        credential = _credential(buyer, provider)
-        copy = Verification.objects.create(
-            organization=buyer,
-            provider=provider,
-            credential=credential,
-            source=original.source,
-            source_state=original.source_state,
-            source_name=original.source_name,
-            method="exchange",
-            result="verified",
-            verifier_kind="exchange",
-            verifier_label=f"Purchased from {seller_display}",
-            verified_at=original.verified_at,
-            details=original.details,
-            reference=f"exchange order {order_id}",
-            data={
-                **original.data,
-                "exchange": {
-                    "order_id": str(order_id),
-                    "listing_id": str(listing_id),
-                    "seller_organization_id": str(seller.pk),
-                    "seller_name": seller_display,
-                    "original_method": original.method,
-                    "original_verifier": original.verifier_label,
-                    "original_verified_at": original.verified_at.isoformat(),
-                    "original_source": original.source,
-                    "original_verification_id": str(original.pk),
-                },
-            },
+    with tenant_context(buyer):
+        order, created = purchase_make(
+            org=buyer,
+            actor=buyer_tenant.membership(buyer_tenant.owner),
+            listing_id=listing.pk,
+            idempotency_key=f"trade-{uuid.uuid4()}",
         )
-        entry = entry_post(
-            kind="exchange_purchase",
-            reference_type="exchange.order",
-            reference_id=str(order_id),
-            memo=f"Purchase of order {order_id}",
-            legs=[
-                Leg(kind="exchange_due", amount_cents=price_cents + fee_cents, org_id=buyer.pk),
-                Leg(kind="exchange_proceeds", amount_cents=-price_cents, org_id=seller.pk),
-                Leg(kind="platform_fees", amount_cents=-fee_cents, org_id=None),
-            ],
-        )
-        order = Order.objects.create(
-            id=order_id,
-            organization=buyer,
-            seller_organization=seller,
-            seller_name=seller_display,
-            listing_id=listing_id,
-            seller_verification_id=original.pk,
-            idempotency_key=f"trade-{order_id}",
-            request_hash="0" * 64,
-            provider=provider,
-            verification=copy,
-            npi=provider.npi,
-            clinician_name=f"{provider.first_name} {provider.last_name}",
-            source=original.source,
-            source_state=original.source_state,
-            original_method=original.method,
-            original_verified_at=original.verified_at,
-            price_cents=price_cents,
-            fee_cents=fee_cents,
-            total_cents=price_cents + fee_cents,
-            journal_entry_id=entry.pk,
-            bought_by=buyer_member,
-            bought_by_label=buyer_member.user.email,
-        )
-    MemberDirectory.objects.filter(member_id=seller.pk).update(trade_count=1)
+    assert created
     return order
-
 
 def make_payout(seller_tenant, amount_cents: int):
     """CredEx paid the seller: its proceeds go down, the platform's clearing account pays."""

@@ -192,6 +192,28 @@ def test_a_record_the_seller_corrected_after_listing_is_refused(trade):
     refuse(trade, "record_superseded")
 
 
+def test_a_licence_record_for_a_credential_not_on_the_buyers_file_is_refused(trade):
+    from roster.models import Credential
+
+    # The buyer tracks another licence number: the record would have nothing to be filed on.
+    with tenant_context(trade.buyer.org):
+        Credential.objects.filter(provider=trade.buyer_provider).update(number="OTHER-999")
+    refuse(trade, "credential_not_on_file")
+
+
+def test_a_licence_number_typed_differently_still_matches(trade):
+    from roster.models import Credential
+
+    with tenant_context(trade.buyer.org):
+        credential = Credential.objects.filter(provider=trade.buyer_provider).first()
+        typed = credential.number.lower().replace("-", " ")
+        Credential.objects.filter(pk=credential.pk).update(number=typed)
+    order, created = buy(trade)
+    assert created
+    with tenant_context(trade.buyer.org):
+        assert order.verification.credential_id == credential.pk
+
+
 def test_a_seller_without_a_current_release_is_refused(trade):
     with tenant_context(trade.seller.org):
         ClinicianRelease.objects.filter(provider=trade.seller_provider).update(

@@ -19,8 +19,8 @@ from exchange.models import ExchangeMembership, MemberDirectory
 from exchange.selectors.search import search_listings
 from exchange.services import aftertrade, listings, membership, pricing, purchases, releases
 from exchange.services.requirements import requirements_save
-from roster.models import Provider, ProviderStatus
-from roster.services.providers import provider_create
+from roster.models import Credential, Provider, ProviderStatus
+from roster.services.providers import credential_create, provider_create
 from verifications.models import Verification, VerificationResult
 
 OPERATOR_EMAIL = "operator@credex.example"
@@ -44,6 +44,17 @@ VOTES = {
     "bayview": {"state_board": 2500, "dea": 2100, "board": 2900, "education": 4000},
     "cedar": {"state_board": 3000, "dea": 2500, "board": 3100, "education": 4800},
 }
+CREDENTIAL_FIELDS = (
+    "kind",
+    "number",
+    "issuer",
+    "state",
+    "issue_date",
+    "expiry_date",
+    "start_date",
+    "end_date",
+    "details",
+)
 MEMBERS = ("riverbend", "lakeside", "summit", "bayview", "cedar")
 PENDING = "northgate"
 
@@ -94,6 +105,12 @@ def _shared_clinicians(riverbend, lakeside, lakeside_owner) -> list[tuple[Provid
                 :SHARED_CLINICIANS
             ]
         )
+        # The same licences, DEA registrations and board certificates on Lakeside's file
+        # (a purchased verification is filed against the buyer's own credential).
+        files = {
+            p.pk: list(Credential.objects.filter(provider=p).values(*CREDENTIAL_FIELDS))
+            for p in chosen
+        }
     pairs = []
     with tenant_context(lakeside, user_id=lakeside_owner.user_id):
         for theirs in chosen:
@@ -109,6 +126,13 @@ def _shared_clinicians(riverbend, lakeside, lakeside_owner) -> list[tuple[Provid
                     email=theirs.email,
                     status="applicant",
                 )
+                for fields in files[theirs.pk]:
+                    credential_create(
+                        org=lakeside,
+                        actor=lakeside_owner,
+                        provider=ours,
+                        **{k: v for k, v in fields.items() if v not in (None, "")},
+                    )
             pairs.append((theirs, ours))
     return pairs
 

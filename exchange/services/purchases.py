@@ -512,21 +512,37 @@ def _read_evidence(item: VerificationEvidence) -> bytes:
     return data
 
 
+def _same_number(a: str, b: str) -> bool:
+    """Licence numbers as people type them: case, spaces and dashes do not matter."""
+
+    def norm(value: str) -> str:
+        return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+
+    return norm(a) == norm(b)
+
+
 def _matching_credential(org, provider, original: Credential | None) -> Credential | None:
     """The buyer's credential of the clinician that the record verifies (same kind, state
-    and number), or None (a provider-level record, or no such credential on file)."""
+    and number), or None for a provider-level record. A credential-level record with no such
+    credential on the buyer's file is refused: the PSV log ties every licence, DEA or board
+    verification to the credential it verifies, and the committee's window counts it there."""
     if original is None:
         return None
-    return (
-        Credential.objects.filter(
-            organization=org,
-            provider=provider,
-            kind=original.kind,
-            state=original.state,
-            number=original.number,
-        )
-        .order_by("-expiry_date")
-        .first()
+    candidates = Credential.objects.filter(
+        organization=org, provider=provider, kind=original.kind, state=original.state
+    ).order_by("-expiry_date")
+    for credential in candidates:
+        if _same_number(credential.number, original.number):
+            return credential
+    where = " ".join(part for part in (original.state, original.number) if part)
+    raise _refuse(
+        f"Add the clinician's {original.get_kind_display().lower()}"
+        f"{f' ({where})' if where else ''} to the clinician's file first: the purchased "
+        "verification is filed against it.",
+        "credential_not_on_file",
+        kind=original.kind,
+        state=original.state,
+        number=original.number,
     )
 
 
