@@ -76,10 +76,11 @@ def test_demo_seeding_runs_on_a_fresh_database_or_when_asked_only(db):
     from tests.conftest import make_user
 
     assert devstack.demo_seed_needed() is True
-    (first_name, first_slug, _), (second_name, second_slug, _) = ORGS
-    organization_create(name=first_name, owner=make_user("o1@seed.example"), slug=first_slug)
+    *first, (last_name, last_slug, _) = ORGS
+    for n, (name, slug, _) in enumerate(first):
+        organization_create(name=name, owner=make_user(f"o{n}@seed.example"), slug=slug)
     assert devstack.demo_seed_needed() is True  # an interrupted first seeding
-    organization_create(name=second_name, owner=make_user("o2@seed.example"), slug=second_slug)
+    organization_create(name=last_name, owner=make_user("last@seed.example"), slug=last_slug)
     assert devstack.demo_seed_needed() is False
     assert devstack.demo_seed_needed(requested=True) is True
 
