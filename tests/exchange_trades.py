@@ -139,6 +139,7 @@ def make_trade(
     assert created
     return order
 
+
 def make_payout(seller_tenant, amount_cents: int):
     """CredEx paid the seller: its proceeds go down, the platform's clearing account pays."""
     from billing.services import Leg, entry_post

@@ -144,6 +144,25 @@ def test_four_votes_leave_the_default_price_and_the_fifth_makes_the_median(membe
     assert sel.market_rate_cents("dea") == 2600
 
 
+def test_a_suspended_members_vote_stops_counting_and_counts_again_on_reinstatement(
+    members, operator
+):
+    from exchange.services.membership import membership_reinstate, membership_suspend
+
+    for t, cents in zip(members[:5], [2000, 2200, 2600, 3000, 9000], strict=True):
+        vote(t, "dea", cents)
+    assert (rate("dea").basis, rate("dea").rate_cents) == ("median", 2600)
+    membership_suspend(operator=operator, org_id=members[4].org.pk, reason="Audit pending")
+    # Four approved votes left: below quorum, the default price again.
+    assert (rate("dea").basis, rate("dea").rate_cents, rate("dea").vote_count) == (
+        "default",
+        2000,
+        4,
+    )
+    membership_reinstate(operator=operator, org_id=members[4].org.pk)
+    assert (rate("dea").basis, rate("dea").rate_cents) == ("median", 2600)
+
+
 def test_an_even_number_of_votes_past_quorum_takes_the_mean_of_the_middle_two(members):
     for t, cents in zip(members, [1000, 2000, 3000, 4001, 5000, 6000], strict=True):
         vote(t, "board", cents)

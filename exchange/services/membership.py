@@ -428,6 +428,11 @@ def _decide(*, operator, org_id, decision: str, reason: str = "") -> ExchangeMem
         if decision in ("approve", "reinstate"):
             # A member approved (or back) with a lapsed accreditation sells nothing.
             standing.standing_refresh(org=org, actor=actor, membership=membership)
+        if decision in ("suspend", "reinstate"):
+            # Only approved members' votes set the market rates.
+            from exchange.services.pricing import market_rates_recompute_quarter
+
+            market_rates_recompute_quarter(actor=actor)
         member_notify(
             org=org,
             membership=membership,

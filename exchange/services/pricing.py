@@ -19,7 +19,14 @@ from credex.actors import audit_actor, require
 from credex.errors import Conflict, Forbidden, InvalidInput
 from credex.models import Membership
 from credex.tenancy import platform_path
-from exchange.models import DefaultPrice, ExchangeSettings, MarketRate, PriceVote
+from exchange.models import (
+    DefaultPrice,
+    ExchangeSettings,
+    MarketRate,
+    MemberDirectory,
+    MembershipStatus,
+    PriceVote,
+)
 from exchange.selectors.directory import member_is_approved
 from exchange.selectors.pricing import (
     MAX_PRICE_CENTS,
@@ -126,11 +133,16 @@ def market_rate_recompute(
             _lock_rate(quarter, source)
         # Read under the lock: a quorum or default changed meanwhile is committed by now.
         settings = ExchangeSettings.current()
+        # Only approved members' votes count: a member suspended or rejected since it voted
+        # no longer sets the price (its vote stays on record).
+        approved = MemberDirectory.objects.filter(status=MembershipStatus.APPROVED).values(
+            "member_id"
+        )
         with platform_path():
             prices = list(
-                PriceVote.objects.filter(quarter=quarter, source=source).values_list(
-                    "price_cents", flat=True
-                )
+                PriceVote.objects.filter(
+                    quarter=quarter, source=source, organization_id__in=approved
+                ).values_list("price_cents", flat=True)
             )
         if len(prices) >= settings.vote_quorum:
             cents, basis = median_cents(prices), "median"
@@ -231,6 +243,13 @@ def exchange_settings_update(*, operator, **changes) -> ExchangeSettings:
             for source in PRICED_SOURCES:
                 market_rate_recompute(quarter=quarter_of(), source=source, actor=actor)
     return settings
+
+
+def market_rates_recompute_quarter(*, actor: Actor, quarter: str | None = None) -> None:
+    """Every priced type's rate this quarter again (a member's status changed: its votes
+    count again, or no longer)."""
+    for source in PRICED_SOURCES:
+        market_rate_recompute(quarter=quarter or quarter_of(), source=source, actor=actor)
 
 
 def operator_rates_read_record(*, operator) -> None:
