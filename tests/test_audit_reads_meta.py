@@ -26,6 +26,8 @@ from committee.models import CommitteeReview
 from credex.tenancy import tenant_context
 from credex.urls import urlpatterns
 from enrollment.models import Enrollment
+from exchange.models import ClinicianRelease
+from exchange.models import Order as ExchangeOrder
 from roster.models import Credential, Document
 from screening.models import ScreeningHit
 from tests.factories import make_provider, populate_every_tenant_table
@@ -107,6 +109,15 @@ WALKED: dict[str, Callable[[dict], dict]] = {
     # the exchange: the organization's own listings (one event naming their providers)
     "exchange_listings": lambda w: {},
     "api_exchange_listings": lambda w: {},
+    # the exchange: orders it bought (the clinician is its own provider) and its releases
+    "exchange_orders": lambda w: {},
+    "api_exchange_orders": lambda w: {},
+    "exchange_order": lambda w: {"order_id": _one(ExchangeOrder, w)},
+    "api_exchange_order": lambda w: {"order_id": _one(ExchangeOrder, w)},
+    "exchange_releases": lambda w: {},
+    "api_exchange_releases": lambda w: {},
+    "exchange_release": lambda w: {"release_id": _one(ClinicianRelease, w)},
+    "api_exchange_release": lambda w: {"release_id": _one(ClinicianRelease, w)},
     # one document (metadata, bytes)
     "api_documents_detail": lambda w: {"document_id": _one(Document, w)},
     "api_documents_download": lambda w: {"document_id": _one(Document, w)},
@@ -257,6 +268,26 @@ NOT_PROVIDER_DATA = {
     "api_exchange_listing_pause": "listing action (POST, audited)",
     "api_exchange_listing_resume": "listing action (POST, audited)",
     "api_exchange_listing_withdraw": "listing action (POST, audited)",
+    "exchange_membership": "the organization's exchange application and accreditations",
+    "api_exchange_membership": "the organization's exchange application and accreditations",
+    "api_exchange_purchases": "buys a listing (POST; exchange.order.purchased)",
+    "exchange_order_rate": "rates a seller (POST; audited)",
+    "api_exchange_order_rating": "rates a seller (POST; audited)",
+    "exchange_order_dispute": "opens a dispute (POST; audited)",
+    "exchange_release_revoke": "revokes a release (POST; audited)",
+    "api_exchange_release_revoke": "revokes a release (POST; audited)",
+    # the operator's console: organizations, accreditations, ledger and volume figures
+    "operator_home": "membership applications (organizations, not providers)",
+    "operator_application": "one organization's application",
+    "operator_approve": "a decision (POST; audited in both chains)",
+    "operator_reject": "a decision (POST; audited in both chains)",
+    "operator_request_info": "a decision (POST; audited in both chains)",
+    "operator_suspend": "a decision (POST; audited in both chains)",
+    "operator_reinstate": "a decision (POST; audited in both chains)",
+    "operator_evidence": "an accreditation certificate (exchange.accreditation.evidence_read)",
+    "operator_standing": "members' accreditation standing",
+    "operator_volume": "trade counts and fees by period",
+    "operator_ledger": "the trial balance",
 }
 
 # --- routes that show provider data and record it with their own event -------------------------
@@ -280,12 +311,25 @@ AUDITED_ELSEWHERE = {
     "exchange_search": "other members' listings; one list read naming the roster providers "
     "marked 'on your roster' (test_exchange_search)",
     "api_exchange_search": "as exchange_search (test_exchange_search)",
+    "exchange_release_document": "exchange.release.document_downloaded (test_exchange_releases)",
+    "release_public": "the clinician's own signing link; exchange.release_request.viewed "
+    "(test_exchange_releases)",
 }
 
 # --- routes that show provider data and do NOT record a read yet -------------------------------
 # Listed so the gap is visible, not silently excluded. By the rule each should record one read
 # naming the providers shown; remove a route from here when it does (and add it to WALKED).
 KNOWN_GAPS = {
+    # The exchange: pages that name clinicians among other data and record no read yet.
+    "exchange_home": "the offers for the roster's clinicians (names, NPIs)",
+    "exchange_buy": "the confirmation page names the clinician on the roster",
+    "exchange_release_record": "the form's picker lists the roster's providers",
+    "exchange_release_esign": "the form's picker lists the roster's providers",
+    "exchange_disputes": "disputes name the order's clinician",
+    "api_exchange_disputes": "disputes name the order's clinician",
+    "exchange_statement": "postings name the orders (clinician names in the memo)",
+    "api_exchange_statement": "postings name the orders",
+    "operator_disputes": "the operator's disputes name the clinicians (platform path)",
     # Summaries that name providers among other data; which providers are "shown" needs the
     # summary's sections walked (the dashboard's query count is pinned; cross-org spans chains).
     "dashboard": "counts and the next expiring credentials, with provider names",

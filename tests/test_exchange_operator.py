@@ -371,6 +371,51 @@ def test_the_operator_walks_every_operator_route(tenant_a, ids, client, login, o
     assert membership_of(tenant_a).status == "pending"
 
 
+HOSTILE_VALUES = ("nul\x00byte", "x" * 100_000)
+HOSTILE_FIELDS = (
+    "reason",
+    "message",
+    "note",
+    "action",
+    "dispute_id",
+    "source",
+    "price_cents",
+    "max_age_days",
+    "vote_quorum",
+    "fee_basis_points",
+)
+
+
+def test_every_operator_post_refuses_nul_bytes_and_100_kb_values_without_a_5xx_or_a_change(
+    tenant_a, ids, client, login, operator
+):
+    """The member-side form fuzz (tests/test_fuzz_forms.py) signs in as a member; this is the
+    same for the operator's console: every route, every field the console's forms send."""
+    from exchange.models import DefaultPrice, ExchangeSettings
+
+    login(operator)
+    before = (
+        membership_of(tenant_a).status,
+        list(DefaultPrice.objects.order_by("source").values_list("source", "price_cents")),
+        ExchangeSettings.current().updated_at,
+    )
+    for route in operator_routes():
+        target = route_url(route, ids)
+        for value in HOSTILE_VALUES:
+            response = client.post(target, dict.fromkeys(HOSTILE_FIELDS, value))
+            assert response.status_code < 500, (route.name, response.status_code)
+            if route.name not in ("operator_approve", "operator_reinstate"):
+                assert response.status_code != 302 or "/accounts/" not in response["Location"]
+    after = (
+        membership_of(tenant_a).status,
+        list(DefaultPrice.objects.order_by("source").values_list("source", "price_cents")),
+        ExchangeSettings.current().updated_at,
+    )
+    # Approve takes no fields (it may approve the pending application); nothing else changed.
+    assert after[1:] == before[1:]
+    assert after[0] in (before[0], "approved")
+
+
 # --- the daily standing job ---------------------------------------------------------------------
 
 

@@ -59,7 +59,7 @@ def requests_of(org):
 
 def events(org, action=None):
     with tenant_context(org):
-        qs = AuditEvent.objects.filter(organization=org).order_by("id")
+        qs = AuditEvent.objects.filter(organization=org).order_by("seq")
         if action:
             qs = qs.filter(action=action)
         return list(qs)

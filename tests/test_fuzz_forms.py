@@ -36,7 +36,9 @@ pytestmark = pytest.mark.django_db
 BIG = "x" * 100_000
 EXTREMES = {"date": "0001-01-01", "number": "9" * 30, "datetime-local": "0001-01-01T00:00"}
 TEXT_TYPES = {"text", "email", "search", "url", "tel", "password", ""}
-SKIPPED_PREFIXES = ("api/", "admin/")
+# The exchange operator's console answers 404 to members (this test signs in as one); its
+# forms get the same hostile values in tests/test_exchange_operator.py.
+SKIPPED_PREFIXES = ("api/", "admin/", "operator/")
 # Route parameters that are not named after a row (allauth's keys, an export format).
 PLAIN_PARAMETERS = {"fmt": "csv", "key": "x", "uidb36": "x", "job": "no-such-job"}
 # Same parameter name, different row, by route.
@@ -64,6 +66,14 @@ NO_RENDERED_FORM = {
     "provider_reveal",
     "psv_request_send",
     "screening_provider_sam_check",  # the button shows only with SAM_API_KEY configured
+    # The exchange's forms that render only between two approved members: the seed's
+    # organization is no approved member and its one order is a self-trade. Their hostile
+    # bodies are posted in tests/test_exchange_purchases.py, test_exchange_aftertrade.py and
+    # test_exchange_pricing.py.
+    "exchange_buy",
+    "exchange_order_dispute",
+    "exchange_order_rate",
+    "exchange_price_vote",
 }
 
 

@@ -20,6 +20,7 @@ from credex.errors import InvalidInput
 from exchange.models import Order
 from exchange.selectors import orders as sel
 from exchange.services.purchases import MAX_OVERRIDE_LENGTH, purchase_make
+from roster.services.providers import provider_list_record_read
 
 
 class OrderOut(serializers.ModelSerializer):
@@ -145,6 +146,13 @@ class OrdersView(OrgAPIView):
             raise InvalidInput("role is bought or sold.", details={"role": "Use bought or sold."})
         paginator = OrdersCursor()
         page = paginator.paginate_queryset(sel.orders_for(org=self.org, role=role), request, self)
+        provider_list_record_read(
+            org=self.org,
+            actor=self.actor,
+            providers=[o.provider_id for o in page if o.organization_id == self.org.pk],
+            part="exchange_orders",
+            via="api",
+        )
         return paginator.get_paginated_response(
             OrderOut(page, many=True, context={"org": self.org}).data
         )
@@ -158,6 +166,14 @@ class OrderView(OrgAPIView):
     @extend_schema(responses=OrderOut, summary="One exchange order")
     def get(self, request, order_id):
         order = sel.order_get(org=self.org, order_id=order_id)
+        if order.organization_id == self.org.pk:
+            provider_list_record_read(
+                org=self.org,
+                actor=self.actor,
+                providers=[order.provider_id],
+                part="exchange_order",
+                via="api",
+            )
         return Response(OrderOut(order, context={"org": self.org}).data)
 
 

@@ -25,6 +25,7 @@ from exchange.models import ClinicianRelease, ReleaseRequest
 from exchange.selectors import releases as selectors
 from exchange.services import releases as services
 from roster.selectors.providers import provider_get
+from roster.services.providers import provider_list_record_read
 from verifications.models import VerificationSource
 
 
@@ -140,6 +141,13 @@ class ReleaseListView(OrgAPIView):
         qs = selectors.release_list(org=org, status=state, provider_id=provider_id)
         paginator = ReleaseCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
+        provider_list_record_read(
+            org=org,
+            actor=self.actor,
+            providers=[r.provider_id for r in page],
+            part="exchange_releases",
+            via="api",
+        )
         return paginator.get_paginated_response(ReleaseOut(page, many=True).data)
 
     @extend_schema(
@@ -203,6 +211,13 @@ class ReleaseDetailView(OrgAPIView):
     @extend_schema(responses=ReleaseOut, summary="One clinician release")
     def get(self, request, release_id):
         release = selectors.release_get(org=self.org, release_id=release_id)
+        provider_list_record_read(
+            org=self.org,
+            actor=self.actor,
+            providers=[release.provider_id],
+            part="exchange_release",
+            via="api",
+        )
         return Response(ReleaseOut(release).data)
 
 

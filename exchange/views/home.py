@@ -27,6 +27,7 @@ def exchange_home(request, org_slug):
         "directory": directory_entry(request.org) if membership else None,
         "can_manage": ui.can_change(request, cap.MANAGE_EXCHANGE),
         "offers": roster_offers(org=request.org),
+        "can_trade": ui.can_change(request, cap.TRADE_EXCHANGE),
     }
     return render(request, "exchange/membership/home.html", context)
 

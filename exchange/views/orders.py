@@ -21,6 +21,7 @@ from credex.views import capability_required
 from exchange.selectors import orders as sel
 from exchange.selectors.aftertrade import order_actions
 from exchange.services.purchases import purchase_make
+from roster.services.providers import provider_list_record_read
 
 RECEIPT_LINKS = (
     ("exchange_order_receipt", "Signed receipt"),
@@ -85,6 +86,14 @@ def orders(request, org_slug):
     if role not in sel.ROLES:
         role = "bought"
     rows = sel.with_buyer_names(sel.orders_for(org=org, role=role)[:200])
+    # The clinicians of the orders it bought are the organization's own providers (a seller
+    # sees the buyer's clinician by name and NPI only, as listed: no provider row of its own).
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[o.provider_id for o in rows if o.organization_id == org.pk],
+        part="exchange_orders",
+    )
     return render(
         request,
         "exchange/orders/list.html",
@@ -112,6 +121,10 @@ def order_detail(request, org_slug, order_id):
     org = request.org
     order = sel.with_buyer_names([sel.order_get(org=org, order_id=order_id)])[0]
     as_buyer = order.organization_id == org.pk
+    if as_buyer:
+        provider_list_record_read(
+            org=org, actor=request.membership, providers=[order.provider_id], part="exchange_order"
+        )
     return render(
         request,
         "exchange/orders/detail.html",

@@ -33,6 +33,7 @@ from exchange.views.release_forms import (
 )
 from roster.models import Provider, ProviderStatus
 from roster.selectors.providers import provider_get
+from roster.services.providers import provider_list_record_read
 
 PAGE_SIZE = 50
 
@@ -57,6 +58,12 @@ def release_list(request, org_slug):
     page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = [(r, selectors.release_status(r, today)) for r in page.object_list]
+    provider_list_record_read(
+        org=org,
+        actor=request.membership,
+        providers=[r.provider_id for r, _ in rows],
+        part="exchange_releases",
+    )
     return render(
         request,
         "exchange/releases/list.html",
@@ -185,6 +192,12 @@ def _detail(request, release, *, errors=None, typed=None, status=200):
 @capability_required(cap.VIEW_EXCHANGE)
 def release_detail(request, org_slug, release_id):
     release = selectors.release_get(org=request.org, release_id=release_id)
+    provider_list_record_read(
+        org=request.org,
+        actor=request.membership,
+        providers=[release.provider_id],
+        part="exchange_release",
+    )
     return _detail(request, release)
 
 
