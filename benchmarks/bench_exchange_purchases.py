@@ -43,8 +43,8 @@ SELLERS = 4
 BUYERS = 20
 CLINICIANS = 10
 REPLAYS = 20
-PROCESSES = int(os.environ.get("BENCH_PROCESSES", "6"))
-THREADS = int(os.environ.get("BENCH_THREADS", "3"))
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 TARGET_PER_SECOND = 50
 
 
