@@ -32,7 +32,7 @@ from exchange.models import (
     MembershipStatus,
 )
 from exchange.selectors.directory import directory_entry
-from exchange.selectors.pricing import market_rate_cents
+from exchange.selectors.pricing import market_rate_cents, price_band_cents
 from exchange.selectors.releases import release_current
 from screening.models import HitKind, HitStatus, ScreeningHit
 from verifications.models import (
@@ -80,18 +80,9 @@ def _refusal(code: str, **fmt) -> dict:
 
 
 def price_band(source: str) -> tuple[int, int]:
-    """(lowest, highest) price in cents a seller may set for `source` this quarter: the band
-    of ExchangeSettings.price_band_percent around the market rate. The pricing selector's
-    `price_band_cents` is used when it exists (same rule)."""
-    from exchange.selectors import pricing
-
-    helper = getattr(pricing, "price_band_cents", None)
-    if helper is not None:
-        return helper(source)
-    rate = market_rate_cents(source)
-    percent = ExchangeSettings.current().price_band_percent
-    spread = rate * percent // 100
-    return max(rate - spread, 0), rate + spread
+    """(lowest, highest) price in cents a seller may set for `source` this quarter (the
+    pricing selector's band around the market rate)."""
+    return price_band_cents(source)
 
 
 def provider_has_confirmed_exclusion(provider) -> bool:
