@@ -39,6 +39,7 @@ _BY_PREFIX = {
     "shares": "packages",
     "audit": "audit",
     "exchange": "exchange",
+    "billing": "billing",
 }
 
 # A provider's sub-resources belong to their own area (/providers/{id}/credentials ...).

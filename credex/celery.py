@@ -44,6 +44,31 @@ app.conf.beat_schedule = {
         "task": "exchange.listings.expire_daily",
         "schedule": crontab(hour=4, minute=45),
     },
+    # The exchange: approved members whose membership year ran out are charged the next year.
+    "exchange-membership-fees-daily": {
+        "task": "exchange.membership.fees_daily",
+        "schedule": crontab(hour=4, minute=50),
+    },
+    # Billing: trials that ended without a card, dunning e-mails, grace periods that ran out.
+    "billing-lifecycle-daily": {
+        "task": "billing.lifecycle.daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # Billing, offline only: last month's invoice for every organization.
+    "billing-invoices-monthly": {
+        "task": "billing.invoices.issue_monthly",
+        "schedule": crontab(day_of_month=1, hour=7, minute=0),
+    },
+    # Billing: each organization's seat count checked against Stripe, drift corrected.
+    "billing-seats-reconcile-nightly": {
+        "task": "billing.seats.reconcile",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Billing: sellers' scheduled payouts (weekly on Mondays, monthly on the 1st) and retries.
+    "billing-payouts-daily": {
+        "task": "billing.payouts.daily",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 
@@ -60,7 +85,15 @@ def _reconcile_when_a_worker_starts(sender=None, **kwargs):
 
 
 class TenantTask(Task):
-    """Base task: takes `org_id`, enters that organization's scope for the whole run."""
+    """Base task: takes `org_id`, enters that organization's scope for the whole run.
+
+    Billing read-only (credex/writes.py): a tenant task writes on the organization's behalf,
+    so it does nothing for a read-only organization (logged, not an error, not retried) and
+    answers `{"skipped": "billing_past_due"}`; so does a run whose service finds the
+    organization read-only midway (WritesPaused: its transaction rolls back). A task that must
+    keep running says so with `runs_while_read_only=True` on its decorator (screening: patient
+    safety does not wait for payment; billing's own tasks; reads and reminders).
+    """
 
     abstract = True
     acks_late = True
@@ -68,24 +101,42 @@ class TenantTask(Task):
     retry_backoff = True
     retry_backoff_max = 600
     max_retries = 5
+    runs_while_read_only = False
 
     def __call__(self, *args, **kwargs):
+        from credex.errors import WritesPaused
         from credex.models import Organization
         from credex.tenancy import tenant_context
+        from credex.writes import writes_paused
 
         org_id = kwargs.get("org_id")
         if not org_id:
             raise ValueError(f"{self.name} is a tenant task: pass org_id=")
         org = Organization.objects.get(pk=org_id)
+        if not self.runs_while_read_only and writes_paused(org):
+            return self._skip_read_only(org, kwargs)
         try:
             with tenant_context(org):
                 return super().__call__(*args, **kwargs)
+        except WritesPaused:
+            return self._skip_read_only(org, kwargs)
         except DatabaseError as exc:
             # A deadlock or serialization failure rolled the whole transaction back: nothing
             # of this attempt is left, so running the task again is safe.
             if not is_transient_conflict(exc) or self.request.retries >= self.max_retries:
                 raise
             raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
+
+    def _skip_read_only(self, org, kwargs: dict) -> dict:
+        from credex.writes import log_skipped
+
+        log_skipped(self.name, org, task_id=getattr(self.request, "id", None))
+        self.skipped_read_only(org=org, kwargs=kwargs)
+        return {"skipped": "billing_past_due", "org": str(org.pk)}
+
+    def skipped_read_only(self, *, org, kwargs: dict) -> None:
+        """Override to tell whoever waits on this run that it did not run (outside the
+        database: the organization is read-only). The job row itself is left as it was."""
 
     def enqueue_on_commit(self, *, org, fail_fast: bool = False, **kwargs) -> None:
         """Send this task for `org` (an Organization or its id) once the caller's transaction

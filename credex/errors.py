@@ -37,3 +37,11 @@ class NotFound(DomainError, Http404):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class WritesPaused(DomainError):
+    """The organization is read-only for billing (trial ended without a card, or past due
+    beyond the grace period): 402 on the API, the billing page's message in the browser."""
+
+    code = "billing_past_due"
+    status = 402

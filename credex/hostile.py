@@ -10,7 +10,7 @@ allowed. A refusal is a 400 naming the field.
 JSON is also refused when nested deeper than JSON_MAX_DEPTH (Python's json module recurses:
 50,000 levels was a RecursionError in the view's parser; here the C decoder's own recursion
 guard stops it, and the depth of what parsed is measured without recursion), and a body over
-DATA_UPLOAD_MAX_MEMORY_SIZE answers 413. Under /api/ every answer has the API's
+DATA_UPLOAD_MAX_MEMORY_SIZE answers 413. Under /api/ and /webhooks/ every answer has the API's
 {"code", "message", "details"} shape; elsewhere an HTML error page.
 """
 
@@ -164,7 +164,8 @@ def too_big() -> Refused:
 
 
 def is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith("/api/")
+    """The API and the inbound webhooks answer in the error shape, never an HTML page."""
+    return request.path_info.startswith(("/api/", "/webhooks/"))
 
 
 def error_response(

@@ -20,6 +20,11 @@ long as it runs (the row lock of `select_for_update`, or an advisory lock), in a
 that Postgres ends when the worker dies. A long task is therefore never taken for stalled,
 and a killed worker's job is found on the next pass. Each app registers its job kind in its
 AppConfig.ready() (credex imports none of them).
+
+Billing read-only (credex/writes.py). A job of a read-only organization waits: its task skips
+it and writes nothing, and the reconciler neither re-publishes nor fails it (its attempts are
+not spent on waiting), except for kinds that run while read-only (screening). When writes are
+restored, `jobs_resume` publishes every waiting job of the organization at once.
 """
 
 from __future__ import annotations
@@ -94,7 +99,9 @@ def job_row_or_retry(task, model, pk):
 class JobKind:
     """One kind of job row. `publish(row)` sends its task (via job_publish); `fail(org, row,
     reason)` marks it failed and audits; `advisory_key(row)` names the advisory lock its task
-    holds while running, or None when the task holds the row lock (select_for_update)."""
+    holds while running, or None when the task holds the row lock (select_for_update).
+    `runs_while_read_only`: its task runs for a read-only organization (screening), so the
+    reconciler keeps looking after its rows then too."""
 
     name: str
     model: type
@@ -103,6 +110,7 @@ class JobKind:
     publish: Callable
     fail: Callable
     advisory_key: Callable | None = None
+    runs_while_read_only: bool = False
 
     @property
     def open_statuses(self) -> tuple[str, ...]:
@@ -151,7 +159,8 @@ _ADVISORY_HELD_SQL = (
 
 def job_is_stalled(row, *, now=None) -> bool:
     """An open job row past its bound whose task is not executing it (the page says
-    "stalled — retry" instead of "in progress")."""
+    "stalled — retry" instead of "in progress"). A job waiting for a read-only organization's
+    writes to be restored is not stalled (`job_is_waiting_for_writes`)."""
     kind = job_kind_for(type(row))
     if kind is None or row.status not in kind.open_statuses:
         return False
@@ -159,7 +168,20 @@ def job_is_stalled(row, *, now=None) -> bool:
     bound = QUEUED_STALL_AFTER if row.status in kind.queued else RUNNING_STALL_AFTER
     if row.created_at > now - bound:
         return False
-    return not job_is_executing(kind, row)
+    return not job_is_executing(kind, row) and not job_is_waiting_for_writes(row)
+
+
+def job_is_waiting_for_writes(row) -> bool:
+    """An open job of a read-only organization whose task skips it until writes are restored
+    (credex/writes.py)."""
+    from credex.models import Organization
+
+    kind = job_kind_for(type(row))
+    if kind is None or kind.runs_while_read_only or row.status not in kind.open_statuses:
+        return False
+    return Organization.objects.filter(
+        pk=row.organization_id, writes_paused_at__isnull=False
+    ).exists()
 
 
 # --- the reconciler -------------------------------------------------------------------------
@@ -174,6 +196,8 @@ def jobs_reconcile(*, now=None) -> dict:
     summary = {"requeued": [], "failed": [], "queue_down": False}
     for org in Organization.objects.order_by("created_at"):
         for kind in job_kinds():
+            if org.writes_paused_at is not None and not kind.runs_while_read_only:
+                continue  # waits for writes to be restored (jobs_resume), attempts unspent
             try:
                 with tenant_context(org):
                     _reconcile_kind(org, kind, now, summary)
@@ -228,3 +252,30 @@ def _reconcile_kind(org, kind: JobKind, now, summary: dict) -> None:
             )
             kind.publish(row)  # QueueUnavailable rolls this row's attempt back
         summary["requeued"].append(f"{kind.name}:{row.pk}")
+
+
+def jobs_resume(*, org) -> list[str]:
+    """Publish every open job of `org` that waited while it was read-only (credex/writes.py),
+    once writes are restored: after the caller's transaction commits (on_commit), so the tasks
+    see the organization writable. Jobs a task is executing are left alone; each job task does
+    nothing for a finished row, so a job that was not waiting costs one no-op. Returns the jobs
+    it will publish ("kind:id")."""
+    waiting = []
+    for kind in job_kinds():
+        if kind.runs_while_read_only:
+            continue
+        rows = kind.model.objects.filter(organization=org, status__in=kind.open_statuses)
+        waiting += [(kind, row) for row in rows.order_by("created_at")]
+    waiting = [(kind, row) for kind, row in waiting if not job_is_executing(kind, row)]
+
+    def publish():
+        for kind, row in waiting:
+            try:
+                kind.publish(row)
+            except QueueUnavailable:  # the reconciler's next pass publishes the rest
+                log.warning("jobs_resume: %s %s not published", kind.name, row.pk)
+                return
+
+    publish.__qualname__ = publish.__name__ = "publish jobs that waited for writes"
+    transaction.on_commit(publish, robust=True)
+    return [f"{kind.name}:{row.pk}" for kind, row in waiting]

@@ -13,12 +13,20 @@ registers it; this module knows no app.
 - `@signed_link_view(spec)`: opens the token, counts invalid tries per address and every
   request per link (hourly), records a refusal or the visit through the spec's callbacks,
   enters the organization's scope once (one transaction) for all of that and the view, and
-  answers a refusal with the one set of pages in templates/links/refused.html;
+  answers a refusal with the one set of pages in templates/links/refused.html (402 for a
+  write while the organization is read-only for billing);
 - `link_create` / `link_revoke` write the row; the app's service around them audits its own
   event types (stored data: they do not change).
 
 The refusal statuses: 410 for a link that worked and no longer does (expired, revoked, a
 spec's own reason), 429 past a limit, and `INVALID_STATUS` for a token that was never valid.
+
+Billing read-only (credex/writes.py): a link of a read-only organization still opens and
+shows its page (a read; the view is told through `OpenLink.read_only` and leaves its form
+out), but a write through it (an upload, a signature: any unsafe method) answers 402 with
+the one refusal page, before the view, and writes nothing. A payer's download is a GET and
+keeps working. The page tells the link's holder, who is not the organization's customer, that
+the organization cannot take anything through the link for now, not why.
 """
 
 from __future__ import annotations
@@ -41,12 +49,14 @@ from django.utils import timezone
 from audit.services import Actor
 from credex.errors import DomainError, InvalidInput
 from credex.tenancy import tenant_context
+from credex.writes import SAFE_METHODS, writes_paused
 
 # A token that was never valid (tampered, truncated, another salt, unknown row): no such link,
 # 404. (Before the framework both pages answered 400.)
 INVALID_STATUS = 404
 GONE_STATUS = 410
 THROTTLED_STATUS = 429
+READ_ONLY_STATUS = 402  # the organization is read-only for billing (credex/writes.py)
 
 REFUSAL_TEMPLATE = "links/refused.html"
 TITLES = {
@@ -54,9 +64,23 @@ TITLES = {
     "expired": "This link has expired",
     "revoked": "This link was withdrawn",
     "throttled": "Please wait",
+    "read_only": "This link cannot take anything right now",
     # A service found the link gone between the open and its write (revoked meanwhile).
     "": "This link no longer works",
 }
+READ_ONLY_MESSAGE = (
+    "{org}'s CredEx account is read-only for the moment, so nothing can be sent or signed "
+    "through this link now. Nothing was sent or changed."
+)
+READ_ONLY_NOTICE = (
+    "{org}'s CredEx account is read-only for the moment, so nothing can be sent or signed "
+    "through this link now. Your link keeps working: come back in a few days, or contact {org} "
+    "if it is urgent."
+)
+READ_ONLY_HELP = (
+    "Your link keeps working: try again in a few days, or contact {org} if it is urgent. "
+    "What you sent before is kept."
+)
 INVALID_HELP = (
     "Links are long: if you copied it by hand, copy it again from the e-mail in one piece. "
     "If it still does not work, ask the sender for a new link."
@@ -333,6 +357,16 @@ class OpenLink:
     def actor(self) -> Actor:
         return self.spec.actor(self.row)
 
+    @property
+    def read_only(self) -> bool:
+        """The organization is read-only for billing: the page shows, its form does not."""
+        return writes_paused(self.org)
+
+    @property
+    def read_only_notice(self) -> str:
+        """What the page says instead of its form while `read_only`."""
+        return READ_ONLY_NOTICE.format(org=self.org.name) if self.read_only else ""
+
 
 def refusal_page(request, spec: LinkSpec, *, reason: str, message: str, status: int, org=None):
     """The one refusal page of every link (templates/links/refused.html)."""
@@ -342,6 +376,8 @@ def refusal_page(request, spec: LinkSpec, *, reason: str, message: str, status: 
         help_text = spec.texts.gone_help.format(org=org.name if org else UNKNOWN_SENDER_START)
     elif status == INVALID_STATUS:
         help_text = INVALID_HELP
+    elif status == READ_ONLY_STATUS:
+        help_text = READ_ONLY_HELP.format(org=org.name if org else UNKNOWN_SENDER)
     context = {
         "title": title,
         "eyebrow": spec.texts.eyebrow,
@@ -425,6 +461,15 @@ def _open_and_run(request, spec: LinkSpec, token: str, view, visit: bool, args, 
             # Answered here, not raised: the refusal's audit event commits with the scope.
             return refusal_page(
                 request, spec, reason=reason, message=gone.message, status=GONE_STATUS, org=org
+            )
+        if request.method not in SAFE_METHODS and writes_paused(org):
+            return refusal_page(
+                request,
+                spec,
+                reason="read_only",
+                message=READ_ONLY_MESSAGE.format(org=org.name),
+                status=READ_ONLY_STATUS,
+                org=org,
             )
         if visit and request.method == "GET":
             spec.record_visit(org, row)

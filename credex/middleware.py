@@ -27,6 +27,7 @@ from audit.context import meta_from_request, request_meta
 from credex.models import ApiKey, Membership, Organization
 from credex.tenancy import set_db_context, tenant_context, unscoped, user_context
 from credex.unavailable import database_unavailable, unavailable_response
+from credex.writes import blocks, paused_response
 
 HEALTHZ_PATH = "/healthz"
 ORG_PATH = re.compile(r"^/o/(?P<slug>[-a-zA-Z0-9_]+)/")
@@ -104,6 +105,8 @@ class TenantMiddleware:
             request.org = org
             request.membership = membership
             membership.organization = org
+            if blocks(request, org):
+                return _render(paused_response(request, org))
             return _render(self.get_response(request))
 
     def _api_request(self, request):
@@ -140,6 +143,8 @@ class TenantMiddleware:
                 with tenant_context(membership.organization, user_id=request.user.pk):
                     request.org = membership.organization
                     request.membership = membership
+                    if blocks(request, membership.organization):
+                        return _render(paused_response(request, membership.organization))
                     return _render(self.get_response(request))
             if wanted:
                 return JsonResponse(
@@ -178,4 +183,6 @@ class TenantMiddleware:
             request.org = org
             request.api_key = key
             key.organization = org
+            if blocks(request, org):
+                return _render(paused_response(request, org))
             return _render(self.get_response(request))

@@ -82,6 +82,11 @@ class Organization(models.Model):
         help_text="A CSV import may leave out required documents; they are requested from "
         "the providers.",
     )
+    # Set by billing when the trial ended without a payment method or the grace period after a
+    # failed payment ran out: every write answers "billing past due" (credex/writes.py) until
+    # it is cleared; reads and exports keep working and nothing is deleted.
+    writes_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    writes_paused_reason = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from audit.services import Actor, audit_record
 from credex import capabilities as cap
-from credex import member_hooks
+from credex import member_hooks, org_hooks
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, Forbidden, InvalidInput, NotFound
 from credex.member_hooks import OpenWork
@@ -35,6 +35,7 @@ from credex.models import (
     User,
 )
 from credex.tenancy import tenant_context
+from credex.writes import check_writes
 
 INVITE_SALT = "credex.invitation"
 
@@ -71,6 +72,7 @@ def organization_create(*, name: str, owner: User, slug: str = "") -> Organizati
                 target=org,
                 data={"name": name, "slug": slug},
             )
+            org_hooks.organization_created.run(org=org, owner=owner)
     return org
 
 
@@ -257,8 +259,10 @@ def invitation_from_token(token: str) -> tuple[Organization, uuid.UUID]:
 
 
 def invitation_accept(*, token: str, user: User) -> Membership:
-    """Accept an invitation as `user`: creates the membership once."""
+    """Accept an invitation as `user`: creates the membership once. Not while the organization
+    is read-only for billing (WritesPaused, credex/writes.py): the invitation keeps until then."""
     org, invitation_id = invitation_from_token(token)
+    check_writes(org)
     with tenant_context(org, user_id=user.pk):
         invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None or invitation.revoked_at:
@@ -553,3 +557,32 @@ def get_or_404(queryset, **lookup):
     if obj is None:
         raise NotFound("Not found.")
     return obj
+
+
+def organization_pause_writes(*, org: Organization, reason: str) -> bool:
+    """Make `org` read-only (billing's services call this; credex/writes.py enforces it).
+    Returns whether it changed. The caller audits why, in its transaction."""
+    updated = Organization.objects.filter(pk=org.pk, writes_paused_at__isnull=True).update(
+        writes_paused_at=timezone.now(), writes_paused_reason=reason[:200]
+    )
+    org.refresh_from_db(fields=["writes_paused_at", "writes_paused_reason"])
+    return bool(updated)
+
+
+def organization_resume_writes(*, org: Organization) -> bool:
+    """Restore writes at once (a payment went through). Returns whether it changed. The jobs
+    that waited (credex.jobs.jobs_resume) and the apps' skipped work (org_hooks.writes_resumed)
+    are sent again when the caller's transaction commits."""
+    from credex.jobs import jobs_resume
+
+    paused_at = (
+        Organization.objects.filter(pk=org.pk).values_list("writes_paused_at", flat=True).first()
+    )
+    updated = Organization.objects.filter(pk=org.pk, writes_paused_at__isnull=False).update(
+        writes_paused_at=None, writes_paused_reason=""
+    )
+    org.refresh_from_db(fields=["writes_paused_at", "writes_paused_reason"])
+    if updated:
+        jobs_resume(org=org)
+        org_hooks.writes_resumed.run(org=org, paused_at=paused_at)
+    return bool(updated)

@@ -167,6 +167,25 @@ def receipt_keys(raw: str, name: str = "EXCHANGE_RECEIPT_KEYS") -> list[tuple[st
 
 EXCHANGE_RECEIPT_KEYS = receipt_keys(env_str("EXCHANGE_RECEIPT_KEYS"))
 
+# Billing (docs/billing.md). Without STRIPE_SECRET_KEY billing runs offline: plans, trials,
+# seats, invoices and payouts are records and charges are "not collected"; no code path needs
+# the internet. STRIPE_API_BASE points the SDK elsewhere (tests: a loopback server).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# The Connect endpoint's signing secret (sellers' `account.updated`), when it has its own.
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# Seconds a seat sync waits after a roster change, so a burst of changes is one update.
+BILLING_SEAT_SYNC_DEBOUNCE_SECONDS = env_int("BILLING_SEAT_SYNC_DEBOUNCE_SECONDS", 300)
+# Days after a failed payment before the organization becomes read-only.
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 14)
+# Dunning e-mails, in days after the first failure.
+BILLING_DUNNING_DAYS = (0, 3, 7)
+# Trial banners, in days left.
+BILLING_TRIAL_BANNER_DAYS = (7, 3, 1)
+# A payout on request needs at least this much available.
+BILLING_PAYOUT_MINIMUM_CENTS = env_int("BILLING_PAYOUT_MINIMUM_CENTS", 2500)
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if not EMBEDDED and not DEBUG and not os.environ.get("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DATABASE_URL is set.")
@@ -241,6 +260,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "credex.context_processors.tenant",
+                "billing.context_processors.billing_banner",
             ],
         },
     }
@@ -431,6 +451,7 @@ API_TAGS = [
         "exchange",
         "The verification exchange: membership, listings, purchases, receipts, after the trade.",
     ),
+    ("billing", "Plan, seats, invoices, the exchange statement and payouts."),
 ]
 
 

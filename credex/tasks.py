@@ -13,7 +13,9 @@ def heartbeat() -> str:
     return "ok"
 
 
-@shared_task(bind=True, base=TenantTask, name="credex.tasks.count_members")
+@shared_task(
+    bind=True, base=TenantTask, name="credex.tasks.count_members", runs_while_read_only=True
+)
 def count_members(self, *, org_id: str) -> dict:
     """Read tenant data under the task's organization (used by the worker test and /healthz)."""
     from credex.models import Membership

@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from audit import views as audit_views
+from billing import api_urls as billing_api
+from billing.views import webhooks as billing_webhooks
 from committee import api_urls as committee_api
 from credex import api, views
 from enrollment import api_urls as enrollment_api
@@ -36,6 +38,7 @@ org_patterns = [
     path("packages/contacts/", include("enrollment.contact_urls")),
     path("", include("verifications.urls")),
     path("exchange/", include("exchange.urls")),
+    path("billing/", include("billing.urls")),
 ]
 
 api_patterns = [
@@ -64,6 +67,7 @@ api_patterns = [
     *nppes_api.urlpatterns,
     *verifications_api.urlpatterns,
     *exchange_api.urlpatterns,
+    *billing_api.urlpatterns,
 ]
 
 # Redoc injects its styles at run time and runs its search index in a blob: worker: the only
@@ -78,12 +82,15 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("orgs/new/", views.organization_new, name="organization_new"),
     path("expiring/", include("roster.cross_org_urls")),
+    path("clients/", include("billing.client_urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("u/", include("roster.public_urls")),
     path("p/", include("verifications.public_urls")),
     path("r/", include("exchange.public_urls")),
     path("operator/exchange/", include("exchange.operator_urls")),
+    path("pricing/", include("billing.public_urls")),
+    path("webhooks/stripe", billing_webhooks.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", api_docs, name="api_docs"),

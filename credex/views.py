@@ -27,6 +27,13 @@ from credex.forms import (
     OrganizationSettingsForm,
 )
 from credex.models import PSV_VALIDITY_DAYS, RECREDENTIALING_CYCLE_MONTHS, Role
+from credex.writes import writes_paused
+
+INVITATION_READ_ONLY = (
+    "Billing is past due: this organization is read-only until a payment goes through, so it "
+    "cannot take new members now. Your invitation keeps: accept it once the organization's "
+    "owner has paid, or ask them to."
+)
 
 
 def capability_required(capability: str):
@@ -258,6 +265,12 @@ def invitation_accept(request, token):
         org, _ = services.invitation_from_token(token)
     except services.InvitationInvalid as exc:
         return render(request, "credex/invitation.html", {"error": exc.message}, status=400)
+    if writes_paused(org):
+        # Read-only for billing (credex/writes.py): the invitation keeps; accepting it is a
+        # write (a membership), refused with 402 and nothing written.
+        status = 402 if request.method == "POST" else 200
+        context = {"invited_org": org, "read_only_message": INVITATION_READ_ONLY}
+        return render(request, "credex/invitation.html", context, status=status)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")

@@ -6,7 +6,14 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from exchange.receivers import aftertrade, listings, membership, purchases, releases
+        from exchange.receivers import (
+            aftertrade,
+            listings,
+            membership,
+            pricing,
+            purchases,
+            releases,
+        )
 
-        for area in (membership, releases, listings, purchases, aftertrade):
+        for area in (membership, releases, listings, purchases, aftertrade, pricing):
             area.register()

@@ -32,6 +32,7 @@ def _page(request, opened: OpenLink, *, errors=None, typed=None, status=200, rel
         "page_error": (errors or {}).get("__all__", ""),
         "typed": typed or {},
         "release": release,
+        "read_only_notice": opened.read_only_notice,  # billing read-only: no signing form
     }
     return render(request, "exchange/releases/public.html", context, status=status)
 

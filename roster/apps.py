@@ -6,7 +6,7 @@ class RosterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from credex import member_hooks
+        from credex import member_hooks, org_hooks
         from credex.jobs import JobKind, job_kind_register
         from roster import receivers
         from roster.models import ImportJob, ImportStatus
@@ -32,3 +32,5 @@ class RosterConfig(AppConfig):
         # A member removed: their providers and open inbox items go to the remover or nobody.
         member_hooks.membership_removal_preview.register(receivers.open_work)
         member_hooks.membership_removed.register(receivers.reassign)
+        # Billing restored writes: what the inbox skipped while read-only runs now.
+        org_hooks.writes_resumed.register(receivers.writes_resumed)

@@ -67,6 +67,21 @@ roster_imported: HookPoint[..., None] = HookPoint(
 )
 
 
+provider_seats_changed: HookPoint[..., None] = HookPoint(
+    "roster.provider_seats_changed",
+    """What counts as a seat may have changed: a provider was created, its status changed,
+    it was deleted, a roster import created or updated providers, or an applicant's
+    verification was recorded (verifications runs it: an applicant is a seat from its first).
+
+    Passes `org` only (keyword). Runs inside the changing service's transaction, after its
+    audit event. A receiver must not count or call out inline: it enqueues with
+    `transaction.on_commit` (robust, so a queue outage never fails the roster change) and
+    may debounce (many changes, one piece of work). Returns nothing. Receivers: billing (the
+    debounced seat sync, `billing.seats.sync`).
+    """,
+)
+
+
 @dataclass(frozen=True)
 class FlagSource:
     """A downstream app's part of the providers' flags (roster.selectors.flags).

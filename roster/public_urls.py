@@ -50,6 +50,7 @@ def _page(request, opened: OpenLink, *, errors=None, form_kind="", status=200):
         "page_error": (errors or {}).get("__all__", ""),
         "form_kind": form_kind,
         "max_size": services.size_words(settings.DOCUMENT_MAX_BYTES),
+        "read_only_notice": opened.read_only_notice,  # billing read-only: no upload form
     }
     return render(request, "roster/upload_link/public.html", context, status=status)
 

@@ -5,6 +5,10 @@ their providers (as coordinator) and their open or snoozed inbox items (which in
 enrollment follow-ups and contract renewals), goes to the remover or unassigned through
 roster's services, one audit event per object. Enrollments, payer contracts and committee
 reviews have no assignee: nothing of theirs moves, and committee decisions keep `decided_by`.
+
+Writes restored (credex/org_hooks.py writes_resumed): the inbox skipped its daily generation
+while the organization was read-only; it is generated at once (on commit) instead of at the
+next 05:00. Queued imports are published again by credex.jobs.jobs_resume.
 """
 
 from __future__ import annotations
@@ -37,3 +41,9 @@ def reassign(*, org, removed, actor, reassign_to) -> None:
     inbox_items_reassign_from_member(
         org=org, actor=actor, removed=removed, to=reassign_to, reason=REASON
     )
+
+
+def writes_resumed(*, org, paused_at=None) -> None:
+    from roster.jobs.inbox import inbox_generate_task
+
+    inbox_generate_task.enqueue_on_commit(org=org)

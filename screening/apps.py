@@ -25,6 +25,8 @@ class ScreeningConfig(AppConfig):
                 fail=lambda org, run, reason: runs.screening_run_fail(
                     org=org, run_id=run.pk, error=reason
                 ),
+                # Screening keeps running for a read-only organization (credex/writes.py).
+                runs_while_read_only=True,
             )
         )
         # What screening does when the roster acts (see roster/hooks.py).

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 class ScreeningTask(TenantTask):
     abstract = True
+    # Exclusion screening keeps running for a read-only organization (billing past due):
+    # patient safety does not wait for payment (credex/writes.py).
+    runs_while_read_only = True
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         run_id = kwargs.get("run_id")

@@ -154,7 +154,45 @@ def populate_every_tenant_table(tenant, seed=1):
         populate_screening(org, provider, owner)
         packet = populate_verifications(org, provider, cred, doc, payer, link, owner)
         populate_exchange(org, provider, packet, owner)
+        populate_billing(org, owner)
     return provider
+
+
+def populate_billing(org, member):
+    """One row of each billing tenant table for the isolation tests (the account exists: it
+    opened with the organization)."""
+    from datetime import date
+
+    from billing import models as bm
+
+    invoice = bm.Invoice.objects.create(
+        organization=org,
+        number=f"F-{org.slug}",
+        status=bm.InvoiceStatus.NOT_COLLECTED,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        total_cents=9900,
+    )
+    bm.InvoiceLine.objects.create(
+        organization=org, invoice=invoice, kind="base", description="Base", amount_cents=9900
+    )
+    bm.Charge.objects.create(
+        organization=org,
+        kind="membership_fee",
+        description="factory",
+        amount_cents=50000,
+        reference_type="factory",
+        reference_id=str(org.pk),
+        invoice=invoice,
+    )
+    bm.Payout.objects.create(
+        organization=org, amount_cents=100, transfer_group=f"factory-{org.pk}", requested_by=member
+    )
+    bm.DunningNotice.objects.create(organization=org, invoice=invoice, day=0)
+    bm.SeatSync.objects.create(organization=org, source="sync", seats=1, previous_seats=0)
+    bm.StripeEvent.objects.create(
+        organization=org, event_id=f"evt_factory_{org.pk}", type="invoice.paid"
+    )
 
 
 def populate_exchange(org, provider, packet, member):

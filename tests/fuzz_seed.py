@@ -40,6 +40,7 @@ def _first_pk(model, org, **filters):
 
 def seed(tenant) -> dict[str, str]:
     """Fill org A and return {URL parameter name: a real value of org A}."""
+    from billing import models as bm
     from committee import models as com
     from credex.links import link_token
     from enrollment import models as enr
@@ -123,6 +124,7 @@ def seed(tenant) -> dict[str, str]:
             # The NPPES run: in the API's paths and the NPPES pages (the screening pages name
             # theirs run_id too; test_fuzz_forms maps that route to the screening run).
             "run_id": _first_pk(n.NppesRun, org),
+            "invoice_id": _first_pk(bm.Invoice, org),
             "upload_token": upload_link_token(link),
             "share_token": share_token(live_share),
             "invite_token": _invite_token(invitation),

@@ -144,6 +144,23 @@ NOT_PROVIDER_DATA = {
     # public and account plumbing
     "home": "landing page or redirect to the dashboard",
     "healthz": "liveness probe",
+    "stripe_webhook": "Stripe's signed webhook: billing events, audited as billing.webhook_*",
+    "billing_overview": "the plan, seat count and invoices (counts, no provider data)",
+    "billing_change": "billing changes, audited as billing.*",
+    "api_billing": "the plan, seat count and settings (counts, no provider data)",
+    "api_billing_invoices": "invoices and their lines (amounts, no provider data)",
+    "api_billing_checkout": "a Stripe Checkout URL, audited as billing.checkout_started",
+    "api_billing_payouts": "exchange payouts (amounts), requests audited as billing.payout_*",
+    "pricing": "the public pricing page: plans, tiers and the fee rule (no tenant data)",
+    "billing_invoice": "one invoice and its lines (amounts, no provider data)",
+    "billing_invoice_pdf": "one invoice as a PDF (amounts), audited as billing.invoice_downloaded",
+    "api_billing_invoice": "one invoice and its lines (amounts, no provider data)",
+    "billing_statement": "ledger postings and charges (amounts and order ids, no provider "
+    "data); the CSV download is audited as billing.statement_exported",
+    "api_billing_statement": "ledger postings and charges (amounts, order ids: no provider data)",
+    "client_rates": "the independent coordinator's rate card (POST; audited as "
+    "billing.coordinator_rates.*)",
+    "api_billing_rates": "the independent coordinator's rate card (amounts)",
     "organization_new": "creates an organization",
     "invitation_accept": "an invitation to join an organization",
     # organization settings and members (people of the organization, not providers)
@@ -292,6 +309,8 @@ NOT_PROVIDER_DATA = {
 
 # --- routes that show provider data and record it with their own event -------------------------
 AUDITED_ELSEWHERE = {
+    "billing_seats": "the seat providers (owners/admins/auditors only); one "
+    "roster.provider.list_viewed naming them (test_billing_pages)",
     "upload_link_public": "the provider's own link; roster.upload_link.viewed (test_documents)",
     "package_share_public": "a payer's link; verifications.share.viewed (test_package_shares)",
     "package_share_download": "verifications.share.downloaded (test_package_shares)",
@@ -314,6 +333,13 @@ AUDITED_ELSEWHERE = {
     "exchange_release_document": "exchange.release.document_downloaded (test_exchange_releases)",
     "release_public": "the clinician's own signing link; exchange.release_request.viewed "
     "(test_exchange_releases)",
+    # The independent coordinator's invoice spans her clients: one list read in each client's
+    # chain naming the providers shown, or billing.client_invoice.exported naming them; the
+    # walk's coordinator serves one organization and is refused (test_billing_coordinator).
+    "client_invoice": "one roster.provider.list_viewed per client chain (test_billing_coordinator)",
+    "client_invoice_export": "billing.client_invoice.exported per client chain, naming the "
+    "providers (test_billing_coordinator)",
+    "api_billing_client_invoice": "one roster.provider.list_viewed per client chain",
 }
 
 # --- routes that show provider data and do NOT record a read yet -------------------------------

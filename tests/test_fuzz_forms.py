@@ -74,6 +74,12 @@ NO_RENDERED_FORM = {
     "exchange_order_dispute",
     "exchange_order_rate",
     "exchange_price_vote",
+    # Stripe posts here, never a page; its hostile bodies (bad signatures, NUL bytes, 1 MB)
+    # are in tests/test_billing_webhooks.py.
+    "stripe_webhook",
+    # The independent coordinator's rate card: the fuzzing owner is no independent coordinator
+    # (403, no form rendered); its NUL, negative and huge rates: tests/test_billing_coordinator.py.
+    "client_rates",
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from billing import hooks as billing_hooks
+from billing import receivers as billing_receivers
 from committee import receivers as committee_receivers
 from credex import dashboard
 from credex.errors import Conflict
@@ -14,6 +16,7 @@ from credex.hooks import HookPoint
 from credex.tenancy import tenant_context
 from enrollment import receivers as enrollment_receivers
 from exchange.receivers import listings as exchange_listing_receivers
+from exchange.receivers import pricing as exchange_pricing_receivers
 from exchange.receivers import releases as exchange_release_receivers
 from roster import hooks as roster_hooks
 from roster.models import Document
@@ -44,6 +47,8 @@ EXPECTED = {
     verifications_hooks.verification_superseded: [
         exchange_listing_receivers.verification_superseded
     ],
+    roster_hooks.provider_seats_changed: [billing_receivers._seats_changed],
+    billing_hooks.exchange_fee_rule: [exchange_pricing_receivers.exchange_fee_rule],
 }
 
 
@@ -58,7 +63,7 @@ def test_each_hook_point_has_its_downstream_receiver_after_app_loading(hook):
 
 def test_every_declared_hook_point_is_expected_and_documented_where_it_is_declared():
     declared = _declared(roster_hooks) + _declared(screening_hooks)
-    declared += _declared(verifications_hooks)
+    declared += _declared(verifications_hooks) + _declared(billing_hooks)
     assert set(declared) == set(EXPECTED)
     for hook in declared:
         doc = hook.__doc__ or ""

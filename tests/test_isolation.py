@@ -20,6 +20,7 @@ NOT_TENANT_MANAGED = {
     "audit.AuditEvent": "platform events have no organization; reads go through selectors",
     "billing.LedgerAccount": "the platform's accounts have no organization (platform path only)",
     "billing.Posting": "postings to the platform's accounts have no organization",
+    "billing.StripeEvent": "a webhook event arrives before its organization is known",
 }
 
 

@@ -144,6 +144,10 @@ def expected(route: URLPattern, method: str, actor: str) -> str:
         return "404"
     capability = required_capability(route, method)
     role = actor.removeprefix("key:")
+    if actor.startswith("key:") and getattr(view_of(route), "person_only", False):
+        # The view acts for a signed-in person across their organizations (the independent
+        # coordinator's invoice): a key acts for one organization, never for a person.
+        return "403"
     if capability is None or capability in ROLE_CAPABILITIES[role]:
         return "allowed"
     return "403"

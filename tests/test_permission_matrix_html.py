@@ -83,13 +83,19 @@ NOT_WALKED = {
     "operator_ledger": "exchange operator console (tests/test_exchange_operator.py)",
     "home": "the signed-in user's organizations (or a redirect to the only one): no capability",
     "healthz": "liveness probe: no session, no organization",
+    "stripe_webhook": "Stripe's webhook: the signature is the credential (test_billing_webhooks)",
     "organization_new": "any signed-in user may create an organization (test_core)",
     "cross_org_expiring": "the user's own memberships across organizations (test_dashboard)",
+    "client_invoice": "an independent coordinator's invoice across her client organizations: "
+    "coordinator in two or more, everyone else 403 (test_billing_coordinator)",
+    "client_invoice_export": "its CSV and PDF (test_billing_coordinator)",
+    "client_rates": "her rate card (POST; test_billing_coordinator)",
     "invitation_accept": "public signed link: the token is the credential (test_members)",
     "upload_link_public": "public signed link for a provider (test_documents)",
     "package_share_public": "public signed link for a payer contact (test_package_shares)",
     "package_share_download": "public signed link for a payer contact (test_package_shares)",
     "release_public": "public signed link for a clinician (test_exchange_releases)",
+    "pricing": "the public pricing page: anyone may read it, GET only (test_billing_payouts)",
 }
 
 # POSTs that need more than the capability their page declares: checked inside the view.

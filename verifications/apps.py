@@ -6,7 +6,7 @@ class VerificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from credex import dashboard, member_hooks
+        from credex import dashboard, member_hooks, org_hooks
         from credex.jobs import JobKind, job_kind_register
         from roster import hooks as roster_hooks
         from screening import hooks as screening_hooks
@@ -40,3 +40,5 @@ class VerificationsConfig(AppConfig):
         # A member removed: their open PSV requests go to the remover or are unassigned.
         member_hooks.membership_removal_preview.register(member_receivers.open_work)
         member_hooks.membership_removed.register(member_receivers.reassign)
+        # Billing restored writes: extractions skipped while read-only run now.
+        org_hooks.writes_resumed.register(receivers.writes_resumed)

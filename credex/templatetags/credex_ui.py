@@ -330,3 +330,19 @@ def break_dots(value):
 
     text = str(escape(value or ""))
     return mark_safe(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))  # noqa: S308 (escaped)
+
+
+@register.filter(name="cents")
+def cents(value) -> str:
+    """{{ amount_cents|cents }} -> "$1,234.50" (credex.money.format_cents)."""
+    from credex.money import format_cents
+
+    return format_cents(value)
+
+
+@register.filter
+def serves_clients(memberships) -> bool:
+    """{% if switcher|serves_clients %}: an independent coordinator (credex.capabilities)."""
+    from credex.capabilities import serves_clients as _serves
+
+    return _serves(m.role for m in memberships or ())

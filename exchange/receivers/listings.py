@@ -4,6 +4,9 @@
   (status withdrawn, reason "exclusion", one audit event per listing).
 - verifications.verification_superseded: the corrected record's listing is withdrawn
   (reason "superseded"); the correction may be listed on its own.
+- credex.writes_resumed (billing restored writes, credex/writes.py): a bulk listing queued
+  before the organization became read-only was skipped and is sent again; the listings past
+  their expiry are marked now rather than at the next daily run.
 """
 
 from __future__ import annotations
@@ -31,10 +34,18 @@ def verification_superseded(*, org, verification, superseded, **kwargs) -> None:
     )
 
 
+def writes_resumed(*, org, paused_at=None, **kwargs) -> None:
+    from exchange.services.listings import listings_resume_skipped_work
+
+    listings_resume_skipped_work(org=org)
+
+
 def register() -> None:
     """Called from ExchangeConfig.ready()."""
+    from credex import org_hooks
     from screening import hooks as screening_hooks
     from verifications import hooks as verifications_hooks
 
     screening_hooks.exclusion_confirmed.register(exclusion_confirmed)
     verifications_hooks.verification_superseded.register(verification_superseded)
+    org_hooks.writes_resumed.register(writes_resumed)

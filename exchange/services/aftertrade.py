@@ -21,6 +21,7 @@ from audit.models import ActorKind
 from audit.services import Actor, audit_record
 from billing.models import EntryKind, JournalEntry
 from billing.services import entry_reverse
+from billing.services.charges import charge_refund
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -264,6 +265,7 @@ def dispute_refund(*, operator, dispute_id, note: str) -> Dispute:
             order = Order.objects.select_for_update().get(pk=dispute.order_id)
             if order.status == OrderStatus.REFUNDED:
                 raise Conflict("This order has already been refunded.", code="already_refunded")
+            charge_refund(org=buyer_id, order_id=order.pk, actor=actor)
             reversal = _reverse_order_entry(order, note)
             now = timezone.now()
             Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED, refunded_at=now)

@@ -24,6 +24,7 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
 from credex.models import Membership
+from credex.writes import check_writes
 from exchange.models import (
     ExchangeSettings,
     Listing,
@@ -390,7 +391,9 @@ def listing_withdraw_for_verification(*, org, verification, reason: str, note: s
 
 def listings_expire(*, org, now=None) -> int:
     """Mark every live or paused listing past its expiry date expired (one audit event per
-    listing, one transaction). Returns how many."""
+    listing, one transaction). Returns how many. Not for a read-only organization
+    (credex/writes.py): the run after writes are restored marks them."""
+    check_writes(org)
     now = now or timezone.now()
     actor = Actor.system("exchange.listings.expire_daily")
     with transaction.atomic():
@@ -418,6 +421,19 @@ def listings_expire(*, org, now=None) -> int:
                 data={"from": before, "expires_at": listing.expires_at.isoformat()},
             )
     return len(due)
+
+
+def listings_resume_skipped_work(*, org) -> None:
+    """Writes restored (credex/writes.py): send again, on commit, what the exchange's tasks
+    skipped while the organization was read-only: its queued bulk listings, and the expiry of
+    its listings past their maximum age."""
+    from exchange.tasks.listings import listing_batch_task, listings_expire_task
+
+    for batch_id in ListingBatch.objects.filter(organization=org, status="queued").values_list(
+        "pk", flat=True
+    ):
+        listing_batch_task.enqueue_on_commit(org=org, batch_id=str(batch_id))
+    listings_expire_task.enqueue_on_commit(org=org)
 
 
 # --- bulk listing ----------------------------------------------------------------------------
@@ -508,10 +524,13 @@ class BatchProgress:
 
 def listing_batch_run(*, org, batch_id, report_progress: bool = False) -> ListingBatch:
     """The task's body: list every eligible candidate, count skips by reason (the refusal
-    codes), keep progress. `report_progress` (the task) commits progress as it goes."""
+    codes), keep progress. `report_progress` (the task) commits progress as it goes.
+    A batch of a read-only organization stays queued (WritesPaused, credex/writes.py) and is
+    sent again when writes are restored."""
     batch = ListingBatch.objects.get(organization=org, pk=batch_id)
     if batch.status not in RUNNING:
         return batch
+    check_writes(org, fresh=True)
     actor = Actor.system("exchange.listings.bulk")
     ids = list(bulk_candidates(org=org).values_list("pk", flat=True))
     batch.status = "running"

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import Actor, audit_record
+from billing.services.charges import membership_fee_charge
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
@@ -428,6 +429,9 @@ def _decide(*, operator, org_id, decision: str, reason: str = "") -> ExchangeMem
         if decision in ("approve", "reinstate"):
             # A member approved (or back) with a lapsed accreditation sells nothing.
             standing.standing_refresh(org=org, actor=actor, membership=membership)
+        if decision == "approve":
+            # Joining starts the first membership year: its fee, at the organization's tier.
+            membership_fee_charge(org=org, year=timezone.localdate().year, actor=actor)
         if decision in ("suspend", "reinstate"):
             # Only approved members' votes set the market rates.
             from exchange.services.pricing import market_rates_recompute_quarter

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from billing.services import Leg, entry_post
+from billing.services.charges import purchase_charge
 from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
@@ -463,6 +464,15 @@ def _purchase(*, org, actor, listing_id, key, wanted, reason, stored) -> Order:
     )
     Order.objects.filter(pk=order.pk).update(journal_entry_id=entry.pk)
     order.journal_entry_id = entry.pk
+    # 13. The buyer's charge (invoice item or immediate charge; once per order).
+    purchase_charge(
+        org=org,
+        order_id=order.pk,
+        amount_cents=total,
+        description=f"Exchange purchase {order.pk}",
+        journal_entry=entry,
+        actor=who,
+    )
     return order
 
 

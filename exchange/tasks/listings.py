@@ -31,9 +31,20 @@ def listing_batch_task(self, *, org_id: str, batch_id: str) -> dict:
 def listings_expire_daily() -> int:
     """Fan out one expiry task per organization that ever joined the exchange (the global
     member directory: only those can have listings)."""
+    from credex.writes import writable_organizations
     from exchange.models import MemberDirectory
 
-    org_ids = [str(pk) for pk in MemberDirectory.objects.values_list("member_id", flat=True)]
+    members = MemberDirectory.objects.values_list("member_id", flat=True)
+    # A read-only organization (billing past due, credex/writes.py) is left out: search and
+    # purchases never offer a listing past its expiry anyway, and the next run after payment
+    # marks them.
+    org_ids = [
+        str(pk)
+        for pk in writable_organizations()
+        .filter(pk__in=list(members))
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    ]
     for org_id in org_ids:
         listings_expire_task.apply_async(kwargs={"org_id": org_id})
     return len(org_ids)

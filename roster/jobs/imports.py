@@ -23,7 +23,7 @@ def import_run_task(self, *, org_id: str, job_id: str, api_key_id: str | None = 
     """
     from django.db import connection, transaction
 
-    from credex.errors import DomainError
+    from credex.errors import DomainError, WritesPaused
     from credex.jobs import job_row_or_retry
     from credex.models import ApiKey, Membership, Organization
     from roster.models import ImportJob
@@ -58,6 +58,10 @@ def import_run_task(self, *, org_id: str, job_id: str, api_key_id: str | None = 
         try:
             with transaction.atomic():
                 job = import_run(org=org, actor=actor, job=job, report_progress=True)
+        except WritesPaused:
+            # Read-only for billing (credex/writes.py): nothing written, the job stays open and
+            # is published again when writes are restored (credex.jobs.jobs_resume).
+            raise
         except DomainError as exc:  # e.g. the member's role no longer allows imports
             job.refresh_from_db()
             job = import_job_fail(org=org, job=job, reason=exc.message)

@@ -31,6 +31,7 @@ from credex.csvsafe import safe_row
 from credex.errors import InvalidInput, NotFound
 from credex.jobs import QueueUnavailable, job_publish
 from credex.models import ApiKey, Membership
+from credex.writes import check_writes
 from roster import hooks as roster_hooks
 from roster import importer
 from roster.models import ImportJob, ImportStatus
@@ -105,6 +106,7 @@ def import_job_create(
 ) -> ImportJob:
     """Take an upload: store it, then run it inline or queue it (run = auto/inline/queue)."""
     require(actor, cap.CHANGE_ROSTER)
+    check_writes(org)  # read-only for billing: nothing is stored (credex/writes.py)
     errors = {}
     if csv_file is None:
         errors["file"] = "Choose the CSV file to import."
@@ -182,8 +184,13 @@ def _archive_problem(upload) -> str:
 
 
 def import_run(*, org, actor, job: ImportJob, report_progress: bool = False) -> ImportJob:
-    """Check every row; write everything or nothing. The job records the outcome."""
+    """Check every row; write everything or nothing. The job records the outcome.
+
+    A job queued before its organization became read-only (credex/writes.py) writes nothing
+    after it: WritesPaused here, or right before the write phase (a pause committed while the
+    file was being checked), and the job stays open until writes are restored."""
     require(actor, cap.CHANGE_ROSTER)
+    check_writes(org, fresh=True)
     progress = JobProgress(job) if report_progress else None
     try:
         return _run(org, actor, job, progress)
@@ -216,6 +223,7 @@ def _run(org, actor, job, progress) -> ImportJob:
             progress=progress.rows if progress else None,
             documents_can_follow=org.import_documents_can_follow,
         )
+        check_writes(org, fresh=True)  # checking took a while: still writable?
         if errors:
             return _reject(org, who, job, errors, total=len(records))
         if progress:
@@ -255,6 +263,7 @@ def _run(org, actor, job, progress) -> ImportJob:
     )
     if result.created or result.updated:
         _screen_imported(org)
+        roster_hooks.provider_seats_changed.run(org=org)  # billing's seat count
     return job
 
 

@@ -41,6 +41,7 @@ from credex.actors import audit_actor, require
 from credex.capabilities import has_capability
 from credex.errors import Conflict, InvalidInput
 from credex.models import Membership
+from credex.writes import check_writes
 from roster import hooks
 from roster.models import (
     EXPIRING_KINDS,
@@ -365,7 +366,9 @@ def _reopen_still_expired(org, dues: dict[tuple, _Due], today: date) -> int:
 
 def inbox_generate(*, org, today: date | None = None) -> dict:
     """Daily: create the items due today, retire superseded and renewed ones, and re-open
-    resolved items whose credential is still expired (idempotent)."""
+    resolved items whose credential is still expired (idempotent). Not for a read-only
+    organization (WritesPaused, credex/writes.py): its task skips it."""
+    check_writes(org)
     today = today or timezone.localdate()
     with transaction.atomic():
         dues = _dues(org, today)

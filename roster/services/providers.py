@@ -304,6 +304,7 @@ def provider_create(*, org, actor, **data) -> Provider:
             data={"name": provider.full_name, "npi": provider.npi, "fields": sorted(diff)},
         )
         _screen_after_commit(org, provider, "new_hire")  # screening hook (see below)
+        roster_hooks.provider_seats_changed.run(org=org)  # billing's seat count
     return provider
 
 
@@ -338,6 +339,8 @@ def provider_update(*, org, actor, provider: Provider, source: str = "", **data)
         )
         if SCREENED_FIELDS & set(diff):
             _screen_after_commit(org, provider, "rename")  # screening hook (see below)
+        if "status" in diff:
+            roster_hooks.provider_seats_changed.run(org=org)  # billing's seat count
     return provider
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from credex import capabilities as cap
 from credex import interface as ui
 from credex.errors import DomainError
-from credex.jobs import job_is_stalled
+from credex.jobs import job_is_stalled, job_is_waiting_for_writes
 from credex.views import capability_required
 from roster import importer
 from roster.models import ImportStatus
@@ -94,11 +94,13 @@ def _inline_max() -> int:
 def import_detail(request, org_slug, job_id):
     job = import_job_get(org=request.org, job_id=job_id)
     stalled = job_is_stalled(job)
+    waiting = job_is_waiting_for_writes(job)  # read-only for billing: runs once paid
     page = Paginator(job.errors, 100).get_page(request.GET.get("page"))
     context = {
         "job": job,
-        "running": job.status in RUNNING and not stalled,
+        "running": job.status in RUNNING and not stalled and not waiting,
         "stalled": stalled,
+        "waiting_for_billing": waiting,
         "error_page": page,
         "error_groups": importer.group_errors(job.errors),
         "show_raw": "page" in request.GET,

@@ -52,7 +52,12 @@ def _progress_reporter(task):
     return report
 
 
-@shared_task(bind=True, base=TenantTask, name="nppes.refresh.org")
+# Runs for a read-only organization too (credex/writes.py): the NPPES check is a primary-source
+# check of each clinician, screening's own, whose deactivations (death, retirement, a revoked
+# identity) matter for patient safety like an exclusion; it writes only its checks, review
+# items and PSV records and never changes the roster (deciding a mismatch is a member's write,
+# refused while read-only).
+@shared_task(bind=True, base=TenantTask, name="nppes.refresh.org", runs_while_read_only=True)
 def refresh_org(
     self,
     *,

@@ -8,6 +8,8 @@ Each module defines:
 """
 
 from tests.matrix_parts import (
+    billing,
+    coordinator,
     exchange_aftertrade,
     exchange_listings,
     exchange_membership,
@@ -23,6 +25,8 @@ from tests.matrix_parts import (
 )
 
 PARTS = [
+    billing,
+    coordinator,
     queue,
     packets,
     extraction,

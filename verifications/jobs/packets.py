@@ -29,6 +29,14 @@ class BulkPacketTask(TenantTask):
                 error=f"{type(exc).__name__}: {exc}",
             )
 
+    def skipped_read_only(self, *, org, kwargs):
+        """The progress bar says why nothing started (the cache, not the database)."""
+        from credex.writes import MESSAGE
+        from verifications.services.packets import bulk_job_failed
+
+        if kwargs.get("bulk_key"):
+            bulk_job_failed(org_id=str(org.pk), bulk_key=kwargs["bulk_key"], error=MESSAGE)
+
 
 @shared_task(bind=True, base=BulkPacketTask, name="verifications.packets.bulk_start")
 def packets_bulk_start(
@@ -42,7 +50,14 @@ def packets_bulk_start(
     return packets_bulk_run(org=org, actor=actor, bulk_key=bulk_key, days=days)
 
 
-@shared_task(bind=True, base=TenantTask, name="verifications.screening_records")
+# The PSV records of a screening run are the run's results: written for a read-only
+# organization too, like the run itself (credex/writes.py).
+@shared_task(
+    bind=True,
+    base=TenantTask,
+    name="verifications.screening_records",
+    runs_while_read_only=True,
+)
 def screening_records(self, *, org_id: str, run_id: str) -> dict:
     from credex.models import Organization
     from verifications.services.automatic import screening_verifications_record_deferred

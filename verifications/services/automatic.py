@@ -41,6 +41,8 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from audit.services import Actor, audit_record
+from roster import hooks as roster_hooks
+from roster.models import ProviderStatus
 from verifications.models import (
     PacketStepKind,
     Verification,
@@ -155,6 +157,9 @@ def screening_verifications_record(
         with connection.cursor() as cursor:
             cursor.execute(_SCREENING_SQL.format(col=col), params)
             counts[list_key] = cursor.rowcount
+    if any(counts.values()):
+        # Applicants among them are seats from this first verification (debounced recount).
+        roster_hooks.provider_seats_changed.run(org=org)
     _complete_steps(
         org,
         kinds={SCREENING_STEP[k]: SCREENING_SOURCES[k][0] for k in versions},
@@ -264,6 +269,9 @@ def nppes_verifications_record(*, org, run, evaluated, label: str, now: datetime
             )
         )
     Verification.objects.bulk_create(rows, batch_size=1000)
+    if any(e.provider.status == ProviderStatus.APPLICANT for e in evaluated):
+        # An applicant is a seat from its first verification (billing counts seats).
+        roster_hooks.provider_seats_changed.run(org=org)
     _complete_steps(
         org,
         kinds={PacketStepKind.NPPES: VerificationSource.NPPES},

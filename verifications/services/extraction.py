@@ -12,7 +12,7 @@ ExtractionSuggestion, then apply them to the credential only on a member's decis
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,6 +22,7 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
 from credex.models import Membership
+from credex.writes import check_writes
 from roster.models import Credential, Document
 from roster.services.providers import credential_create, credential_update
 from verifications.extraction.base import (
@@ -57,6 +58,33 @@ def extraction_document_received(*, org, document) -> None:
 
     # robust: a broker hiccup must not turn the committed upload into an error page.
     extraction_run_task.enqueue_on_commit(org=org, document_id=str(document.pk))
+
+
+# A task queued this long before the organization became read-only may still have been
+# waiting (or retrying) when it did, and was skipped (credex/writes.py).
+RESUME_LOOKBACK = timedelta(days=1)
+
+
+def extraction_resume(*, org, paused_at) -> int:
+    """Queue extraction again (on commit) for the documents received since shortly before
+    `paused_at` that have no suggestion: their task was skipped while the organization was
+    read-only. Returns how many."""
+    if paused_at is None:
+        return 0
+    documents = (
+        Document.objects.filter(
+            organization=org,
+            kind__in=EXTRACTABLE_KINDS,
+            created_at__gte=paused_at - RESUME_LOOKBACK,
+        )
+        .exclude(pk__in=ExtractionSuggestion.objects.filter(organization=org).values("document"))
+        .order_by("created_at")
+    )
+    count = 0
+    for document in documents:
+        extraction_document_received(org=org, document=document)
+        count += 1
+    return count
 
 
 # --- the worker's step ----------------------------------------------------------------------
@@ -115,12 +143,15 @@ def _status_of(output: ExtractionOutput, fields: dict, crashed: bool) -> tuple[s
 
 
 def extraction_run(*, org, document: Document) -> ExtractionSuggestion:
-    """Read one document into one suggestion (idempotent per document and extractor)."""
+    """Read one document into one suggestion (idempotent per document and extractor). Not for
+    a read-only organization (WritesPaused, credex/writes.py): `extraction_resume` queues it
+    again when writes are restored."""
     existing = ExtractionSuggestion.objects.filter(
         organization=org, document=document, extractor__in=_candidate_labels(document)
     ).first()
     if existing is not None:
         return existing
+    check_writes(org, fresh=True)
     label, output, crashed = _extract(document)
     provider = document.provider
     fields, problems = validate_fields(

@@ -78,3 +78,9 @@ def sam_api_check_last(*, org, provider) -> Verification | None:
         .order_by("-verified_at")
         .first()
     )
+
+
+def writes_resumed(*, org, paused_at=None) -> None:
+    """Writes restored (credex/org_hooks.py): the extraction of a document received shortly
+    before the organization became read-only was skipped; queue it again (idempotent)."""
+    extraction.extraction_resume(org=org, paused_at=paused_at)

@@ -20,6 +20,7 @@ from credex.actors import audit_actor, require
 from credex.errors import Conflict
 from credex.jobs import job_publish
 from credex.models import Membership
+from credex.writes import check_writes
 from verifications.models import CredentialPackage, PackageStatus
 from verifications.selectors.packages import package_content, progress_key
 
@@ -80,6 +81,9 @@ def package_build(*, org, package_id) -> CredentialPackage | None:
     )
     if package is None or package.status in (PackageStatus.READY, PackageStatus.FAILED):
         return package
+    # Read-only for billing (credex/writes.py): the package stays queued and is built once
+    # writes are restored (credex.jobs.jobs_resume).
+    check_writes(org, fresh=True)
     _publish(package.pk, "collecting the provider file")
     try:
         with transaction.atomic():

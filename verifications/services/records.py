@@ -21,7 +21,8 @@ from credex import capabilities as cap
 from credex.actors import audit_actor, require
 from credex.errors import Conflict, InvalidInput, NotFound
 from credex.models import ApiKey, Membership
-from roster.models import Credential, Provider
+from roster import hooks as roster_hooks
+from roster.models import Credential, Provider, ProviderStatus
 from roster.services.documents.files import clean_filename
 from roster.services.documents.sniffing import read_limited, sniff
 from verifications.hooks import verification_superseded
@@ -226,6 +227,9 @@ def verification_record(
                 verification_superseded.run(
                     org=org, verification=verification, superseded=supersedes
                 )
+            if provider.status == ProviderStatus.APPLICANT:
+                # An applicant is a seat from its first verification (billing counts seats).
+                roster_hooks.provider_seats_changed.run(org=org)
             audit_record(
                 org=org,
                 actor=actor if isinstance(actor, Actor) else audit_actor(actor),

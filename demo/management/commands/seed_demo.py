@@ -8,6 +8,7 @@ from django.db import transaction
 from credex import services
 from credex.models import Membership, Organization
 from credex.tenancy import tenant_context
+from demo.seeders.billing import seed_demo_billing
 from demo.seeders.committee import seed_demo_committee
 from demo.seeders.direct import credex_login_write
 from demo.seeders.enrollment import seed_demo_enrollment
@@ -90,6 +91,8 @@ class Command(BaseCommand):
             # trades, a dispute, an application waiting for the operator.
             with transaction.atomic():
                 seed_demo_exchange()
+            # Billing in states worth seeing: a trial's last week, billed, past due, a payout.
+            seed_demo_billing()
         finally:
             settings.EMAIL_BACKEND = backend
         self.stdout.write(f"Demo data ready (password: {PASSWORD}).")

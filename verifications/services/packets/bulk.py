@@ -12,6 +12,7 @@ from credex import capabilities as cap
 from credex.actors import require
 from credex.errors import DomainError, InvalidInput, NotFound
 from credex.models import ApiKey, Membership
+from credex.writes import check_writes
 from verifications.services.packets.common import BULK_DUE_DAYS, BULK_TTL, _actor_audit
 from verifications.services.packets.starting import packet_start
 
@@ -92,7 +93,8 @@ def packets_bulk_request(*, org, actor, days: int = BULK_DUE_DAYS) -> dict:
 def packets_bulk_run(*, org, actor, bulk_key: str, days: int = BULK_DUE_DAYS) -> dict:
     """The bulk job's body: a packet per provider due, then one organization-wide NPPES
     refresh and one exclusion screening run that complete their check steps. Audited once
-    with the counts (and once per packet)."""
+    with the counts (and once per packet). Not for a read-only organization (credex/writes.py)."""
+    check_writes(org, fresh=True)
     from verifications.selectors.packets import providers_due
 
     providers = list(providers_due(org=org, days=days).order_by("recredentialing_due_date"))

@@ -1,0 +1,3 @@
+"""Billing pages: payouts (see billing/views/__init__.py)."""
+
+urlpatterns: list = []
