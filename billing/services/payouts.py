@@ -43,7 +43,7 @@ from billing.services.accounts import account_for
 from billing.services.ledger import Leg, entry_post, entry_reverse
 from billing.services.subscriptions import PaymentsNotConfigured
 from credex.actors import audit_actor
-from credex.errors import Conflict, DomainError, InvalidInput
+from credex.errors import Conflict, InvalidInput
 from credex.models import ApiKey, Membership, Role
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,6 @@ BACKOFF_MAX = timedelta(hours=24)
 SYSTEM_ACTOR = Actor.system("billing-payouts")
 # Connect accounts are created in this country (production: a setting when sellers abroad come).
 CONNECT_COUNTRY = "US"
-
-
-class PaymentsUnavailable(DomainError):
-    """Stripe did not answer or refused: nothing was changed on our side."""
-
-    code = "payments_unavailable"
-    status = 502
 
 
 def proceeds_balance(org) -> int:
@@ -124,9 +117,10 @@ def _connect_account_ensure(client, org, actor: Actor) -> str:
             )
         except stripe.StripeError as exc:
             log.warning("Stripe refused the Connect account of %s: %s", org.pk, exc)
-            raise PaymentsUnavailable(
+            raise gateway.StripeFailed(
                 "Stripe could not create the payout account just now; nothing was changed. "
-                "Try again in a moment."
+                "Try again in a moment.",
+                details={"stripe_error": type(exc).__name__, "http_status": exc.http_status},
             ) from exc
         account.stripe_connect_account_id = str(created.id)[:100]
         account.updated_at = timezone.now()
@@ -170,8 +164,9 @@ def payout_account_link(*, org, actor, return_url: str, refresh_url: str) -> str
         )
     except stripe.StripeError as exc:
         log.warning("Stripe refused an onboarding link for %s: %s", org.pk, exc)
-        raise PaymentsUnavailable(
-            "Stripe could not open the payout account setup just now. Try again in a moment."
+        raise gateway.StripeFailed(
+            "Stripe could not open the payout account setup just now. Try again in a moment.",
+            details={"stripe_error": type(exc).__name__, "http_status": exc.http_status},
         ) from exc
     audit_record(
         org=org,
