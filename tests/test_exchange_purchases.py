@@ -739,6 +739,33 @@ def test_the_api_buys_with_201_and_replays_with_200(trade, client):
     assert api(client, seller_key, "GET", "/api/v1/exchange/orders").json()["results"] == []
 
 
+def test_a_read_only_sellers_listing_stays_on_sale_and_a_read_only_buyer_cannot_buy(trade, client):
+    """Billing read-only pauses an organization's own writes. A sale is the buyer's act: a
+    past-due seller's listings stay on sale and its proceeds accrue (paid out as usual); a
+    past-due buyer is refused with 402 billing_past_due and nothing is written."""
+    from billing.services.accounts import account_for, writes_pause
+
+    with tenant_context(trade.seller.org):
+        writes_pause(org=trade.seller.org, account=account_for(trade.seller.org), reason="test")
+    _, raw = make_key(trade.buyer)
+    body = {"listing_id": str(trade.listing.pk)}
+    bought = api(
+        client, raw, "POST", "/api/v1/exchange/purchases", body, **{"Idempotency-Key": "ro-1"}
+    )
+    assert bought.status_code == 201, bought.content
+    with tenant_context(trade.seller.org):
+        assert LedgerAccount.objects.get(kind="exchange_proceeds").balance_cents == 2500
+
+    with tenant_context(trade.buyer.org):
+        writes_pause(org=trade.buyer.org, account=account_for(trade.buyer.org), reason="test")
+    before = state(trade)
+    refused = api(
+        client, raw, "POST", "/api/v1/exchange/purchases", body, **{"Idempotency-Key": "ro-2"}
+    )
+    assert refused.status_code == 402 and refused.json()["code"] == "billing_past_due"
+    assert state(trade) == before
+
+
 def test_the_api_refuses_a_missing_or_malformed_key_and_hostile_bodies(trade, third, client):
     _, raw = make_key(trade.buyer)
     url = "/api/v1/exchange/purchases"
