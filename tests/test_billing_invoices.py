@@ -561,7 +561,7 @@ def test_a_failed_payout_shows_reversed_on_the_sellers_statement(tenant_a, selle
         settings.STRIPE_API_BASE = stub.url
         with tenant_context(seller.org):
             BillingAccount.objects.filter(organization_id=seller.org.pk).update(
-                stripe_connect_account_id="acct_1"
+                stripe_connect_account_id="acct_1", payouts_enabled=True
             )
             payout = payout_request(org=seller.org, actor=seller.membership(seller.owner))
             today = timezone.localdate()

@@ -118,6 +118,11 @@ OUTSIDE_AN_ORGANIZATION = {
     "(test_a_paid_invoice_through_the_signed_webhook_restores_writes_at_once)",
     "api_schema": "the OpenAPI document (GET)",
     "api_docs": "the API reference page (GET)",
+    "pricing": "the public pricing page (GET)",
+    "client_invoice": "the independent coordinator's invoice across her clients (GET)",
+    "client_invoice_export": "its CSV and PDF (GET)",
+    "client_rates": "the coordinator's own rate card: a person's data (RLS on its owner), "
+    "not an organization's; it is priced work done, not a write on a client",
 }
 
 # The enumeration finds at least this many write cases (pages, API by session and by key,
@@ -144,6 +149,9 @@ API_READ_4XX = {
     "api_exchange_price_votes": 409,  # the seeded organization is not an approved member
     "api_exchange_market_rates": 409,
     "api_exchange_search": 403,
+    # A person's, not an organization's: the owner is no independent coordinator.
+    "api_billing_client_invoice": 403,
+    "api_billing_rates": 403,
 }
 # Query strings an API read needs to answer at all (pages: html_matrix.QUERY).
 API_QUERY = {"api_nppes_lookup": {"npi": "1234567893"}, "api_exchange_search": {"q": "Lee"}}
@@ -547,6 +555,12 @@ EXEMPT_TASKS = {
     "are paused whether or not it has paid",
     "billing.lifecycle.check": "billing's own: how the organization pays and is restored",
     "billing.seats.sync": "billing's own: the seat count the next invoice charges",
+    "billing.invoices.issue": "billing's own: a read-only organization is still billed (the "
+    "offline invoice records what it owes)",
+    "exchange.membership.fee_renew": "billing's own: the next membership year is owed whether "
+    "or not the member is past due (it stays a member)",
+    "billing.payouts.run": "paying a seller what it earned is not a write on its data; holding "
+    "its money because its own subscription is past due is not ours to do",
     "credex.tasks.count_members": "a read",
 }
 # The scheduled jobs that are not tenant tasks, and what each does with read-only organizations.
@@ -558,6 +572,9 @@ FANOUTS = {
     "exchange.standing.daily": "every approved member (exchange.standing.refresh is exempt)",
     "billing.lifecycle.daily": "billing's own",
     "billing.seats.reconcile": "billing's own",
+    "billing.invoices.issue_monthly": "billing's own: every organization is invoiced",
+    "exchange.membership.fees_daily": "every approved member (its fee_renew is exempt)",
+    "billing.payouts.daily": "every seller with proceeds (billing.payouts.run is exempt)",
     "jobs.reconcile": "leaves a read-only organization's waiting jobs alone (screening's not)",
     "credex.tasks.heartbeat": "no organization",
 }

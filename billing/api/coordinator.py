@@ -59,12 +59,12 @@ class ClientOrgOut(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ProviderOut(serializers.Serializer):
+class ClientInvoiceProviderOut(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField(source="full_name")
 
 
-class LineOut(serializers.Serializer):
+class ClientInvoiceLineOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k.code for k in svc.WORK_KINDS])
     label = serializers.CharField()
     quantity = serializers.IntegerField()
@@ -84,8 +84,8 @@ class ClientOut(serializers.Serializer):
     client_rates = serializers.BooleanField(
         source="overridden", help_text="Priced with this client's own rates."
     )
-    providers = ProviderOut(many=True)
-    lines = LineOut(many=True)
+    providers = ClientInvoiceProviderOut(many=True)
+    lines = ClientInvoiceLineOut(many=True)
     total_cents = serializers.IntegerField()
 
 

@@ -7,6 +7,8 @@
   cannot be published is logged and the others still go.
 - `billing.invoices.issue`: a TenantTask: `invoice_issue` for one organization and month, in
   its own scope, so one organization's failure (retried, then left failed) stops no other.
+  Not gated by read-only (`runs_while_read_only`): a past-due organization is still invoiced
+  for what it owes; the invoice is billing's own record, not a write on its data.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def issue_monthly(month: str | None = None, force: bool = False) -> int:
     return published
 
 
-@shared_task(bind=True, base=TenantTask, name="billing.invoices.issue")
+@shared_task(bind=True, base=TenantTask, name="billing.invoices.issue", runs_while_read_only=True)
 def invoice_issue_task(self, *, org_id: str, month: str) -> str:
     from billing.services.invoices import invoice_issue, period_of_month
     from credex.models import Organization

@@ -52,7 +52,7 @@ def payouts_daily(force: bool = False) -> int:
     return len(due)
 
 
-@shared_task(bind=True, base=TenantTask, name="billing.payouts.run")
+@shared_task(bind=True, base=TenantTask, name="billing.payouts.run", runs_while_read_only=True)
 def payouts_run_task(self, *, org_id: str, day: str) -> str:
     from billing.services.payouts import payouts_scheduled_run
     from credex.models import Organization

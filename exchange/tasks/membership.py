@@ -72,7 +72,11 @@ def membership_fees_daily(force: bool = False) -> int:
     return len(org_ids)
 
 
-@shared_task(bind=True, base=TenantTask, name="exchange.membership.fee_renew")
+# Runs for a read-only organization too: the membership year is billing's own record of what
+# the member owes (it stays a member, its listings stay on sale), not a write on its data.
+@shared_task(
+    bind=True, base=TenantTask, name="exchange.membership.fee_renew", runs_while_read_only=True
+)
 def membership_fee_renew_task(self, *, org_id: str) -> str:
     """Charge an approved member's next membership year once its paid-through date passed."""
     from billing.services.charges import membership_fee_renew_due
