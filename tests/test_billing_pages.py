@@ -377,3 +377,10 @@ def test_the_seats_page_is_for_billing_readers_only(tenant_a, tenant_b, client, 
     assert client.get(f"/o/{tenant_a.org.slug}/billing/seats/").status_code == 200
     login(tenant_b.owner)
     assert client.get(f"/o/{tenant_a.org.slug}/billing/seats/").status_code in (403, 404)
+
+
+def test_the_billing_page_keeps_the_signed_in_role_in_the_sidebar(tenant_a, client, login):
+    # The page's membership-fee card once shadowed the signed-in membership: "Signed in as".
+    login(tenant_a.owner)
+    body = client.get(f"/o/{tenant_a.org.slug}/billing/").content.decode()
+    assert "Signed in as owner" in body and "Exchange membership fee" in body

@@ -57,7 +57,7 @@ def _page(request, *, error=None, status=200):
         and proceeds >= settings.BILLING_PAYOUT_MINIMUM_CENTS
         and (not summary.online or account_state == "enabled"),
         "connect": request.GET.get("connect", ""),
-        "membership": membership_fee_for(request.org),
+        "membership_fee": membership_fee_for(request.org),
     }
     response = render(request, "billing/overview.html", context, status=status)
     if summary.online:
