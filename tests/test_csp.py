@@ -207,7 +207,7 @@ _STYLES = [
     (re.compile(r"<style\b", re.I), "a <style> block (put it in static/css/)"),
 ]
 # Rendered to PDF by WeasyPrint, never served to a browser.
-_NOT_SERVED = ("verifications/package_pdf/",)
+_NOT_SERVED = ("verifications/package_pdf/", "billing/coordinator_pdf/")
 
 
 def _templates():
