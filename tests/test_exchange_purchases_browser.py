@@ -35,7 +35,9 @@ def _sign_in(page, live_url, email):  # noqa: F811
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    # Signed in once the login page is left (waiting for "load" alone could return before the
+    # POST's redirect, and the next goto then raced the session cookie).
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def test_a_coordinator_finds_by_npi_buys_and_the_seller_sees_the_sale(
