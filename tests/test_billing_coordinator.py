@@ -431,3 +431,16 @@ def test_a_client_she_does_not_serve_is_a_404_and_its_roster_is_never_read(
     start, end = this_month()
     page = client.get(f"/clients/invoice/?start={start}&end={end}").content.decode()
     assert "Cedar Clinic" not in page and "Zimmer" not in page
+
+
+def test_a_rate_card_is_read_by_its_owner_only_rls(tenant_a, ivy, client, login):
+    # Not a tenant table (no organization column): row-level security on its owner keeps the
+    # card private, also from the organizations it prices and from raw ORM reads.
+    login(ivy)
+    client.post("/clients/rates/", {"client": "", "provider_month": "45"})
+    assert _rates(ivy)[None]["provider_month_cents"] == 4500
+    for someone in (tenant_a.owner, tenant_a.coordinator):
+        with user_context(someone.pk):
+            assert not CoordinatorRate.objects.filter(owner=ivy).exists()
+    with tenant_context(tenant_a.org):
+        assert not CoordinatorRate.objects.exists()
